@@ -152,7 +152,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         }
         emit DidHubContractWithdraw(weiAmount, tokenAmount);
         if (weiAmount != 0) _sendEthOrRevert(msg.sender, weiAmount);
-        if (tokenAmount != 0) IERC20(approvedToken).safeTransfer(msg.sender, tokenAmount);
+        if (tokenAmount != 0) _sendTokenOrRevert(msg.sender, tokenAmount);
     }
 
     // ------------------------------------------------------------------ authorized updates
@@ -363,7 +363,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         emit DidClaim(msg.sender, to, credit.weiAmount, credit.tokenAmount);
         // A failed transfer reverts the whole claim, so the credit is kept.
         if (credit.weiAmount != 0) _sendEthOrRevert(to, credit.weiAmount);
-        if (credit.tokenAmount != 0 && !_sendToken(to, credit.tokenAmount, gasleft())) revert TransferFailed(to);
+        if (credit.tokenAmount != 0) _sendTokenOrRevert(to, credit.tokenAmount);
     }
 
     // ------------------------------------------------------------------ views
@@ -988,12 +988,17 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint256 weiAmount = state.pendingWeiUpdates[3];
         uint256 tokenAmount = state.pendingTokenUpdates[3];
         if (weiAmount != 0) _sendEthOrRevert(state.recipient, weiAmount);
-        if (tokenAmount != 0) IERC20(approvedToken).safeTransfer(state.recipient, tokenAmount);
+        if (tokenAmount != 0) _sendTokenOrRevert(state.recipient, tokenAmount);
     }
 
     function _sendEthOrRevert(address to, uint256 amount) internal {
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert TransferFailed(to);
+    }
+
+    /// @dev Token transfer that must succeed (all gas forwarded); same acceptance rule as payouts.
+    function _sendTokenOrRevert(address to, uint256 amount) internal {
+        if (!_sendToken(to, amount, gasleft())) revert TransferFailed(to);
     }
 
     /// @dev Dispute payout (SPEC §7): bounded gas, no return data copied, refusals credited.

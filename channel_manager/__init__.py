@@ -1,0 +1,11 @@
+"""Off-chain half of the ChannelManager payment-channel hub.
+
+State types (`states`), EIP-712 encoding (`eip712`), signing (`signing`), thread merkle trees
+(`merkle`), the protocol rules a wallet or hub checks before signing (`rules`), next-state
+helpers (`transitions`) and an executable reference model of the contract (`model`).
+This package never imports brownie: chain glue lives in scripts/ and tests/.
+"""
+
+from channel_manager.states import ChannelState, ThreadState
+
+__all__ = ["ChannelState", "ThreadState"]

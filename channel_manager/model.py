@@ -1,0 +1,680 @@
+"""Executable reference model of ChannelManager: the same storage, rules, check order and error
+names as the contract, with no chain. It is the oracle of the stateful tests (every call made on
+the chain is also made here and both outcomes must agree) and fast enough to fuzz on its own.
+
+Conventions:
+- Every public method takes `caller` and `now` (the block timestamp the call runs at) first.
+- A broken rule raises the `channel_manager.errors` exception of the same name, *before* any
+  state changes (the model keeps the contract's all-or-nothing semantics by checking first and
+  mutating after, exactly like the contract's checks → effects → interactions).
+- Signatures are checked by an injected `SignatureOracle`: by default real EIP-712 + ECDSA
+  recovery (`EcdsaOracle`); fuzzers can inject a cheap deterministic one.
+- The outside world (who refuses ETH, which token transfers fail or deliver less) is described
+  by a `World` object so refused payouts and shortfalls can be modelled.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from channel_manager import errors as E
+from channel_manager.aliases import MAX_AMOUNT, MAX_THREAD_COUNT, MAX_TX_COUNT, ZERO_ADDRESS, ZERO_BYTES32
+from channel_manager.eip712 import Domain, channel_digest, thread_digest, thread_struct_hash
+from channel_manager.merkle import verify as merkle_verify
+from channel_manager.signing import recover
+from channel_manager.states import ChannelState, ThreadState
+
+MAX_CHALLENGE_PERIOD = 365 * 24 * 3600
+NUKE_PERIODS = 10
+
+
+class Status(enum.IntEnum):
+    OPEN = 0
+    CHANNEL_DISPUTE = 1
+    THREAD_DISPUTE = 2
+
+
+class Initiator(enum.IntEnum):
+    NONE = 0
+    HUB = 1
+    USER = 2
+
+
+@dataclass(slots=True)
+class Channel:
+    wei_hub: int = 0
+    wei_user: int = 0
+    token_hub: int = 0
+    token_user: int = 0
+    wei_total: int = 0
+    token_total: int = 0
+    tx_count_global: int = 0
+    tx_count_chain: int = 0
+    closing_time: int = 0
+    thread_count: int = 0
+    status: Status = Status.OPEN
+    initiator: Initiator = Initiator.NONE
+    thread_root: bytes = ZERO_BYTES32
+
+    def copy(self) -> Channel:
+        return Channel(**{k: getattr(self, k) for k in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class Thread:
+    wei_sender: int = 0
+    token_sender: int = 0
+    wei_receiver: int = 0
+    token_receiver: int = 0
+    tx_count: int = 0
+    closing_time: int = 0
+    sender_emptied: bool = False
+    receiver_emptied: bool = False
+
+
+class SignatureOracle(Protocol):
+    def is_valid_key_signature(self, signer: str, digest: bytes, signature: bytes) -> bool: ...
+
+    def is_valid_signature(self, signer: str, digest: bytes, signature: bytes) -> bool: ...
+
+
+class EcdsaOracle:
+    """Real verification: 65-byte low-s ECDSA for keys; contract signers via `erc1271`."""
+
+    def __init__(self, erc1271: dict[str, set[bytes]] | None = None) -> None:
+        # For contract wallets: signer -> set of (digest + signature) it accepts.
+        self.erc1271 = erc1271 or {}
+
+    def is_valid_key_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
+        try:
+            return recover(digest, signature) == signer
+        except Exception:
+            return False
+
+    def is_valid_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
+        if signer in self.erc1271:
+            return digest + signature in self.erc1271[signer]
+        return self.is_valid_key_signature(signer, digest, signature)
+
+
+@dataclass
+class World:
+    """What the model cannot know by itself: recipients' and the token's behaviour."""
+
+    refuses_eth: set[str] = field(default_factory=set)
+    refuses_token: set[str] = field(default_factory=set)  # blacklisted by the token
+    token_fee: int = 0  # units kept back on every pull (fee-on-transfer tokens)
+
+    def eth_accepted(self, to: str) -> bool:
+        return to not in self.refuses_eth
+
+    def token_accepted(self, to: str) -> bool:
+        return to not in self.refuses_token
+
+
+@dataclass
+class Outcome:
+    """Money that left the contract in one call, and credits recorded."""
+
+    paid_wei: dict[str, int] = field(default_factory=dict)
+    paid_token: dict[str, int] = field(default_factory=dict)
+    credited: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def pay(self, to: str, wei: int, token: int) -> None:
+        if wei:
+            self.paid_wei[to] = self.paid_wei.get(to, 0) + wei
+        if token:
+            self.paid_token[to] = self.paid_token.get(to, 0) + token
+
+
+def _thread_key(sender: str, receiver: str, thread_id: int) -> tuple[str, str, int]:
+    return (sender, receiver, thread_id)
+
+
+class ChannelManagerModel:
+    """The contract's state and behaviour. `address` is the contract's own address."""
+
+    def __init__(
+        self,
+        hub: str,
+        challenge_period: int,
+        address: str,
+        chain_id: int = 31337,
+        signatures: SignatureOracle | None = None,
+        world: World | None = None,
+        token_has_code: bool = True,
+    ) -> None:
+        if hub == ZERO_ADDRESS or not 1 <= challenge_period <= MAX_CHALLENGE_PERIOD or not token_has_code:
+            raise E.InvalidConfiguration(hub, challenge_period)
+        self.hub = hub
+        self.challenge_period = challenge_period
+        self.address = address
+        self.domain = Domain(chain_id, address)
+        self.signatures: SignatureOracle = signatures or EcdsaOracle()
+        self.world = world or World()
+        self.eth_balance = 0  # contract's ETH
+        self.token_balance = 0  # contract's tokens
+        self.total_channel_wei = 0
+        self.total_channel_token = 0
+        self.total_credit_wei = 0
+        self.total_credit_token = 0
+        self.channels: dict[str, Channel] = {}
+        self.threads: dict[tuple[str, str, int], Thread] = {}
+        self.credit_wei: dict[str, int] = {}
+        self.credit_token: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- views
+
+    def channel(self, user: str) -> Channel:
+        return self.channels.get(user, Channel())
+
+    def thread(self, sender: str, receiver: str, thread_id: int) -> Thread:
+        return self.threads.get(_thread_key(sender, receiver, thread_id), Thread())
+
+    def reserve_wei(self, in_flight: int = 0) -> int:
+        owed = self.total_channel_wei + self.total_credit_wei + in_flight
+        return max(self.eth_balance - owed, 0)
+
+    def reserve_tokens(self) -> int:
+        return max(self.token_balance - self.total_channel_token - self.total_credit_token, 0)
+
+    def exit_initiator(self, user: str) -> str:
+        initiator = self.channel(user).initiator
+        return {Initiator.NONE: ZERO_ADDRESS, Initiator.HUB: self.hub, Initiator.USER: user}[initiator]
+
+    # ---------------------------------------------------------------- deposits to the reserve
+
+    def receive_eth(self, amount: int) -> None:
+        self.eth_balance += amount
+
+    def receive_tokens(self, amount: int) -> None:
+        self.token_balance += amount
+
+    # ---------------------------------------------------------------- hub reserve
+
+    def hub_contract_withdraw(self, caller: str, now: int, wei: int, token: int) -> Outcome:
+        self._require_hub(caller)
+        if wei and wei > self.reserve_wei():
+            raise E.InsufficientReserve(wei, self.reserve_wei())
+        if token and token > self.reserve_tokens():
+            raise E.InsufficientReserve(token, self.reserve_tokens())
+        if wei and not self.world.eth_accepted(caller):
+            raise E.TransferFailed(caller)
+        if token and not self.world.token_accepted(caller):
+            raise E.TransferFailed(caller)
+        self.eth_balance -= wei
+        self.token_balance -= token
+        out = Outcome()
+        out.pay(caller, wei, token)
+        return out
+
+    # ---------------------------------------------------------------- authorized updates
+
+    def hub_authorized_update(self, caller: str, now: int, s: ChannelState, sig_user: bytes) -> Outcome:
+        self._require_hub(caller)
+        ch = self._open_channel(s.user)
+        self._require_authorized_update(ch, s, now)
+        pw, pt = s.pending_wei_updates, s.pending_token_updates
+        self._require_reserve(pw[0] + pw[2], pt[0] + pt[2], 0)
+        self._require_channel_funds(ch, s)
+        digest = channel_digest(self.domain, s)
+        if not self.signatures.is_valid_signature(s.user, digest, sig_user):
+            raise E.InvalidUserSignature(s.user)
+        new, global_wei, global_token = self._applied(ch, s)
+        self._require_recipient_accepts(s)
+        self._commit_update(s.user, new, global_wei, global_token)
+        return self._pay_recipient(s)
+
+    def user_authorized_update(
+        self, caller: str, now: int, s: ChannelState, sig_hub: bytes, value: int
+    ) -> Outcome:
+        if caller != s.user:
+            raise E.NotUser(caller, s.user)
+        ch = self._open_channel(s.user)
+        pw, pt = s.pending_wei_updates, s.pending_token_updates
+        if value != pw[2]:
+            raise E.WrongDepositValue(value, pw[2])
+        self._require_authorized_update(ch, s, now)
+        self._require_reserve(pw[0], pt[0], value)
+        self._require_channel_funds(ch, s)
+        if not self.signatures.is_valid_key_signature(self.hub, channel_digest(self.domain, s), sig_hub):
+            raise E.InvalidHubSignature()
+        new, global_wei, global_token = self._applied(ch, s)
+        received = pt[2] - self.world.token_fee if pt[2] else 0
+        if pt[2] and received != pt[2]:
+            raise E.TokenTransferShortfall(pt[2], received)
+        self._require_recipient_accepts(s)
+        self.eth_balance += value
+        self.token_balance += pt[2]
+        self._commit_update(s.user, new, global_wei, global_token)
+        return self._pay_recipient(s)
+
+    # ---------------------------------------------------------------- channel disputes
+
+    def start_exit(self, caller: str, now: int, user: str) -> Outcome:
+        ch = self._open_channel(user)
+        self._require_hub_or_user(caller, user)
+        self._start_dispute(caller, now, user, ch.copy())
+        return Outcome()
+
+    def start_exit_with_update(
+        self, caller: str, now: int, s: ChannelState, sig_hub: bytes, sig_user: bytes
+    ) -> Outcome:
+        ch = self._open_channel(s.user)
+        self._require_hub_or_user(caller, s.user)
+        new = self._adopted(ch, s, sig_hub, sig_user)
+        self._start_dispute(caller, now, s.user, new)
+        return Outcome()
+
+    def empty_channel_with_challenge(
+        self, caller: str, now: int, s: ChannelState, sig_hub: bytes, sig_user: bytes
+    ) -> Outcome:
+        ch = self._disputed_channel(s.user)
+        self._require_hub_or_user(caller, s.user)
+        if self._caller_is_initiator(caller, ch):
+            raise E.CallerIsExitInitiator(caller)
+        if now >= ch.closing_time:
+            raise E.ChallengeWindowClosed(ch.closing_time, now)
+        new = self._adopted(ch, s, sig_hub, sig_user)
+        return self._empty_channel(s.user, new)
+
+    def empty_channel(self, caller: str, now: int, user: str) -> Outcome:
+        ch = self._disputed_channel(user)
+        if now < ch.closing_time and (
+            caller not in (self.hub, user) or self._caller_is_initiator(caller, ch)
+        ):
+            raise E.ChallengeWindowOpen(ch.closing_time, now)
+        return self._empty_channel(user, ch.copy())
+
+    # ---------------------------------------------------------------- threads
+
+    def start_exit_thread(
+        self, caller: str, now: int, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+    ) -> Outcome:
+        key = self._require_proven_thread(caller, user, initial, proof, sig)
+        self._start_thread_dispute(now, key, initial)
+        return Outcome()
+
+    def start_exit_thread_with_update(
+        self,
+        caller: str,
+        now: int,
+        user: str,
+        initial: ThreadState,
+        proof: Sequence[bytes],
+        sig_initial: bytes,
+        update: ThreadState,
+        sig_update: bytes,
+    ) -> Outcome:
+        key = self._require_proven_thread(caller, user, initial, proof, sig_initial)
+        if update.key != initial.key:
+            raise E.ThreadMismatch()
+        self._require_thread_progress(update, 0, initial.wei_balances[0], initial.token_balances[0], 0, 0)
+        self._require_thread_signature(update, sig_update)
+        self._start_thread_dispute(now, key, update)
+        return Outcome()
+
+    def challenge_thread(self, caller: str, now: int, update: ThreadState, sig: bytes) -> Outcome:
+        if caller not in (self.hub, update.sender, update.receiver):
+            raise E.NotThreadParty(caller)
+        t = self.threads.get(update.key)
+        if t is None or t.closing_time == 0:
+            raise E.ThreadNotDisputed(*update.key)
+        if now >= t.closing_time:
+            raise E.ChallengeWindowClosed(t.closing_time, now)
+        self._require_thread_progress(
+            update,
+            t.tx_count,
+            t.wei_sender + t.wei_receiver,
+            t.token_sender + t.token_receiver,
+            t.wei_receiver,
+            t.token_receiver,
+        )
+        self._require_thread_signature(update, sig)
+        t.wei_sender, t.wei_receiver = update.wei_balances
+        t.token_sender, t.token_receiver = update.token_balances
+        t.tx_count = update.tx_count
+        return Outcome()
+
+    def empty_thread(
+        self, caller: str, now: int, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+    ) -> Outcome:
+        key = self._require_thread_in_channel(caller, user, initial, proof, sig)
+        t = self.threads.get(key)
+        if t is None or t.closing_time == 0:
+            raise E.ThreadNotDisputed(*key)
+        if now < t.closing_time:
+            raise E.ChallengeWindowOpen(t.closing_time, now)
+        is_sender = user == initial.sender
+        if (t.sender_emptied if is_sender else t.receiver_emptied):
+            raise E.ThreadSideAlreadyEmptied(user)
+        ch = self.channels[user]
+        wei_amount, token_amount = initial.wei_balances[0], initial.token_balances[0]
+        if wei_amount > ch.wei_total:
+            raise E.InsufficientChannelFunds(wei_amount, ch.wei_total)
+        if token_amount > ch.token_total:
+            raise E.InsufficientChannelFunds(token_amount, ch.token_total)
+        # effects
+        if is_sender:
+            t.sender_emptied = True
+            paid = (t.wei_sender, t.token_sender)
+        else:
+            t.receiver_emptied = True
+            paid = (t.wei_receiver, t.token_receiver)
+        ch.wei_total -= wei_amount
+        ch.token_total -= token_amount
+        self.total_channel_wei -= wei_amount
+        self.total_channel_token -= token_amount
+        ch.thread_count -= 1
+        if ch.thread_count == 0:
+            ch.thread_root = ZERO_BYTES32
+            ch.closing_time = 0
+            ch.status = Status.OPEN
+        return self._pay_or_credit(user, *paid)
+
+    def nuke_threads(self, caller: str, now: int, user: str) -> Outcome:
+        self._require_valid_user(user)
+        ch = self.channel(user)
+        if ch.status != Status.THREAD_DISPUTE:
+            raise E.WrongChannelStatus(user, int(ch.status))
+        nuke_time = ch.closing_time + NUKE_PERIODS * self.challenge_period
+        if now < nuke_time:
+            raise E.NukeTooEarly(nuke_time, now)
+        wei, token = ch.wei_total, ch.token_total
+        self.total_channel_wei -= wei
+        self.total_channel_token -= token
+        ch.wei_total = ch.token_total = 0
+        ch.thread_root = ZERO_BYTES32
+        ch.thread_count = 0
+        ch.closing_time = 0
+        ch.status = Status.OPEN
+        return self._pay_or_credit(user, wei, token)
+
+    # ---------------------------------------------------------------- credits
+
+    def claim(self, caller: str, now: int, to: str) -> Outcome:
+        wei = self.credit_wei.get(caller, 0)
+        token = self.credit_token.get(caller, 0)
+        if wei == 0 and token == 0:
+            raise E.NothingToClaim(caller)
+        if (wei and not self.world.eth_accepted(to)) or (token and not self.world.token_accepted(to)):
+            raise E.TransferFailed(to)
+        self.credit_wei.pop(caller, None)
+        self.credit_token.pop(caller, None)
+        self.total_credit_wei -= wei
+        self.total_credit_token -= token
+        self.eth_balance -= wei
+        self.token_balance -= token
+        out = Outcome()
+        out.pay(to, wei, token)
+        return out
+
+    # ---------------------------------------------------------------- guards (contract order)
+
+    def _require_hub(self, caller: str) -> None:
+        if caller != self.hub:
+            raise E.NotHub(caller)
+
+    def _require_valid_user(self, user: str) -> None:
+        if user in (ZERO_ADDRESS, self.hub, self.address):
+            raise E.InvalidUser(user)
+
+    def _require_hub_or_user(self, caller: str, user: str) -> None:
+        if caller not in (self.hub, user):
+            raise E.NotHubOrUser(caller, user)
+
+    def _caller_is_initiator(self, caller: str, ch: Channel) -> bool:
+        return (Initiator.HUB if caller == self.hub else Initiator.USER) == ch.initiator
+
+    def _open_channel(self, user: str) -> Channel:
+        self._require_valid_user(user)
+        ch = self.channel(user)
+        if ch.status != Status.OPEN:
+            raise E.WrongChannelStatus(user, int(ch.status))
+        return ch
+
+    def _disputed_channel(self, user: str) -> Channel:
+        self._require_valid_user(user)
+        ch = self.channel(user)
+        if ch.status != Status.CHANNEL_DISPUTE:
+            raise E.WrongChannelStatus(user, int(ch.status))
+        return ch
+
+    @staticmethod
+    def _require_storable(s: ChannelState) -> None:
+        for i in range(2):
+            for value, limit in (
+                (s.wei_balances[i], MAX_AMOUNT),
+                (s.token_balances[i], MAX_AMOUNT),
+                (s.tx_count[i], MAX_TX_COUNT),
+            ):
+                if value > limit:
+                    raise E.ValueTooLarge(value)
+        for i in range(4):
+            for value in (s.pending_wei_updates[i], s.pending_token_updates[i]):
+                if value > MAX_AMOUNT:
+                    raise E.ValueTooLarge(value)
+        if s.thread_count > MAX_THREAD_COUNT:
+            raise E.ValueTooLarge(s.thread_count)
+
+    @staticmethod
+    def _require_newer(ch: Channel, s: ChannelState) -> None:
+        if s.tx_count[0] <= ch.tx_count_global:
+            raise E.StaleTxCount(s.tx_count[0], ch.tx_count_global)
+        if s.tx_count[1] < ch.tx_count_chain:
+            raise E.StaleOnchainTxCount(s.tx_count[1], ch.tx_count_chain)
+
+    @staticmethod
+    def _require_within(hub: int, user: int, total: int) -> None:
+        if hub + user > total:
+            raise E.BalancesExceedTotal(hub, user, total)
+
+    def _require_balances_within_totals(self, ch: Channel, s: ChannelState) -> None:
+        self._require_within(*s.wei_balances, ch.wei_total)
+        self._require_within(*s.token_balances, ch.token_total)
+
+    def _require_authorized_update(self, ch: Channel, s: ChannelState, now: int) -> None:
+        if s.timeout != 0 and now >= s.timeout:
+            raise E.StateExpired(s.timeout, now)
+        self._require_storable(s)
+        self._require_newer(ch, s)
+        if s.has_pending and s.tx_count[1] == ch.tx_count_chain:
+            raise E.PendingAlreadyExecuted(s.tx_count[1], ch.tx_count_chain)
+        self._require_balances_within_totals(ch, s)
+
+    def _require_reserve(self, wei: int, token: int, in_flight: int) -> None:
+        if wei and wei > self.reserve_wei(in_flight):
+            raise E.InsufficientReserve(wei, self.reserve_wei(in_flight))
+        if token and token > self.reserve_tokens():
+            raise E.InsufficientReserve(token, self.reserve_tokens())
+
+    @staticmethod
+    def _require_channel_funds(ch: Channel, s: ChannelState) -> None:
+        for total, bal, p in (
+            (ch.wei_total, s.wei_balances, s.pending_wei_updates),
+            (ch.token_total, s.token_balances, s.pending_token_updates),
+        ):
+            available = total + p[0] + p[2]
+            required = bal[0] + bal[1] + p[1] + p[3]
+            if required > available:
+                raise E.InsufficientChannelFunds(required, available)
+
+    # ---------------------------------------------------------------- effects
+
+    @staticmethod
+    def settle(balances: tuple[int, int], pending: tuple[int, ...], executed: bool) -> tuple[int, int]:
+        """SPEC §4: per-side balance after pending updates were applied or reverted."""
+
+        def side(deposit: int, withdrawal: int) -> int:
+            if deposit > withdrawal:
+                return deposit - withdrawal if executed else 0
+            return 0 if executed else withdrawal - deposit
+
+        return balances[0] + side(pending[0], pending[1]), balances[1] + side(pending[2], pending[3])
+
+    def _applied(self, ch: Channel, s: ChannelState) -> tuple[Channel, int, int]:
+        pw, pt = s.pending_wei_updates, s.pending_token_updates
+        wei_hub, wei_user = self.settle(s.wei_balances, pw, True)
+        token_hub, token_user = self.settle(s.token_balances, pt, True)
+        wei_total = ch.wei_total + pw[0] + pw[2] - pw[1] - pw[3]
+        token_total = ch.token_total + pt[0] + pt[2] - pt[1] - pt[3]
+        self._require_within(wei_hub, wei_user, wei_total)
+        self._require_within(token_hub, token_user, token_total)
+        for value in (wei_total, token_total):
+            if value > MAX_AMOUNT:
+                raise E.ValueTooLarge(value)
+        global_wei = self.total_channel_wei + wei_total - ch.wei_total
+        global_token = self.total_channel_token + token_total - ch.token_total
+        for value in (global_wei, global_token):
+            if value > MAX_AMOUNT:
+                raise E.ValueTooLarge(value)
+        new = ch.copy()
+        new.wei_hub, new.wei_user, new.token_hub, new.token_user = wei_hub, wei_user, token_hub, token_user
+        new.wei_total, new.token_total = wei_total, token_total
+        new.tx_count_global, new.tx_count_chain = s.tx_count
+        new.thread_root = s.thread_root
+        new.thread_count = s.thread_count
+        return new, global_wei, global_token
+
+    def _require_recipient_accepts(self, s: ChannelState) -> None:
+        if s.pending_wei_updates[3] and not self.world.eth_accepted(s.recipient):
+            raise E.TransferFailed(s.recipient)
+        if s.pending_token_updates[3] and not self.world.token_accepted(s.recipient):
+            raise E.TransferFailed(s.recipient)
+
+    def _commit_update(self, user: str, new: Channel, global_wei: int, global_token: int) -> None:
+        self.channels[user] = new
+        self.total_channel_wei = global_wei
+        self.total_channel_token = global_token
+
+    def _pay_recipient(self, s: ChannelState) -> Outcome:
+        wei, token = s.pending_wei_updates[3], s.pending_token_updates[3]
+        self.eth_balance -= wei
+        self.token_balance -= token
+        out = Outcome()
+        out.pay(s.recipient, wei, token)
+        return out
+
+    def _adopted(self, ch: Channel, s: ChannelState, sig_hub: bytes, sig_user: bytes) -> Channel:
+        if s.timeout != 0:
+            raise E.TimeSensitiveState(s.timeout)
+        self._require_storable(s)
+        self._require_newer(ch, s)
+        self._require_balances_within_totals(ch, s)
+        digest = channel_digest(self.domain, s)
+        if not self.signatures.is_valid_key_signature(self.hub, digest, sig_hub):
+            raise E.InvalidHubSignature()
+        if not self.signatures.is_valid_signature(s.user, digest, sig_user):
+            raise E.InvalidUserSignature(s.user)
+        executed = s.tx_count[1] == ch.tx_count_chain
+        wei_hub, wei_user = self.settle(s.wei_balances, s.pending_wei_updates, executed)
+        token_hub, token_user = self.settle(s.token_balances, s.pending_token_updates, executed)
+        self._require_within(wei_hub, wei_user, ch.wei_total)
+        self._require_within(token_hub, token_user, ch.token_total)
+        new = ch.copy()
+        new.wei_hub, new.wei_user, new.token_hub, new.token_user = wei_hub, wei_user, token_hub, token_user
+        new.tx_count_global = s.tx_count[0]
+        new.thread_root = s.thread_root
+        new.thread_count = s.thread_count
+        return new
+
+    def _start_dispute(self, caller: str, now: int, user: str, ch: Channel) -> None:
+        ch.closing_time = now + self.challenge_period
+        ch.status = Status.CHANNEL_DISPUTE
+        ch.initiator = Initiator.HUB if caller == self.hub else Initiator.USER
+        self.channels[user] = ch
+
+    def _empty_channel(self, user: str, ch: Channel) -> Outcome:
+        wei_user, token_user = ch.wei_user, ch.token_user
+        wei_out, token_out = ch.wei_hub + ch.wei_user, ch.token_hub + ch.token_user
+        ch.wei_total -= wei_out
+        ch.token_total -= token_out
+        self.total_channel_wei -= wei_out
+        self.total_channel_token -= token_out
+        ch.wei_hub = ch.wei_user = ch.token_hub = ch.token_user = 0
+        ch.initiator = Initiator.NONE
+        if ch.thread_count == 0:
+            ch.status = Status.OPEN
+            ch.closing_time = 0
+        else:
+            ch.status = Status.THREAD_DISPUTE
+        self.channels[user] = ch
+        return self._pay_or_credit(user, wei_user, token_user)
+
+    def _pay_or_credit(self, user: str, wei: int, token: int) -> Outcome:
+        out = Outcome()
+        credit_wei = wei if wei and not self.world.eth_accepted(user) else 0
+        credit_token = token if token and not self.world.token_accepted(user) else 0
+        out.pay(user, wei - credit_wei, token - credit_token)
+        self.eth_balance -= wei - credit_wei
+        self.token_balance -= token - credit_token
+        if credit_wei or credit_token:
+            self.credit_wei[user] = self.credit_wei.get(user, 0) + credit_wei
+            self.credit_token[user] = self.credit_token.get(user, 0) + credit_token
+            self.total_credit_wei += credit_wei
+            self.total_credit_token += credit_token
+            out.credited[user] = (credit_wei, credit_token)
+        return out
+
+    # ---------------------------------------------------------------- threads: checks
+
+    def _require_thread_in_channel(
+        self, caller: str, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+    ) -> tuple[str, str, int]:
+        self._require_valid_user(user)
+        self._require_hub_or_user(caller, user)
+        ch = self.channel(user)
+        if ch.status != Status.THREAD_DISPUTE:
+            raise E.WrongChannelStatus(user, int(ch.status))
+        sender, receiver = initial.sender, initial.receiver
+        forbidden = (ZERO_ADDRESS, self.hub, self.address)
+        if sender == receiver or sender in forbidden or receiver in forbidden:
+            raise E.InvalidThreadParties(sender, receiver)
+        if user not in (sender, receiver):
+            raise E.UserNotThreadParty(user)
+        if initial.tx_count != 0 or initial.wei_balances[1] != 0 or initial.token_balances[1] != 0:
+            raise E.InvalidInitialThreadState()
+        for value in (initial.wei_balances[0], initial.token_balances[0]):
+            if value > MAX_AMOUNT:
+                raise E.ValueTooLarge(value)
+        leaf = thread_struct_hash(initial)
+        if not self.signatures.is_valid_signature(sender, thread_digest(self.domain, initial), sig):
+            raise E.InvalidThreadSignature(sender)
+        if not merkle_verify(proof, ch.thread_root, leaf):
+            raise E.ThreadNotInRoot(leaf, ch.thread_root)
+        return initial.key
+
+    def _require_proven_thread(
+        self, caller: str, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+    ) -> tuple[str, str, int]:
+        key = self._require_thread_in_channel(caller, user, initial, proof, sig)
+        if self.thread(*key).closing_time != 0:
+            raise E.ThreadAlreadyDisputed(*key)
+        return key
+
+    @staticmethod
+    def _require_thread_progress(
+        update: ThreadState, stored_tx: int, wei_sum: int, token_sum: int, wei_recv: int, token_recv: int
+    ) -> None:
+        if update.tx_count > MAX_TX_COUNT:
+            raise E.ValueTooLarge(update.tx_count)
+        if update.tx_count <= stored_tx:
+            raise E.ThreadTxCountNotHigher(update.tx_count, stored_tx)
+        if update.wei_sum != wei_sum or update.token_sum != token_sum:
+            raise E.ThreadSumsChanged()
+        if update.wei_balances[1] < wei_recv or update.token_balances[1] < token_recv:
+            raise E.ReceiverBalanceDecreased()
+
+    def _require_thread_signature(self, state: ThreadState, sig: bytes) -> None:
+        if not self.signatures.is_valid_signature(state.sender, thread_digest(self.domain, state), sig):
+            raise E.InvalidThreadSignature(state.sender)
+
+    def _start_thread_dispute(self, now: int, key: tuple[str, str, int], state: ThreadState) -> None:
+        t = self.threads.setdefault(key, Thread())
+        t.wei_sender, t.wei_receiver = state.wei_balances
+        t.token_sender, t.token_receiver = state.token_balances
+        t.tx_count = state.tx_count
+        t.closing_time = now + self.challenge_period

@@ -1,0 +1,119 @@
+"""The checks a hub or wallet makes before signing a new channel state.
+
+`validate_channel_update(prev, new)` raises an exception named like the contract error where
+the contract has one (StaleTxCount, StaleOnchainTxCount, StateExpired, ValueTooLarge, …) and an
+`OffchainRuleBroken` subclass for rules only the signers can check: value conserved, pending
+updates carried unchanged until acknowledged, the user and thread fields consistent.
+"""
+
+from __future__ import annotations
+
+from channel_manager import errors as E
+from channel_manager.aliases import MAX_AMOUNT, MAX_THREAD_COUNT, MAX_TX_COUNT, ZERO_BYTES32
+from channel_manager.states import ChannelState
+from channel_manager.transitions import _settle
+
+
+class BalancesNotConserved(E.OffchainRuleBroken):
+    """The new state creates or destroys value."""
+
+
+class PendingChanged(E.OffchainRuleBroken):
+    """Pending updates changed before being acknowledged, or appeared without a txCount[1] bump."""
+
+
+class ChannelIdentityChanged(E.OffchainRuleBroken):
+    """The new state names another user."""
+
+
+class ThreadFieldsInconsistent(E.OffchainRuleBroken):
+    """threadRoot and threadCount disagree (zero root iff no thread)."""
+
+
+def _net_withdrawals(pending: tuple[int, ...]) -> int:
+    return max(pending[1] - pending[0], 0) + max(pending[3] - pending[2], 0)
+
+
+def _value(balances: tuple[int, int], pending: tuple[int, ...]) -> int:
+    """What a state allocates of one asset before its pending updates execute."""
+    return balances[0] + balances[1] + _net_withdrawals(pending)
+
+
+def validate_channel_update(
+    prev: ChannelState | None,
+    new: ChannelState,
+    *,
+    pending_executed: bool | None = None,
+    locked_before: tuple[int, int] = (0, 0),
+    locked_after: tuple[int, int] = (0, 0),
+    now: int | None = None,
+) -> None:
+    """Refuse to sign `new` after `prev` (None: the channel's first state) unless it follows
+    the rules. `pending_executed` says, when `new` drops `prev`'s pending updates, whether they
+    were executed on-chain (acknowledge) or expired unexecuted (void). `locked_*` are the
+    (wei, token) amounts locked in open threads before and after, which count as channel value.
+    """
+    _check_ranges(new)
+    if (new.thread_root == ZERO_BYTES32) != (new.thread_count == 0):
+        raise ThreadFieldsInconsistent(reason="a zero thread root must go with threadCount 0")
+    if now is not None and new.timeout != 0 and now >= new.timeout:
+        raise E.StateExpired(new.timeout, now)
+    if prev is None:
+        prev = ChannelState(new.user, new.user)
+    if new.user != prev.user:
+        raise ChannelIdentityChanged(reason=f"user {new.user} != {prev.user}")
+    if new.tx_count[0] <= prev.tx_count[0]:
+        raise E.StaleTxCount(new.tx_count[0], prev.tx_count[0], reason="nonce not higher")
+    if new.tx_count[1] < prev.tx_count[1]:
+        raise E.StaleOnchainTxCount(new.tx_count[1], prev.tx_count[1])
+
+    same_pending = (
+        new.pending_wei_updates == prev.pending_wei_updates
+        and new.pending_token_updates == prev.pending_token_updates
+    )
+    if prev.has_pending and same_pending:
+        mode = "carry"
+        if new.tx_count[1] != prev.tx_count[1]:
+            raise PendingChanged(reason="txCount[1] must stay while the same updates are pending")
+    elif prev.has_pending and not new.has_pending:
+        if pending_executed is None:
+            raise PendingChanged(reason="say whether the pending updates were executed or voided")
+        mode = "ack" if pending_executed else "void"
+        expected = prev.tx_count[1] + (0 if pending_executed else 1)
+        if new.tx_count[1] != expected:
+            raise PendingChanged(reason=f"txCount[1] must be {expected} after this {mode}")
+    elif prev.has_pending:
+        raise PendingChanged(reason="pending changed while pending: acknowledge or void them first")
+    elif new.has_pending:
+        mode = "propose"
+        if new.tx_count[1] != prev.tx_count[1] + 1:
+            raise PendingChanged(reason="a state introducing pending updates raises txCount[1] by one")
+    else:
+        mode = "plain"
+        if new.tx_count[1] != prev.tx_count[1]:
+            raise PendingChanged(reason="txCount[1] changes only with pending updates")
+
+    if mode in ("ack", "void"):
+        wei_before, token_before = (sum(x) for x in _settle(prev, executed=mode == "ack"))
+    else:
+        wei_before = _value(prev.wei_balances, prev.pending_wei_updates)
+        token_before = _value(prev.token_balances, prev.pending_token_updates)
+    wei_after = _value(new.wei_balances, new.pending_wei_updates)
+    token_after = _value(new.token_balances, new.pending_token_updates)
+    if wei_after + locked_after[0] != wei_before + locked_before[0]:
+        raise BalancesNotConserved(reason=f"ETH {wei_before + locked_before[0]} -> {wei_after + locked_after[0]}")
+    if token_after + locked_after[1] != token_before + locked_before[1]:
+        raise BalancesNotConserved(
+            reason=f"token {token_before + locked_before[1]} -> {token_after + locked_after[1]}"
+        )
+
+
+def _check_ranges(s: ChannelState) -> None:
+    for value in (*s.wei_balances, *s.token_balances, *s.pending_wei_updates, *s.pending_token_updates):
+        if value > MAX_AMOUNT:
+            raise E.ValueTooLarge(value)
+    for value in s.tx_count:
+        if value > MAX_TX_COUNT:
+            raise E.ValueTooLarge(value)
+    if s.thread_count > MAX_THREAD_COUNT:
+        raise E.ValueTooLarge(s.thread_count)
