@@ -10,23 +10,15 @@ import contextlib
 from collections.abc import Iterator
 
 import brownie
-from eth_account import Account
-
+from channel_manager.devkeys import ANVIL_MNEMONIC, anvil_key  # noqa: F401 (re-exported)
 from channel_manager.eip712 import Domain
 from channel_manager.errors import ERRORS
 from channel_manager.signing import sign_channel_state, sign_thread_state
 from channel_manager.states import ChannelState, ThreadState
 
-Account.enable_unaudited_hdwallet_features()
-ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 ETHER = 10**18
 TOKEN = 10**18  # the test token has 18 decimals
 CHALLENGE_PERIOD = 3600
-
-
-def anvil_key(index: int) -> bytes:
-    """Private key of anvil's default account `index` (the accounts brownie sees)."""
-    return bytes(Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key)
 
 
 def revert_text(name: str, *args: object) -> str:
