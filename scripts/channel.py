@@ -1,0 +1,272 @@
+"""Submit signed channel and thread states (JSON envelopes, see docs/operations.md).
+
+    brownie run scripts/channel.py <command> <args…> --network NAME
+
+    show           USER                  the channel's stored state
+    update         STATE.json            hubAuthorizedUpdate (hub's account, user-signed state)
+                                         or userAuthorizedUpdate (user's account, hub-signed)
+    start_exit     USER                  dispute on the stored state
+    exit_with      STATE.json            startExitWithUpdate (double-signed state)
+    challenge      STATE.json            emptyChannelWithChallenge (double-signed, newer)
+    empty          USER                  emptyChannel (after the window, or by the other party)
+    thread_exit    USER INITIAL.json [UPDATE.json]   startExitThread[WithUpdate]
+    thread_challenge UPDATE.json         challengeThread
+    thread_empty   USER INITIAL.json     emptyThread
+    nuke           USER                  nukeThreads (10 challenge periods after closing)
+    claim          [TO]                  claim the account's credits (to itself by default)
+
+Before anything is sent each command parses the file, checks the state with the off-chain
+package (ranges, signatures recovered against the contract's EIP-712 digest), runs the
+reference model on the chain's stored channel (the same rules and error names as the contract:
+stale txCount, closed window, expired timeout …), and simulates the call. A refusal prints one
+line naming the problem and exits with status 2. CM_DRY_RUN=1 stops after the simulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import brownie
+
+from channel_manager import ops
+from channel_manager.model import ChannelManagerModel
+from channel_manager.ops import ChainView, Envelope, OpsError
+from channel_manager.states import ChannelState
+from scripts import _common
+from scripts._common import Context, command, fmt_time, fmt_units, say
+
+STATUS_NAMES = ("Open", "ChannelDispute", "ThreadDispute")
+
+
+def main() -> None:
+    say(__doc__ or "")
+
+
+@dataclass
+class Job:
+    """A command's context: the account, the contract, the chain's data and its model."""
+
+    ctx: Context
+    contract: Any
+    view: ChainView
+    model: ChannelManagerModel
+
+    @property
+    def sender(self) -> str:
+        return str(self.ctx.account.address)
+
+    def preflight(self, method: str, *args: Any) -> None:
+        ops.preflight(self.model, method, self.sender, self.view.now, *args)
+
+    def send(self, function: str, args: Sequence[Any], summary: str, value: int = 0) -> Any:
+        return _common.send(self.ctx, self.contract, function, args, value=value, summary=summary)
+
+
+def _job(
+    env: Mapping[str, str] | None,
+    users: Sequence[str] = (),
+    threads: Sequence[tuple[str, str, int]] = (),
+    need_account: bool = True,
+) -> Job:
+    ctx = _common.context(env, need_account=need_account)
+    contract = _common.manager(ctx)
+    view = _common.chain_view(contract, development=ctx.development, users=users, threads=threads)
+    return Job(ctx, contract, view, ops.model_of(view))
+
+
+def _user(value: str) -> str:
+    return ops.parse_address(value, "user")
+
+
+def _channel_envelope(path: str, env: Mapping[str, str] | None) -> tuple[Job, Envelope, ChannelState]:
+    """Parse first (a bad file is refused before the chain is read), then load the job."""
+    envelope = ops.load_envelope(path)
+    state = ops.check_channel_state(envelope)
+    job = _job(env, users=[state.user])
+    ops.check_envelope_domain(envelope, job.view.domain)
+    return job, envelope, state
+
+
+# ------------------------------------------------------------------ channel commands
+
+
+@command
+def show(user: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    job = _job(env, users=[_user(user)], need_account=False)
+    address = _user(user)
+    ch = job.model.channel(address)
+    info = {
+        "user": address,
+        "status": STATUS_NAMES[int(ch.status)],
+        "wei": (ch.wei_hub, ch.wei_user, ch.wei_total),
+        "token": (ch.token_hub, ch.token_user, ch.token_total),
+        "tx_count": (ch.tx_count_global, ch.tx_count_chain),
+        "thread_count": ch.thread_count,
+        "closing_time": ch.closing_time,
+        "credit_wei": int(job.contract.creditWei(address)),
+        "credit_token": int(job.contract.creditToken(address)),
+    }
+    say(f"channel of {address}: {info['status']}, txCount {list(info['tx_count'])}, {ch.thread_count} thread(s)")
+    say(f"  ETH   hub {fmt_units(ch.wei_hub)}, user {fmt_units(ch.wei_user)}, total {fmt_units(ch.wei_total)}")
+    say(f"  token hub {fmt_units(ch.token_hub)}, user {fmt_units(ch.token_user)}, total {fmt_units(ch.token_total)}")
+    if ch.closing_time:
+        say(f"  closing time {fmt_time(ch.closing_time)}, exit initiator {job.model.exit_initiator(address)}")
+    if info["credit_wei"] or info["credit_token"]:
+        say(f"  credit {fmt_units(info['credit_wei'])} ETH, {fmt_units(info['credit_token'])} tokens (claim it)")
+    return info
+
+
+@command
+def update(path: str, env: Mapping[str, str] | None = None) -> Any:
+    """An authorized update: the hub submits a user-signed state, the user a hub-signed one."""
+    job, envelope, state = _channel_envelope(path, env)
+    user_is_contract = state.user in job.view.contract_signers
+    if job.sender == job.view.hub:
+        ops.check_channel_signatures(envelope, job.view.domain, job.view.hub, need_hub=False, need_user=True,
+                                     user_is_contract=user_is_contract)  # fmt: skip
+        job.preflight("hub_authorized_update", state, envelope.sig_user)
+        return job.send("hubAuthorizedUpdate", (state.to_tuple(), envelope.sig_user),
+                        summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}")  # fmt: skip
+    if job.sender != state.user:
+        raise OpsError(f"account {job.sender} is neither the hub nor the state's user {state.user}")
+    ops.check_channel_signatures(envelope, job.view.domain, job.view.hub, need_hub=True, need_user=False)
+    value = state.pending_wei_updates[2]
+    job.preflight("user_authorized_update", state, envelope.sig_hub, value)
+    _approve_deposit(job, state.pending_token_updates[2])
+    return job.send("userAuthorizedUpdate", (state.to_tuple(), envelope.sig_hub), value=value,
+                    summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}")  # fmt: skip
+
+
+def _approve_deposit(job: Job, amount: int) -> None:
+    """The user's token deposit is pulled by the contract: approve it first if needed."""
+    if not amount:
+        return
+    token = brownie.Contract.from_abi("Token", job.contract.approvedToken(), _common.ERC20_ABI)
+    held = int(token.balanceOf(job.sender))
+    if held < amount:
+        raise OpsError(f"the deposit needs {fmt_units(amount)} tokens but {job.sender} holds {fmt_units(held)}")
+    if int(token.allowance(job.sender, job.contract.address)) < amount:
+        _common.send(job.ctx, token, "approve", (job.contract.address, amount),
+                     summary=f"approval of {fmt_units(amount)} tokens for the deposit")  # fmt: skip
+
+
+@command
+def start_exit(user: str, env: Mapping[str, str] | None = None) -> Any:
+    address = _user(user)
+    job = _job(env, users=[address])
+    job.preflight("start_exit", address)
+    return job.send("startExit", (address,), summary=f"dispute of {address}'s channel on its stored state")
+
+
+@command
+def exit_with(path: str, env: Mapping[str, str] | None = None) -> Any:
+    job, envelope, state = _channel_envelope(path, env)
+    _check_both(job, envelope, state)
+    job.preflight("start_exit_with_update", state, envelope.sig_hub, envelope.sig_user)
+    return job.send("startExitWithUpdate", (state.to_tuple(), envelope.sig_hub, envelope.sig_user),
+                    summary=f"dispute of {state.user}'s channel with txCount {list(state.tx_count)}")  # fmt: skip
+
+
+@command
+def challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
+    job, envelope, state = _channel_envelope(path, env)
+    _check_both(job, envelope, state)
+    job.preflight("empty_channel_with_challenge", state, envelope.sig_hub, envelope.sig_user)
+    closing = job.model.channel(state.user).closing_time
+    say(f"challenge window closes at {fmt_time(closing)} ({closing - job.view.now} s from now)")
+    return job.send("emptyChannelWithChallenge", (state.to_tuple(), envelope.sig_hub, envelope.sig_user),
+                    summary=f"challenge of {state.user}'s dispute with txCount {list(state.tx_count)}")  # fmt: skip
+
+
+def _check_both(job: Job, envelope: Envelope, state: ChannelState) -> None:
+    ops.check_channel_signatures(envelope, job.view.domain, job.view.hub, need_hub=True, need_user=True,
+                                 user_is_contract=state.user in job.view.contract_signers)  # fmt: skip
+
+
+@command
+def empty(user: str, env: Mapping[str, str] | None = None) -> Any:
+    address = _user(user)
+    job = _job(env, users=[address])
+    job.preflight("empty_channel", address)
+    return job.send("emptyChannel", (address,), summary=f"emptying of {address}'s channel")
+
+
+@command
+def nuke(user: str, env: Mapping[str, str] | None = None) -> Any:
+    address = _user(user)
+    job = _job(env, users=[address])
+    job.preflight("nuke_threads", address)
+    return job.send("nukeThreads", (address,), summary=f"nuking of {address}'s remaining threads")
+
+
+@command
+def claim(to: str = "", env: Mapping[str, str] | None = None) -> Any:
+    job = _job(env)
+    recipient = ops.parse_address(to, "recipient") if to else job.sender
+    job.model.credit_wei[job.sender] = int(job.contract.creditWei(job.sender))
+    job.model.credit_token[job.sender] = int(job.contract.creditToken(job.sender))
+    job.preflight("claim", recipient)
+    return job.send("claim", (recipient,), summary=f"claim of {job.sender}'s credits to {recipient}")
+
+
+# ------------------------------------------------------------------ thread commands
+
+
+def _thread_envelope(path: str) -> Envelope:
+    envelope = ops.load_envelope(path)
+    envelope.thread  # refuses a channel envelope
+    return envelope
+
+
+def _thread_job(env: Mapping[str, str] | None, user: str, *envelopes: Envelope) -> Job:
+    state = envelopes[0].thread
+    job = _job(env, users=[user] if user else [], threads=[state.key])
+    for envelope in envelopes:
+        ops.check_envelope_domain(envelope, job.view.domain)
+        ops.check_thread_signature(envelope, job.view.domain,
+                                   sender_is_contract=envelope.thread.sender in job.view.contract_signers)  # fmt: skip
+    return job
+
+
+@command
+def thread_exit(user: str, initial_path: str, update_path: str = "", env: Mapping[str, str] | None = None) -> Any:
+    """startExitThread with the initial state, or startExitThreadWithUpdate with a later one."""
+    address = _user(user)
+    initial = _thread_envelope(initial_path)
+    update_env = _thread_envelope(update_path) if update_path else None
+    job = _thread_job(env, address, initial, *([update_env] if update_env else []))
+    args = (address, initial.thread.to_tuple(), list(initial.proof), initial.sig)
+    if update_env is None:
+        job.preflight("start_exit_thread", address, initial.thread, initial.proof, initial.sig)
+        return job.send("startExitThread", args, summary=f"thread dispute {_name(initial)} in {address}'s channel")
+    job.preflight("start_exit_thread_with_update", address, initial.thread, initial.proof, initial.sig,
+                  update_env.thread, update_env.sig)  # fmt: skip
+    return job.send("startExitThreadWithUpdate", (*args, update_env.thread.to_tuple(), update_env.sig),
+                    summary=f"thread dispute {_name(initial)} at txCount {update_env.thread.tx_count}")  # fmt: skip
+
+
+@command
+def thread_challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
+    envelope = _thread_envelope(path)
+    job = _thread_job(env, "", envelope)
+    job.preflight("challenge_thread", envelope.thread, envelope.sig)
+    return job.send("challengeThread", (envelope.thread.to_tuple(), envelope.sig),
+                    summary=f"thread challenge {_name(envelope)} with txCount {envelope.thread.tx_count}")  # fmt: skip
+
+
+@command
+def thread_empty(user: str, initial_path: str, env: Mapping[str, str] | None = None) -> Any:
+    address = _user(user)
+    initial = _thread_envelope(initial_path)
+    job = _thread_job(env, address, initial)
+    job.preflight("empty_thread", address, initial.thread, initial.proof, initial.sig)
+    return job.send("emptyThread", (address, initial.thread.to_tuple(), list(initial.proof), initial.sig),
+                    summary=f"thread settlement {_name(initial)} in {address}'s channel")  # fmt: skip
+
+
+def _name(envelope: Envelope) -> str:
+    t = envelope.thread
+    return f"{t.sender} -> {t.receiver} #{t.thread_id}"
+

@@ -1,0 +1,161 @@
+"""The hub's reserve and the contract's state.
+
+    brownie run scripts/hub.py status   --network NAME     # reserve, totals, running disputes
+    brownie run scripts/hub.py fund     5ether 1000ether --network NAME   # ETH and tokens in
+    brownie run scripts/hub.py withdraw 1ether 0         --network NAME   # hub only, ≤ reserve
+
+Amounts are base units or `<n>ether` / `<n>e18`. The contract is the one in this chain's
+deployment record unless CM_MANAGER names another; the account is CM_ACCOUNT's (see
+scripts/_common.py). CM_DRY_RUN=1 checks and simulates without sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import brownie
+from brownie import web3
+
+from channel_manager import ops
+from channel_manager.model import NUKE_PERIODS
+from channel_manager.ops import OpsError
+from scripts import _common
+from scripts._common import command, fmt_duration, fmt_time, fmt_units, say
+
+STATUS_NAMES = ("Open", "ChannelDispute", "ThreadDispute")
+
+
+def main() -> None:
+    status()
+
+
+@command
+def status(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Print and return the reserve, totals and every running dispute (found from events)."""
+    ctx = _common.context(env, need_account=False)
+    contract = _common.manager(ctx)
+    token = brownie.Contract.from_abi("Token", contract.approvedToken(), _common.ERC20_ABI)
+    now = _common.next_timestamp(ctx.development) - 1
+    info: dict[str, Any] = {
+        "address": contract.address,
+        "hub": contract.hub(),
+        "token": token.address,
+        "challenge_period": int(contract.challengePeriod()),
+        "eth_balance": int(web3.eth.get_balance(contract.address)),
+        "token_balance": int(token.balanceOf(contract.address)),
+        "reserve_wei": int(contract.getHubReserveWei()),
+        "reserve_token": int(contract.getHubReserveTokens()),
+        "total_channel_wei": int(contract.totalChannelWei()),
+        "total_channel_token": int(contract.totalChannelToken()),
+    }
+    info["disputes"] = running_disputes(contract, _common.deployment_block(ctx, contract), now)
+    say(f"ChannelManager {contract.address} on {ctx.settings.network} (chain {ctx.chain_id})")
+    say(f"  hub {info['hub']}, token {info['token']}, challenge period {fmt_duration(info['challenge_period'])}")
+    say(f"  reserve            {fmt_units(info['reserve_wei'])} ETH, {fmt_units(info['reserve_token'])} tokens")
+    say(f"  locked in channels {fmt_units(info['total_channel_wei'])} ETH, {fmt_units(info['total_channel_token'])} tokens")
+    say(f"  contract holds     {fmt_units(info['eth_balance'])} ETH, {fmt_units(info['token_balance'])} tokens")
+    if not info["disputes"]:
+        say("  no running disputes")
+    for d in info["disputes"]:
+        left = d["deadline"] - now
+        when = f"{fmt_time(d['deadline'])} ({'in ' + fmt_duration(left) if left > 0 else 'passed'})"
+        say(f"  {d['kind']:<8} {d['what']}: {d['deadline_name']} {when}; {d['detail']}")
+    return info
+
+
+def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str, Any]]:
+    """Channels in dispute and disputed threads not yet settled on both sides. Events say which
+    channels and threads were ever disputed; the views say what still runs."""
+    head = web3.eth.block_number
+    users: dict[str, None] = {}
+    threads: dict[tuple[str, str, int], None] = {}
+    for event in _common.fetch_events(contract, from_block, head):
+        args = event["args"]
+        if event["event"] in ("DidStartExitChannel", "DidEmptyChannel"):
+            users[args["user"]] = None
+        elif event["event"] == "DidStartExitThread":
+            users[args["user"]] = None
+            threads[(args["sender"], args["receiver"], int(args["threadId"]))] = None
+    period = int(contract.challengePeriod())
+    out: list[dict[str, Any]] = []
+    for user in users:
+        _g, _c, _root, count, initiator, closing, status_code = contract.getChannelDetails(user)
+        if status_code == 1:
+            out.append({
+                "kind": "channel", "what": user, "deadline": int(closing),
+                "deadline_name": "challenge window closes",
+                "detail": f"started by {'the hub' if initiator == contract.hub() else 'the user'}",
+            })  # fmt: skip
+        elif status_code == 2:
+            out.append({
+                "kind": "threads", "what": user, "deadline": int(closing) + NUKE_PERIODS * period,
+                "deadline_name": "nukeable from",
+                "detail": f"{count} thread(s) still open in the channel",
+            })  # fmt: skip
+    for sender, receiver, thread_id in threads:
+        _wei, _token, tx_count, closing, emptied = contract.getThread(sender, receiver, thread_id)
+        if all(emptied):
+            continue
+        out.append({
+            "kind": "thread", "what": f"{sender} -> {receiver} #{thread_id}", "deadline": int(closing),
+            "deadline_name": "challenge window closes" if now < closing else "window closed",
+            "detail": f"txCount {tx_count}, emptied sender/receiver side {emptied[0]}/{emptied[1]}",
+        })  # fmt: skip
+    out.sort(key=lambda d: d["deadline"])
+    return out
+
+
+@command
+def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None) -> list[Any]:
+    """Send ETH and/or tokens from the account to the contract: they become hub reserve."""
+    ctx = _common.context(env)
+    contract = _common.manager(ctx)
+    amount_wei = ops.parse_amount(wei, "ETH amount")
+    amount_token = ops.parse_amount(token, "token amount")
+    if not amount_wei and not amount_token:
+        raise OpsError("nothing to fund: give an ETH amount and/or a token amount")
+    sender = ctx.account
+    erc20 = brownie.Contract.from_abi("Token", contract.approvedToken(), _common.ERC20_ABI)
+    eth_held = int(web3.eth.get_balance(sender.address))
+    if amount_wei > eth_held:
+        raise OpsError(f"account {sender.address} holds {fmt_units(eth_held)} ETH, cannot fund {fmt_units(amount_wei)}")
+    token_held = int(erc20.balanceOf(sender.address))
+    if amount_token > token_held:
+        raise OpsError(
+            f"account {sender.address} holds {fmt_units(token_held)} tokens, cannot fund {fmt_units(amount_token)}"
+        )
+    txs = []
+    if amount_wei:
+        if ctx.dry_run:
+            say(f"dry run: would send {fmt_units(amount_wei)} ETH to the reserve")
+        else:
+            tx = sender.transfer(contract, amount_wei, required_confs=ctx.confirmations, silent=True)
+            say(f"sent {fmt_units(amount_wei)} ETH to the reserve: {tx.txid}")
+            txs.append(tx)
+    if amount_token:
+        tx = _common.send(ctx, erc20, "transfer", (contract.address, amount_token),
+                          summary=f"{fmt_units(amount_token)} tokens to the reserve")  # fmt: skip
+        if tx is not None:
+            txs.append(tx)
+    say(f"reserve now {fmt_units(contract.getHubReserveWei())} ETH, {fmt_units(contract.getHubReserveTokens())} tokens")
+    return txs
+
+
+@command
+def withdraw(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None) -> Any:
+    """hubContractWithdraw: the hub takes ETH and/or tokens out of its reserve."""
+    ctx = _common.context(env)
+    contract = _common.manager(ctx)
+    amount_wei = ops.parse_amount(wei, "ETH amount")
+    amount_token = ops.parse_amount(token, "token amount")
+    if not amount_wei and not amount_token:
+        raise OpsError("nothing to withdraw: give an ETH amount and/or a token amount")
+    view = _common.chain_view(contract, development=ctx.development)
+    if ctx.account.address != view.hub:
+        raise OpsError(f"only the hub {view.hub} may withdraw from the reserve; the account is {ctx.account.address}")
+    ops.preflight(ops.model_of(view), "hub_contract_withdraw", ctx.account.address, view.now, amount_wei, amount_token)
+    return _common.send(
+        ctx, contract, "hubContractWithdraw", (amount_wei, amount_token),
+        summary=f"withdrawal of {fmt_units(amount_wei)} ETH and {fmt_units(amount_token)} tokens from the reserve",
+    )  # fmt: skip

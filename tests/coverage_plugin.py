@@ -1,0 +1,116 @@
+"""Makes `brownie test --coverage` work on eth-brownie 1.22.2 (TOOLCHAIN.md).
+
+1.22.2 ships `brownie.test.coverage` and `brownie.test.output` compiled with mypyc; on Python
+3.11 the compiled versions crash at the coverage summary ("dict object expected; got list").
+The same release also ships their pure-Python sources beside them. This plugin loads those
+sources in place of the compiled modules and points every brownie module that already
+imported them at the pure ones, before any transaction is recorded.
+
+Loaded as a pytest plugin, either from the command line (what tools/coverage.sh does):
+
+    brownie test --coverage --network anvil-cov -p tests.coverage_plugin
+
+or from tests/conftest.py with `pytest_plugins = ["tests.coverage_plugin"]`. It only swaps
+modules when `--coverage` is on; without it, it does nothing.
+Coverage on anvil also needs steps tracing (`steps_tracing: true`, anvil `--steps-tracing`),
+else every transaction reports no coverage.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import brownie.test
+
+#: Brownie modules that hold `coverage` / `output` as attributes after importing them.
+_HOLDERS = (
+    "brownie.network.transaction",
+    "brownie.test.managers.base",
+    "brownie.test.managers.master",
+    "brownie.test.managers.runner",
+)
+
+_swapped = False
+
+
+def _load_pure(name: str) -> ModuleType:
+    """Import `brownie.test.<name>` from its .py source (not the compiled .so beside it)."""
+    full_name = f"brownie.test.{name}"
+    path = Path(brownie.test.__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(full_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def use_pure_python_coverage() -> None:
+    """Swap brownie's compiled coverage and output modules for their pure-Python sources."""
+    global _swapped
+    if _swapped:
+        return
+    coverage = _load_pure("coverage")
+    output = _load_pure("output")  # `from .coverage import CoverageEval` now finds the pure one
+    brownie.test.coverage = coverage  # type: ignore[attr-defined]
+    brownie.test.output = output  # type: ignore[attr-defined]
+    for name in _HOLDERS:
+        holder = sys.modules.get(name)
+        if holder is None:
+            continue
+        if hasattr(holder, "coverage"):
+            holder.coverage = coverage  # type: ignore[attr-defined]
+        if hasattr(holder, "output"):
+            holder.output = output  # type: ignore[attr-defined]
+    _patch_confirmation_race()
+    _swapped = True
+
+
+def _patch_confirmation_race() -> None:
+    """Under `--steps-tracing` anvil can report a sender's new nonce a moment before the
+    receipt of the transaction that used it; brownie then marks a mined transaction "dropped
+    without known replacement" (seen in about one coverage run in three). Wait for the receipt
+    first (at most 10 s), then let brownie's own confirmation logic run."""
+    from brownie import web3
+    from brownie.network.transaction import TransactionReceipt
+    from web3.exceptions import TransactionNotFound
+
+    original = TransactionReceipt._await_confirmation
+    if getattr(original, "_waits_for_receipt", False):
+        return
+
+    def await_confirmation(self, block_number=None, required_confs=1):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                receipt = web3.eth.get_transaction_receipt(self.txid)
+                if receipt is not None and receipt["blockHash"] is not None:
+                    break
+            except TransactionNotFound:
+                pass
+            time.sleep(0.02)
+        return original(self, block_number, required_confs)
+
+    await_confirmation._waits_for_receipt = True  # type: ignore[attr-defined]
+    TransactionReceipt._await_confirmation = await_confirmation  # type: ignore[method-assign]
+
+
+def _coverage_requested(args: list[str]) -> bool:
+    return "--coverage" in args or "-C" in args
+
+
+def pytest_load_initial_conftests(early_config, parser, args):  # type: ignore[no-untyped-def]
+    """Command-line plugins (`-p`) see the arguments here, before brownie starts its runner."""
+    if _coverage_requested(list(args)) or _coverage_requested(list(sys.argv)):
+        use_pure_python_coverage()
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    """Conftest-listed plugins arrive after the initial hooks: decide from the parsed option."""
+    if getattr(config.option, "coverage", False) or _coverage_requested(list(sys.argv)):
+        use_pure_python_coverage()

@@ -1,0 +1,62 @@
+"""channel_manager.eip712: type hashes are SPEC §3's constants, and the package's encoding
+agrees with eth-account's independent EIP-712 implementation for any state."""
+
+from __future__ import annotations
+
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+from hypothesis import given, strategies as st
+
+from channel_manager import eip712
+from channel_manager.eip712 import Domain
+from tests.offchain.test_states import addresses, channel_states, thread_states
+
+SPEC_CHANNEL_TYPEHASH = "d9f5ad84db769600d023a6638d09e7265a42207f8d5344964b857ca38b156016"
+SPEC_THREAD_TYPEHASH = "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
+
+domains = st.builds(Domain, chain_id=st.integers(min_value=1, max_value=2**64), verifying_contract=addresses)
+
+
+def test_channel_state_typehash_equals_spec() -> None:
+    assert eip712.CHANNEL_STATE_TYPEHASH.hex() == SPEC_CHANNEL_TYPEHASH
+    assert keccak(text=eip712.CHANNEL_STATE_TYPE).hex() == SPEC_CHANNEL_TYPEHASH
+
+
+def test_thread_state_typehash_equals_spec() -> None:
+    assert eip712.THREAD_STATE_TYPEHASH.hex() == SPEC_THREAD_TYPEHASH
+    assert keccak(text=eip712.THREAD_STATE_TYPE).hex() == SPEC_THREAD_TYPEHASH
+
+
+def test_type_strings_match_eth_account_field_lists() -> None:
+    for primary, type_string in (("ChannelState", eip712.CHANNEL_STATE_TYPE), ("ThreadState", eip712.THREAD_STATE_TYPE)):
+        fields = ",".join(f"{f['type']} {f['name']}" for f in eip712.EIP712_TYPES[primary])
+        assert type_string == f"{primary}({fields})"
+
+
+@given(domains, channel_states)
+def test_channel_encoding_agrees_with_eth_account(domain: Domain, state) -> None:
+    signable = encode_typed_data(
+        domain_data=domain.as_eth_account_dict(),
+        message_types={"ChannelState": eip712.EIP712_TYPES["ChannelState"]},
+        message_data=eip712.channel_message(state),
+    )
+    assert bytes(signable.header) == domain.separator
+    assert bytes(signable.body) == eip712.channel_struct_hash(state)
+    assert eip712.channel_digest(domain, state) == keccak(b"\x19\x01" + signable.header + signable.body)
+
+
+@given(domains, thread_states)
+def test_thread_encoding_agrees_with_eth_account(domain: Domain, state) -> None:
+    signable = encode_typed_data(
+        domain_data=domain.as_eth_account_dict(),
+        message_types={"ThreadState": eip712.EIP712_TYPES["ThreadState"]},
+        message_data=eip712.thread_message(state),
+    )
+    assert bytes(signable.header) == domain.separator
+    assert bytes(signable.body) == eip712.thread_struct_hash(state)
+
+
+def test_domain_separator_binds_chain_and_contract() -> None:
+    a = Domain(31337, "0x" + "11" * 20)
+    assert a.separator != Domain(1, a.verifying_contract).separator
+    assert a.separator != Domain(31337, "0x" + "22" * 20).separator

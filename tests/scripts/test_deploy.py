@@ -1,0 +1,184 @@
+"""scripts/deploy.py on the local chain: the record, one deployment per chain, the dry run,
+and every bad input refused with one line, a non-zero exit and nothing sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from brownie import ChannelManager, accounts, chain, network, web3
+from eth_utils import keccak
+
+from channel_manager import ops
+from scripts import _common, deploy
+from tests.scripts.conftest import ETHER, nonce, refused
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> dict[str, str]:
+    """An environment whose records folder is empty (every test deploys on its own)."""
+    return {"CM_DEPLOYMENTS_DIR": str(tmp_path)}
+
+
+def test_deploy_writes_the_record(fresh, tmp_path):
+    deployer = accounts[0]
+    record = deploy.run(fresh)
+    path = tmp_path / "dev" / f"{chain.id}.json"
+    assert json.loads(path.read_text()) == record
+
+    manager = ChannelManager.at(record["address"])
+    tx = web3.eth.get_transaction(record["transaction"])
+    receipt = web3.eth.get_transaction_receipt(record["transaction"])
+    assert receipt["contractAddress"] == record["address"]
+    assert record["block"] == receipt["blockNumber"]
+    assert record["block_hash"] == _common.hex0x(web3.eth.get_block(record["block"])["hash"])
+    assert record["chain_id"] == chain.id == 31337
+    assert record["network"] == network.show_active()
+    assert record["deployer"] == deployer.address == tx["from"]
+    token = record["test_token"]["address"]
+    assert record["constructor_args"] == {"hub": deployer.address, "challengePeriod": 3600, "approvedToken": token}
+    assert (manager.hub(), manager.challengePeriod(), manager.approvedToken()) == (deployer.address, 3600, token)
+    assert _common.hex0x(tx["input"]).endswith(record["constructor_args_encoded"][2:])
+    assert record["compiler"] == {
+        "version": ChannelManager._build["compiler"]["version"],
+        "evm_version": "cancun",
+        "optimizer": {"enabled": True, "runs": 200},
+    }
+    assert record["bytecode_keccak"] == "0x" + keccak(hexstr=ChannelManager._build["bytecode"]).hex()
+    assert record["codehash"] == "0x" + keccak(bytes(web3.eth.get_code(manager.address))).hex()
+    assert len(record["git_commit"]) == 40 and isinstance(record["git_dirty"], bool)
+    # local chains: the reserve is funded so the demo and operations have collateral
+    assert manager.getHubReserveWei() == 100 * ETHER
+    assert manager.getHubReserveTokens() == 100_000 * ETHER
+
+
+def test_second_deploy_is_refused_without_force(fresh, capsys):
+    first = deploy.run(fresh)
+    refused(capsys, lambda: deploy.run(fresh), "deployment record", first["address"], "CM_FORCE=1",
+            sender=accounts[0])  # fmt: skip
+    second = deploy.run({**fresh, "CM_FORCE": "1"})
+    assert second["address"] != first["address"]
+
+
+def test_record_of_a_reset_local_chain_is_replaced(fresh, tmp_path):
+    path = tmp_path / "dev" / f"{chain.id}.json"
+    path.parent.mkdir(parents=True)
+    stale = {"address": accounts[5].address, "block": 1, "block_hash": "0x" + "ab" * 32}
+    path.write_text(json.dumps(stale))
+    record = deploy.run(fresh)
+    assert json.loads(path.read_text())["address"] == record["address"] != stale["address"]
+
+
+def test_dry_run_sends_nothing(fresh, tmp_path, capsys):
+    before = nonce(accounts[0])
+    height = web3.eth.block_number
+    assert deploy.run({**fresh, "CM_DRY_RUN": "1"}) is None
+    out = capsys.readouterr().out
+    assert "gas" in out and "dry run: nothing was sent" in out
+    assert nonce(accounts[0]) == before and web3.eth.block_number == height
+    assert not (tmp_path / "dev").exists()
+
+
+def test_overrides_from_the_environment(fresh):
+    record = deploy.run({**fresh, "CM_HUB": accounts[7].address, "CM_CHALLENGE_PERIOD": "7200"})
+    assert record["constructor_args"]["hub"] == accounts[7].address
+    assert ChannelManager.at(record["address"]).challengePeriod() == 7200
+
+
+def test_existing_token_is_used_and_checked(fresh, deployed):
+    token = deployed["test_token"]["address"]
+    record = deploy.run({**fresh, "CM_TOKEN": token})
+    assert record["constructor_args"]["approvedToken"] == token
+    assert "test_token" not in record
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+DEV = "development:\n  chain_id: {chain}\n  hub: deployer\n  token: test-token\n  challenge_period: 3600\n  account: local:0\n"
+
+
+@pytest.mark.parametrize(
+    "extra, fragments",
+    [
+        ({"CM_HUB": "0x1234"}, ["hub", "is not an address"]),
+        ({"CM_HUB": "0x" + "0" * 40}, ["hub is the zero address"]),
+        ({"CM_HUB": "0x52908400098527886E0F7030069857D2E4169EE7".replace("E7", "e7")}, ["wrong checksum"]),
+        ({"CM_TOKEN": "0x000000000000000000000000000000000000dEaD"}, ["token", "has no code"]),
+        ({"CM_TOKEN": "not-an-address"}, ["token", "is not an address"]),
+        ({"CM_CHALLENGE_PERIOD": "0"}, ["challenge period 0 s is below the minimum"]),
+        ({"CM_CHALLENGE_PERIOD": str(365 * 86400 + 1)}, ["above the maximum"]),
+        ({"CM_CHALLENGE_PERIOD": "1h"}, ["not a whole number"]),
+        ({"CM_ACCOUNT": "privkey"}, ["CM_PRIVATE_KEY is not set"]),
+        ({"CM_ACCOUNT": "privkey", "CM_PRIVATE_KEY": "0x1234"}, ["not a 32-byte hex key"]),
+        ({"CM_ACCOUNT": "keystore:no-such-account"}, ["no brownie keystore account"]),
+        ({"CM_ACCOUNT": "local:99"}, ["local:99"]),
+        ({"CM_ACCOUNT": "ledger"}, ["not local:N, keystore:ID or privkey"]),
+        ({"CM_DRY_RUN": "maybe"}, ["CM_DRY_RUN"]),
+    ],
+    ids=["short-hub", "zero-hub", "bad-checksum", "token-without-code", "token-not-address", "period-zero",
+         "period-too-long", "period-not-number", "missing-key", "malformed-key", "unknown-keystore",
+         "unknown-local-account", "unknown-account-kind", "bad-flag"],
+)  # fmt: skip
+def test_bad_input_is_refused_and_nothing_sent(fresh, tmp_path, capsys, extra, fragments):
+    refused(capsys, lambda: deploy.run({**fresh, **extra}), *fragments, sender=accounts[0])
+    assert not (tmp_path / "dev").exists()
+
+
+def test_token_that_is_not_an_erc20_is_refused(fresh, deployed, capsys):
+    not_a_token = deployed["address"]  # a ChannelManager: code, but no decimals()
+    refused(capsys, lambda: deploy.run({**fresh, "CM_TOKEN": not_a_token}), "does not answer ERC20 calls",
+            sender=accounts[0])  # fmt: skip
+
+
+def test_unknown_network_is_refused(fresh, tmp_path, capsys):
+    config = _config(tmp_path, "networks:\n  mainnet:\n    chain_id: 1\n")
+    refused(capsys, lambda: deploy.run({**fresh, "CM_CONFIG": config}), "has no entry in deployments/config.yaml",
+            sender=accounts[0])  # fmt: skip
+
+
+def test_wrong_chain_id_is_refused(fresh, tmp_path, capsys):
+    config = _config(tmp_path, DEV.format(chain=11155111))
+    refused(capsys, lambda: deploy.run({**fresh, "CM_CONFIG": config}), "wrong chain id", "11155111", "31337",
+            sender=accounts[0])  # fmt: skip
+
+
+def test_config_that_does_not_parse_is_refused(fresh, tmp_path, capsys):
+    config = _config(tmp_path, "development: [unclosed\n")
+    refused(capsys, lambda: deploy.run({**fresh, "CM_CONFIG": config}), "do not parse", sender=accounts[0])
+
+
+def test_deployer_that_cannot_pay_is_refused(fresh, capsys):
+    poor_key = "0x" + "11" * 32  # a key whose address holds no ETH on the local chain
+    env = {**fresh, "CM_ACCOUNT": "privkey", "CM_PRIVATE_KEY": poor_key}
+    err = refused(capsys, lambda: deploy.run(env), "holds 0 ETH but the deployment needs")
+    assert "11" * 32 not in err  # the key is never printed
+    assert web3.eth.get_transaction_count(_address_of(poor_key)) == 0
+
+
+def _address_of(key: str) -> str:
+    from eth_account import Account
+
+    return Account.from_key(key).address
+
+
+def test_public_network_asks_for_confirmation(monkeypatch):
+    """On a public network without CM_YES the deployer must type `deploy`; no answer, no deploy."""
+    settings = ops.Settings("sepolia", False, 11155111, "deployer", "test-token", 3600, "keystore:x")
+    ctx = _common.Context(settings, {})
+    monkeypatch.setattr("builtins.input", lambda _prompt: (_ for _ in ()).throw(EOFError))
+    with pytest.raises(ops.OpsError, match="not confirmed"):
+        deploy.confirm(ctx)
+    monkeypatch.setattr("builtins.input", lambda _prompt: "yes")
+    with pytest.raises(ops.OpsError, match="not confirmed"):
+        deploy.confirm(ctx)
+    monkeypatch.setattr("builtins.input", lambda _prompt: "deploy")
+    deploy.confirm(ctx)
+    deploy.confirm(_common.Context(settings, {"CM_YES": "1"}))  # no question asked

@@ -1,0 +1,84 @@
+"""scripts/hub.py: fund and withdraw the reserve, and the contract's state with its disputes."""
+
+from __future__ import annotations
+
+import pytest
+from brownie import accounts, chain, web3
+
+from scripts import channel, hub
+from tests.scripts.conftest import ETHER, refused
+
+
+def test_status_reports_reserve_and_totals(base_env, cm, tdai, capsys):
+    info = hub.status(base_env)
+    assert info["reserve_wei"] == cm.getHubReserveWei() == 100 * ETHER
+    assert info["reserve_token"] == cm.getHubReserveTokens() == 100_000 * ETHER
+    assert (info["total_channel_wei"], info["total_channel_token"]) == (0, 0)
+    assert info["hub"] == accounts[0].address and info["token"] == tdai.address
+    assert info["disputes"] == []
+    assert "no running disputes" in capsys.readouterr().out
+
+
+def test_status_lists_disputes_with_deadlines(base_env, env_as, cm, deposit, thread_in_dispute, capsys):
+    carol = accounts[3]
+    deposit(carol)
+    channel.start_exit(carol.address, env=env_as(carol))
+    closing = cm.getChannelDetails(carol)[5]
+    alice_closing = cm.getChannelDetails(thread_in_dispute["alice"])[5]
+    info = hub.status(base_env)
+    by_kind = {d["kind"]: d for d in info["disputes"]}
+    assert by_kind["channel"]["what"] == carol.address and by_kind["channel"]["deadline"] == closing
+    assert "started by the user" in by_kind["channel"]["detail"]
+    assert by_kind["threads"]["what"] == thread_in_dispute["alice"].address
+    assert by_kind["threads"]["deadline"] == alice_closing + 10 * 3600  # nuke deadline
+    assert "challenge window closes" in capsys.readouterr().out
+
+
+def test_fund_adds_to_the_reserve(base_env, env_as, cm, tdai):
+    tdai.mint(accounts[4], 50 * ETHER, {"from": accounts[4]})
+    txs = hub.fund("2ether", "50ether", env=env_as(accounts[4]))
+    assert len(txs) == 2
+    assert cm.getHubReserveWei() == 102 * ETHER
+    assert cm.getHubReserveTokens() == 100_050 * ETHER
+
+
+def test_fund_refuses_more_than_the_account_holds(env_as, capsys):
+    refused(capsys, lambda: hub.fund("0", "1ether", env=env_as(accounts[5])), "holds 0 tokens",
+            sender=accounts[5])  # fmt: skip
+    refused(capsys, lambda: hub.fund("0", "0", env=env_as(accounts[5])), "nothing to fund", sender=accounts[5])
+
+
+def test_withdraw_pays_the_hub(env_as, cm):
+    before = accounts[0].balance()
+    tx = hub.withdraw("3ether", "0", env=env_as(accounts[0]))
+    assert tx.events["DidHubContractWithdraw"]["weiAmount"] == 3 * ETHER
+    assert cm.getHubReserveWei() == 97 * ETHER
+    assert accounts[0].balance() == before + 3 * ETHER  # the local chain charges no gas price
+
+
+@pytest.mark.parametrize(
+    "account, wei, fragments",
+    [
+        (1, "1ether", ["only the hub", "the account is 0x"]),
+        (0, "101ether", ["InsufficientReserve", "fund it first"]),
+        (0, "lots", ["not an amount"]),
+    ],
+    ids=["not-hub", "over-reserve", "bad-amount"],
+)
+def test_withdraw_refusals_send_nothing(env_as, capsys, account, wei, fragments):
+    sender = accounts[account]
+    refused(capsys, lambda: hub.withdraw(wei, "0", env=env_as(sender)), *fragments, sender=sender)
+
+
+def test_withdraw_dry_run_sends_nothing(env_as, cm, capsys):
+    height = web3.eth.block_number
+    assert hub.withdraw("1ether", "0", env=env_as(accounts[0], CM_DRY_RUN="1")) is None
+    assert web3.eth.block_number == height and cm.getHubReserveWei() == 100 * ETHER
+    assert "dry run: would send" in capsys.readouterr().out
+
+
+def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
+    refused(capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record")
+    refused(capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": accounts[1].address}),
+            "has no code")  # fmt: skip
+    assert chain.id == 31337

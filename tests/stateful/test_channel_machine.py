@@ -1,0 +1,691 @@
+"""Stateful differential test: the reference model (`channel_manager.model`) is the oracle of
+the contract on a local anvil chain, over generated histories of a hub and three users.
+
+Run: `brownie test tests/stateful --network anvil-h4` (fast profile); `--profile deep` or
+`FUZZ_PROFILE=deep` for long campaigns; `FUZZ_SEED=<n>` replays a seeded run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import statistics
+from collections import Counter, defaultdict
+
+import brownie
+import pytest
+from brownie import ChannelManager, StatefulRejectingUser, TestToken, accounts, chain, web3
+from brownie.exceptions import VirtualMachineError
+from eth_keys import keys
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from channel_manager.errors import ChannelError
+from channel_manager.eip712 import Domain, channel_digest, thread_digest
+from channel_manager.model import ChannelManagerModel, EcdsaOracle, Status, World
+from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, anvil_key, latest_timestamp, set_next_timestamp
+from tests.stateful.ledger import Ledger
+
+NUKE = 10 * CHALLENGE_PERIOD
+GAS = 2_000_000  # explicit gas for raw same-block transactions
+
+# Statistics collected across all examples of a process (read by scripts/campaign.py).
+STATS: dict = {
+    "sequences": 0,
+    "steps": 0,
+    "invariant_checks": 0,
+    "calls": Counter(),  # "fn:ok" / "fn:ErrorName"
+    "gas": defaultdict(list),  # fn -> gas used of successful transactions
+    "disputes": Counter(),  # (initiator, answered_by, winner, boundary) -> count
+    "races": Counter(),
+}
+
+
+# ---------------------------------------------------------------------------- environment
+
+
+class Env:
+    """One deployment per test process, snapshotted; every example reverts to it."""
+
+    def __init__(self) -> None:
+        self.hub = accounts[0]
+        self.alice, self.bob = accounts[1], accounts[2]
+        self.owner = accounts[4]  # key behind the rejecting contract user
+        self.stranger = accounts[9]
+        self.token = TestToken.deploy("Test Token", "TST", {"from": self.hub})
+        self.manager = ChannelManager.deploy(self.hub, CHALLENGE_PERIOD, self.token, {"from": self.hub})
+        self.rej = StatefulRejectingUser.deploy(self.owner, {"from": self.owner})
+        self.hub.transfer(self.manager, 40 * ETHER)
+        self.token.mint(self.manager, 5_000 * TOKEN, {"from": self.hub})
+        for user in (self.alice, self.bob):
+            self.token.mint(user, 1_000 * TOKEN, {"from": user})
+            self.token.approve(self.manager, 2**256 - 1, {"from": user})
+        self.token.mint(self.rej, 1_000 * TOKEN, {"from": self.owner})
+        self.rej.execute(self.token, self.token.approve.encode_input(self.manager, 2**256 - 1), {"from": self.owner})
+        self.users = [str(self.alice), str(self.bob), str(self.rej)]
+        self.acct = {str(a): a for a in accounts}
+        self.domain = Domain(chain.id, self.manager.address)
+        self.keys = {str(accounts[i]): keys.PrivateKey(anvil_key(i)) for i in range(10)}
+        self.keys[str(self.rej)] = self.keys[str(self.owner)]  # ERC-1271 by the owner's key
+        chain.snapshot()
+        gc.collect()
+        gc.freeze()  # makes chain.revert()'s gc.collect() cheap (TOOLCHAIN.md)
+
+    def sign_digest(self, signer: str, digest: bytes) -> bytes:
+        sig = self.keys[signer].sign_msg_hash(digest)
+        return sig.to_bytes()[:64] + bytes([sig.v + 27])
+
+
+ENV: Env | None = None
+
+
+def get_env() -> Env:
+    global ENV
+    if ENV is None:
+        ENV = Env()
+    return ENV
+
+
+# ---------------------------------------------------------------------------- the machine
+
+users_idx = st.integers(0, 2)
+amounts = st.sampled_from([0, 1, 10**15, ETHER // 2, ETHER, 3 * ETHER, 60 * ETHER])
+tokens = st.sampled_from([0, 1, TOKEN, 50 * TOKEN, 400 * TOKEN, 9_000 * TOKEN])
+callers = st.sampled_from(["hub", "user", "stranger"])
+BOUNDARIES = ["closing-1", "closing", "closing+1", "nuke-1", "nuke", "nuke+1", "thread-1", "thread", "timeout"]
+
+
+class ChannelMachine(RuleBasedStateMachine):
+    """Hub, alice, bob and a griefing contract user (rejects ETH, signs by ERC-1271) against
+    the deployed ChannelManager, with the reference model as oracle.
+
+    Why a plain `hypothesis.stateful.RuleBasedStateMachine` and not `brownie.test.state_machine`:
+    brownie 1.22.2's wrapper is broken on Python 3.11 (`TypeError: _BrownieStateMachine object
+    expected`, TOOLCHAIN.md) and ignores `@seed`/`@reproduce_failure`. Here the deployment is
+    made once and snapshotted, every example starts with `chain.revert()` in `__init__`
+    (`gc.freeze()` keeps that cheap), and the machine runs through
+    `run_state_machine_as_test`, so seeds, failure blobs and the example database all work.
+
+    Every chain action goes through `_act`: the model is asked first; if it predicts an error
+    the chain must revert with exactly that error (the model is left untouched), otherwise the
+    transaction must succeed and every stored field must then agree (`invariant_model_matches_chain`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        env = self.env = get_env()
+        chain.revert()
+        self.m = env.manager
+        self.t = latest_timestamp() + 1  # timestamp of the next transaction
+        oracle = EcdsaOracle({str(env.rej): str(env.owner)})
+        self.model = ChannelManagerModel(
+            str(env.hub), CHALLENGE_PERIOD, self.m.address, chain.id, signatures=oracle,
+            world=World(refuses_eth={str(env.rej)}),
+        )
+        self.model.receive_eth(self.m.balance())
+        self.model.receive_tokens(env.token.balanceOf(self.m))
+        self.ledger = Ledger(
+            str(env.hub), env.users,
+            lambda s, who: env.sign_digest(who, channel_digest(env.domain, s)),
+            lambda t, who: env.sign_digest(who, thread_digest(env.domain, t)),
+        )
+        # ghost accounting (independent of the model): ETH and tokens into / out of the contract
+        self.ghost_eth = self.m.balance()
+        self.ghost_token = env.token.balanceOf(self.m)
+        self.seen_tx: dict[str, tuple[int, int]] = {u: (0, 0) for u in env.users}
+        self.executed_pending: set[tuple[str, int]] = set()
+        self.honest_exit: dict[str, str] = {}  # user -> side that started with its newest state
+        self.dispute_log: dict[str, dict] = {}
+        self.disputed_threads: set[tuple] = set()
+        self.full_teardown = os.environ.get("FUZZ_FULL_TEARDOWN", "") == "1"
+        STATS["sequences"] += 1
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _who(self, kind: str, user: str):
+        return {"hub": self.env.hub, "user": user, "stranger": self.env.stranger}[kind]
+
+    def _send(self, fn_name: str, args: tuple, sender, value: int = 0):
+        """One transaction through brownie; a contract user sends through its `execute`."""
+        fn = getattr(self.m, fn_name)
+        if isinstance(sender, str) and sender != str(self.env.rej):
+            sender = self.env.acct[sender]
+        if str(sender) == str(self.env.rej):
+            return self.env.rej.execute(self.m, fn.encode_input(*args), {"from": self.env.owner, "value": value})
+        return fn(*args, {"from": sender, "value": value})
+
+    def _act(self, fn_name: str, model_fn, model_args: tuple, chain_args: tuple, sender, value: int = 0):
+        """Model first, then chain; returns the model's Outcome, or None if it (rightly) reverted."""
+        now = self.t
+        self.t += 1
+        try:
+            outcome = model_fn(str(sender), now, *model_args)
+            predicted = None
+        except ChannelError as exc:
+            outcome, predicted = None, exc
+        set_next_timestamp(now)
+        paid = dict(outcome.paid_wei) if outcome else {}
+        before = {a: web3.eth.get_balance(a) for a in paid}
+        try:
+            tx = self._send(fn_name, chain_args, sender, value)
+        except VirtualMachineError as exc:
+            STATS["calls"][f"{fn_name}:{predicted.name if predicted else 'UNEXPECTED'}"] += 1
+            assert predicted is not None, f"{fn_name}: model accepted, chain reverted with {exc.revert_msg!r}"
+            assert exc.revert_msg == predicted.revert_text(), (
+                f"{fn_name}: chain reverted {exc.revert_msg!r}, model predicted {predicted.revert_text()!r}"
+            )
+            return None
+        STATS["calls"][f"{fn_name}:{'ok' if predicted is None else 'UNEXPECTED'}"] += 1
+        assert predicted is None, f"{fn_name}: chain accepted, model predicted {predicted.revert_text()!r}"
+        assert tx.timestamp == now
+        STATS["gas"][fn_name].append(tx.gas_used)
+        # ghost accounting: what came in with the call, what left to whom (gas price is 0)
+        self.ghost_eth += value
+        for addr, amount in paid.items():
+            self.ghost_eth -= amount
+            if addr != str(sender) or str(sender) == str(self.env.rej):
+                assert web3.eth.get_balance(addr) - before[addr] == amount, f"payout to {addr} not received"
+        for addr, amount in outcome.paid_token.items():
+            if addr != self.m.address:
+                self.ghost_token -= amount
+        return outcome
+
+    def _chain_tx(self, user: str) -> tuple[int, int]:
+        c = self.model.channel(user)
+        return c.tx_count_global, c.tx_count_chain
+
+    def _after_empty(self, user: str) -> None:
+        self.ledger.restart_after_empty(user, self._chain_tx(user))
+        self.honest_exit.pop(user, None)
+
+    def _boundary_label(self, user: str) -> str:
+        c = self.model.channel(user)
+        now = self.t - 1
+        if c.closing_time == 0:
+            return "-"
+        d = now - c.closing_time
+        return "closing" + (f"{d:+d}" if abs(d) <= 1 else (" (inside)" if d < 0 else " (after)"))
+
+    # ------------------------------------------------------------------ cooperative updates
+
+    @initialize(uw=st.sampled_from([ETHER, 5 * ETHER]), ut=st.sampled_from([0, 100 * TOKEN]),
+                hw=st.sampled_from([0, 2 * ETHER]), ht=st.sampled_from([0, 100 * TOKEN]), thread=st.booleans())
+    def open_channels(self, uw, ut, hw, ht, thread):
+        """Hypothesis 6.27 draws short sequences (≈6 steps on average), so every history starts
+        with funded channels (user and hub deposits, acknowledged) and maybe a thread."""
+        for k, user in enumerate(self.ledger.users):
+            self.deposit(k, uw, ut, hw, ht, by_hub=False, expiring=False, wrong_value=False)
+        if thread:
+            self.open_thread(0, 1, ETHER // 2, 0, 1)
+
+    @rule(u=users_idx, uw=amounts, ut=tokens, hw=amounts, ht=tokens, by_hub=st.booleans(),
+          expiring=st.booleans(), wrong_value=st.booleans())
+    def deposit(self, u, uw, ut, hw, ht, by_hub, expiring, wrong_value):
+        user = self.ledger.users[u]
+        if by_hub:
+            uw = ut = 0  # hubAuthorizedUpdate takes every deposit from the reserve
+        if not any((uw, ut, hw, ht)):
+            hw = ETHER
+        timeout = self.t + 5 if expiring else 0
+        rec = self.ledger.propose_deposit(user, user_wei=uw, user_token=ut, hub_wei=hw, hub_token=ht, timeout=timeout)
+        s = rec.state
+        if by_hub:
+            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
+                            (s.to_tuple(), rec.sig_user), self.env.hub)
+        else:
+            value = uw + (1 if wrong_value and uw else 0)
+            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, value),
+                            (s.to_tuple(), rec.sig_hub), user, value)
+            if out is not None:
+                self.ghost_token += ut
+        self._after_update(user, s, out)
+
+    @rule(u=users_idx, fw=st.integers(0, 4), ft=st.integers(0, 4), by_hub=st.booleans(),
+          to_contract=st.booleans())
+    def withdraw(self, u, fw, ft, by_hub, to_contract):
+        user = self.ledger.users[u]
+        base = self.ledger.settled_newest(user)
+        uw, ht = base.wei_balances[1] * fw // 4, base.token_balances[0] * ft // 4
+        ut = base.token_balances[1] // 2 if fw == 4 else 0
+        if not (uw or ht or ut):
+            return
+        recipient = self.m.address if (to_contract and fw == 1) else None
+        rec = self.ledger.propose_withdrawal(user, user_wei=uw, user_token=ut, hub_token=ht, recipient=recipient)
+        s = rec.state
+        if by_hub:
+            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
+                            (s.to_tuple(), rec.sig_user), self.env.hub)
+        else:
+            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, 0),
+                            (s.to_tuple(), rec.sig_hub), user)
+        self._after_update(user, s, out)
+
+    def _after_update(self, user: str, s, out) -> None:
+        if out is None:
+            return
+        if s.has_pending:  # exactly-once pending execution (SPEC §10.3), checked on the chain's view
+            key = (user, s.tx_count[1])
+            assert key not in self.executed_pending, f"pending updates of {key} executed twice"
+            self.executed_pending.add(key)
+        self.ledger.acknowledge(user)
+
+    @rule(u=users_idx, to_hub=st.booleans(), wei=amounts, token=tokens)
+    def pay(self, u, to_hub, wei, token):
+        self.ledger.pay(self.ledger.users[u], to_hub, wei, token)
+
+    @rule(u=users_idx, token_in=tokens, wei_out=amounts)
+    def swap(self, u, token_in, wei_out):
+        self.ledger.swap(self.ledger.users[u], token_in, wei_out)
+
+    @rule(s=users_idx, r=users_idx, wei=amounts, token=tokens, pays=st.integers(0, 2))
+    def open_thread(self, s, r, wei, token, pays):
+        if s == r:
+            return
+        sender, receiver = self.ledger.users[s], self.ledger.users[r]
+        if self.model.channel(sender).status or self.model.channel(receiver).status:
+            return
+        t = self.ledger.open_thread(sender, receiver, wei, token)
+        for _ in range(pays if t else 0):
+            self.ledger.thread_pay(t, t.initial.wei_balances[0] // 3, t.initial.token_balances[0] // 3)
+
+    # ------------------------------------------------------------------ any state, any entry point
+
+    @rule(u=users_idx, pick=st.integers(0, 10**6), newest=st.booleans(), entry=st.integers(0, 4), caller=callers)
+    def submit_from_history(self, u, pick, newest, entry, caller):
+        """Either party (or a stranger) submits any state it holds — stale or newest — through
+        any entry point."""
+        user = self.ledger.users[u]
+        hist = self.ledger.history[user]
+        if not hist:
+            return
+        rec = hist[-1] if newest else hist[pick % len(hist)]
+        s, who = rec.state, self._who(caller, user)
+        if entry == 0:
+            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
+                            (s.to_tuple(), rec.sig_user), who)
+        elif entry == 1:
+            v = s.pending_wei_updates[2]
+            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, v),
+                            (s.to_tuple(), rec.sig_hub), who, v)
+            if out is not None:
+                self.ghost_token += s.pending_token_updates[2]
+        elif entry == 2:
+            out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
+                            (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
+            if out is not None and rec is hist[-1]:
+                self.honest_exit[user] = caller
+            if out is not None:
+                self.dispute_log[user] = {"initiator": caller, "newest": rec is hist[-1]}
+            return
+        elif entry == 3:
+            out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
+                            (s, rec.sig_hub, rec.sig_user), (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
+            if out is not None:
+                self._record_dispute(user, answered_by=caller)
+                self._after_empty(user)
+            return
+        else:
+            out = self._act("startExit", self.model.start_exit, (user,), (user,), who)
+            if out is not None:
+                self.dispute_log[user] = {"initiator": caller, "newest": False}
+            return
+        if out is not None and s.has_pending:
+            key = (user, s.tx_count[1])
+            assert key not in self.executed_pending, f"pending updates of {key} executed twice"
+            self.executed_pending.add(key)
+            if s is self.ledger.newest(user):
+                self.ledger.acknowledge(user)
+
+    @rule(u=users_idx, caller=callers)
+    def empty_channel(self, u, caller):
+        user = self.ledger.users[u]
+        label = self._boundary_label(user)
+        c = self.model.channel(user)
+        hub_side, user_side = c.wei_hub, c.wei_user
+        out = self._act("emptyChannel", self.model.empty_channel, (user,), (user,), self._who(caller, user))
+        if out is None:
+            return
+        side = self.honest_exit.get(user)
+        if side in ("hub", "user"):
+            # SPEC §10.4: the honest initiator showed its newest state; the counterparty could
+            # only answer with something newer (it cannot: no newer state exists).
+            self._check_safety(user, side, self.ledger.newest(user), hub_side, user_side)
+        self._record_dispute(user, answered_by="none", boundary=label)
+        self._after_empty(user)
+
+    @rule(u=users_idx)
+    def honest_answer(self, u):
+        """The party that did not start the dispute answers inside the window with the newest
+        state it holds; it must leave with at least its balance in that state (SPEC §10.4)."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        if c.status != Status.CHANNEL_DISPUTE or self.t >= c.closing_time:
+            return
+        side = "user" if self.model.exit_initiator(user) == str(self.env.hub) else "hub"
+        who = self._who(side, user)
+        rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
+        label = self._boundary_label(user)
+        if rec is not None and rec.state.tx_count[0] > c.tx_count_global:
+            s = rec.state
+            newest_exec = s.tx_count[1] == c.tx_count_chain
+            out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
+                            (s, rec.sig_hub, rec.sig_user), (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
+            assert out is not None, "an honest answer with the newest state inside the window was refused"
+            settle = ChannelManagerModel.settle
+            wh, wu = settle(s.wei_balances, s.pending_wei_updates, newest_exec)
+            self._check_safety(user, side, s, wh, wu)
+        else:
+            out = self._act("emptyChannel", self.model.empty_channel, (user,), (user,), who)
+            assert out is not None, "the non-initiator could not concede inside the window"
+        self._record_dispute(user, answered_by=side, boundary=label)
+        self._after_empty(user)
+
+    def _check_safety(self, user, side, s, wei_hub_got, wei_user_got):
+        exec_ = s.tx_count[1] == self.model.channel(user).tx_count_chain
+        hub_bal, user_bal = ChannelManagerModel.settle(s.wei_balances, s.pending_wei_updates, exec_)
+        if side == "user":
+            assert wei_user_got >= user_bal, f"honest user got {wei_user_got} < {user_bal}"
+        else:
+            assert wei_hub_got >= hub_bal, f"honest hub got {wei_hub_got} < {hub_bal}"
+
+    def _record_dispute(self, user, answered_by, boundary="inside"):
+        info = self.dispute_log.pop(user, {"initiator": "?", "newest": False})
+        winner = "newest-state" if info.get("newest") or answered_by in ("hub", "user") else "stored-state"
+        STATS["disputes"][(info["initiator"], answered_by, winner, boundary)] += 1
+
+    # ------------------------------------------------------------------ same block races
+
+    @rule(u=users_idx, i=st.integers(0, 10**6), j=st.integers(0, 10**6), hub_first=st.booleans(),
+          hub_entry=st.sampled_from(["startExitWithUpdate", "emptyChannelWithChallenge", "startExit"]),
+          user_entry=st.sampled_from(["startExitWithUpdate", "emptyChannelWithChallenge", "emptyChannel"]))
+    def race_same_block(self, u, i, j, hub_first, hub_entry, user_entry):
+        """Hub and user submit (possibly different) states in the same block."""
+        user = self.ledger.users[u]
+        hist = self.ledger.history[user]
+        if not hist or user == str(self.env.rej):
+            return
+        a, b = hist[i % len(hist)], hist[j % len(hist)]
+        plan = [(str(self.env.hub), hub_entry, a), (user, user_entry, b)]
+        if not hub_first:
+            plan.reverse()
+        now = self.t
+        self.t += 1
+        set_next_timestamp(now)
+        web3.provider.make_request("evm_setAutomine", [False])
+        hashes = []
+        try:
+            for sender, entry, rec in plan:
+                if entry in ("startExit", "emptyChannel"):
+                    data = getattr(self.m, entry).encode_input(user)
+                else:
+                    data = getattr(self.m, entry).encode_input(rec.state.to_tuple(), rec.sig_hub, rec.sig_user)
+                hashes.append(web3.eth.send_transaction(
+                    {"from": sender, "to": self.m.address, "data": data, "gas": GAS, "gasPrice": 0}))
+            web3.provider.make_request("evm_mine", [])
+        finally:
+            web3.provider.make_request("evm_setAutomine", [True])
+        receipts = [web3.eth.get_transaction_receipt(h) for h in hashes]
+        assert receipts[0]["blockNumber"] == receipts[1]["blockNumber"], "not in the same block"
+        order = sorted(range(2), key=lambda k: receipts[k]["transactionIndex"])
+        for k in order:
+            sender, entry, rec = plan[k]
+            fn = {"startExitWithUpdate": self.model.start_exit_with_update,
+                  "emptyChannelWithChallenge": self.model.empty_channel_with_challenge,
+                  "startExit": self.model.start_exit, "emptyChannel": self.model.empty_channel}[entry]
+            args = (user,) if entry in ("startExit", "emptyChannel") else (rec.state, rec.sig_hub, rec.sig_user)
+            try:
+                out = fn(sender, now, *args)
+                err = None
+            except ChannelError as exc:
+                out, err = None, exc
+            ok = receipts[k]["status"] == 1
+            STATS["races"][f"{entry}:{'ok' if ok else 'reverted'}"] += 1
+            assert ok == (err is None), f"same-block {entry} by {sender}: chain status {ok}, model {err}"
+            if ok:
+                STATS["gas"][entry].append(receipts[k]["gasUsed"])
+                for addr, amount in out.paid_wei.items():
+                    self.ghost_eth -= amount
+                for addr, amount in out.paid_token.items():
+                    self.ghost_token -= amount
+                if entry.startswith("startExit"):
+                    self.dispute_log[user] = {"initiator": "hub" if sender == str(self.env.hub) else "user",
+                                              "newest": rec is hist[-1] and entry != "startExit"}
+                else:
+                    self._record_dispute(user, answered_by="race", boundary="same-block")
+                    self._after_empty(user)
+
+    # ------------------------------------------------------------------ time
+
+    @rule(u=users_idx, where=st.sampled_from(BOUNDARIES))
+    def warp(self, u, where):
+        """Move the next block's time to a live deadline: just before, at or after it."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        target = None
+        if where.startswith("closing") and c.closing_time:
+            target = c.closing_time + {"closing-1": -1, "closing": 0, "closing+1": 1}[where]
+        elif where.startswith("nuke") and c.status == Status.THREAD_DISPUTE:
+            target = c.closing_time + NUKE + {"nuke-1": -1, "nuke": 0, "nuke+1": 1}[where]
+        elif where.startswith("thread"):
+            times = [t.closing_time for t in self.model.threads.values() if t.closing_time]
+            if times:
+                target = max(times) - (1 if where == "thread-1" else 0)
+        elif where == "timeout":
+            s = self.ledger.newest(user)
+            target = s.timeout or None
+        if target is not None and target > self.t:
+            self.t = target
+
+    # ------------------------------------------------------------------ threads on chain
+
+    @rule(u=users_idx, k=st.integers(0, 10), with_update=st.booleans(), caller=st.sampled_from(["hub", "user"]))
+    def start_exit_thread(self, u, k, with_update, caller):
+        user = self.ledger.users[u]
+        threads = self._root_threads(user)
+        if not threads:
+            return
+        t, proof = threads[k % len(threads)]
+        who = self._who(caller, user)
+        if with_update and t.updates:
+            upd, sig = t.updates[-1]
+            self._act("startExitThreadWithUpdate", self.model.start_exit_thread_with_update,
+                      (user, t.initial, proof, t.sig_initial, upd, sig),
+                      (user, t.initial.to_tuple(), proof, t.sig_initial, upd.to_tuple(), sig), who)
+        else:
+            self._act("startExitThread", self.model.start_exit_thread, (user, t.initial, proof, t.sig_initial),
+                      (user, t.initial.to_tuple(), proof, t.sig_initial), who)
+
+    @rule(u=users_idx, k=st.integers(0, 10), caller=st.sampled_from(["hub", "sender", "receiver", "stranger"]))
+    def challenge_thread(self, u, k, caller):
+        user = self.ledger.users[u]
+        threads = self._root_threads(user)
+        if not threads:
+            return
+        t, _ = threads[k % len(threads)]
+        if not t.updates:
+            return
+        upd, sig = t.updates[-1]
+        who = {"hub": self.env.hub, "sender": upd.sender, "receiver": upd.receiver, "stranger": self.env.stranger}[caller]
+        self._act("challengeThread", self.model.challenge_thread, (upd, sig), (upd.to_tuple(), sig), who)
+
+    @rule(u=users_idx, k=st.integers(0, 10), caller=st.sampled_from(["hub", "user"]))
+    def empty_thread(self, u, k, caller):
+        user = self.ledger.users[u]
+        threads = self._root_threads(user)
+        if not threads:
+            return
+        t, proof = threads[k % len(threads)]
+        self._act("emptyThread", self.model.empty_thread, (user, t.initial, proof, t.sig_initial),
+                  (user, t.initial.to_tuple(), proof, t.sig_initial), self._who(caller, user))
+
+    @rule(u=users_idx, caller=callers)
+    def nuke_threads(self, u, caller):
+        user = self.ledger.users[u]
+        self._act("nukeThreads", self.model.nuke_threads, (user,), (user,), self._who(caller, user))
+
+    def _root_threads(self, user):
+        """(thread, proof) for every thread committed in the root the chain holds for `user`."""
+        root = self.model.channel(user).thread_root
+        threads = self.ledger.roots.get((user, root), [])
+        return [(t, self.ledger.proof(user, t, threads)) for t in threads]
+
+    # ------------------------------------------------------------------ credits and reserve
+
+    @rule(u=users_idx, to_self=st.booleans())
+    def claim(self, u, to_self):
+        user = self.ledger.users[u]
+        to = user if to_self else str(self.env.stranger)
+        if user == str(self.env.rej) and to_self:
+            to = str(self.env.owner)
+        self._act("claim", self.model.claim, (to,), (to,), user)
+
+    @rule(wei=st.sampled_from([0, 10**15, ETHER, 100 * ETHER]), token=st.sampled_from([0, TOKEN, 10**9 * TOKEN]))
+    def hub_withdraw(self, wei, token):
+        self._act("hubContractWithdraw", self.model.hub_contract_withdraw, (wei, token), (wei, token), self.env.hub)
+
+    # ------------------------------------------------------------------ invariants (SPEC §10)
+
+    @invariant()
+    def invariant_conservation(self):
+        """§10.1: contract ETH = ghost in − out = model; ≥ totals + credits (the rest is reserve)."""
+        STATS["invariant_checks"] += 1
+        STATS["steps"] += 1
+        eth, tok = self.m.balance(), self.env.token.balanceOf(self.m)
+        assert eth == self.ghost_eth == self.model.eth_balance
+        assert tok == self.ghost_token == self.model.token_balance
+        tw, tt = self.m.totalChannelWei(), self.m.totalChannelToken()
+        credit_w = sum(self.m.creditWei(u) for u in self.ledger.users)
+        credit_t = sum(self.m.creditToken(u) for u in self.ledger.users)
+        assert eth >= tw + credit_w and tok >= tt + credit_t
+        assert self.m.getHubReserveWei() == eth - tw - credit_w
+        assert self.m.getHubReserveTokens() == tok - tt - credit_t
+        self._credits = (credit_w, credit_t)
+
+    def _chain_channels(self) -> dict:
+        """Every channel as stored on chain, re-read only when a block was mined since."""
+        block = web3.eth.block_number
+        if getattr(self, "_cache_block", None) != block:
+            self._cache = {u: (tuple(self.m.getChannelBalances(u)), tuple(self.m.getChannelDetails(u)))
+                           for u in self.ledger.users}
+            self._cache_block = block
+        return self._cache
+
+    @invariant()
+    def invariant_model_matches_chain(self):
+        """Every stored field: balances, details, totals, credits of every channel."""
+        STATS["invariant_checks"] += 1
+        for u, (bal, det) in self._chain_channels().items():
+            c = self.model.channel(u)
+            assert bal == (c.wei_hub, c.wei_user, c.wei_total, c.token_hub, c.token_user, c.token_total), u
+            assert det[0:2] == (c.tx_count_global, c.tx_count_chain), u
+            assert bytes(det[2]) == c.thread_root and det[3] == c.thread_count, u
+            assert det[4] == self.model.exit_initiator(u) and det[5] == c.closing_time and det[6] == int(c.status), u
+            assert self.m.creditWei(u) == self.model.credit_wei.get(u, 0)
+            assert self.m.creditToken(u) == self.model.credit_token.get(u, 0)
+        assert self.m.totalChannelWei() == self.model.total_channel_wei
+        assert self.m.totalChannelToken() == self.model.total_channel_token
+        for (sender, receiver, tid), t in self.model.threads.items():
+            w, k, txc, closing, emptied = self.m.getThread(sender, receiver, tid)
+            assert (tuple(w), tuple(k), txc, closing, tuple(emptied)) == (
+                (t.wei_sender, t.wei_receiver), (t.token_sender, t.token_receiver), t.tx_count, t.closing_time,
+                (t.sender_emptied, t.receiver_emptied))
+
+    @invariant()
+    def invariant_channel_within_total(self):
+        """§10.1: hub + user ≤ total in every status; Σ channel totals = global totals."""
+        STATS["invariant_checks"] += 1
+        chans = self._chain_channels()
+        for bal, _ in chans.values():
+            assert bal[0] + bal[1] <= bal[2] and bal[3] + bal[4] <= bal[5]
+        if chans:
+            assert sum(b[2] for b, _ in chans.values()) == self.model.total_channel_wei
+            assert sum(b[5] for b, _ in chans.values()) == self.model.total_channel_token
+
+    @invariant()
+    def invariant_monotone_nonces(self):
+        """§10.2: stored txCount[0] and txCount[1] never fall."""
+        STATS["invariant_checks"] += 1
+        for u, (_, det) in self._chain_channels().items():
+            g, c = det[0], det[1]
+            pg, pc = self.seen_tx[u]
+            assert g >= pg and c >= pc, f"{u}: txCount fell from {(pg, pc)} to {(g, c)}"
+            self.seen_tx[u] = (g, c)
+
+    # ------------------------------------------------------------------ liveness
+
+    def teardown(self):
+        """§10.5: every running dispute can be finished by anyone, and nothing stays locked past
+        the nuke deadline: each disputed channel is emptied once its window closed and leftover
+        threads are nuked at the deadline; the channel is then open and holds nothing.
+        (A full exit of every open channel per sequence costs ~6 transactions; the deep
+        profile sets FUZZ_FULL_TEARDOWN=1 semantics through `full_teardown`.)"""
+        env = self.env
+        disputed = []
+        for user in self.ledger.users:
+            c = self.model.channel(user)
+            if self.full_teardown and c.status == Status.OPEN and (c.wei_total or c.token_total):
+                assert self._act("startExit", self.model.start_exit, (user,), (user,), env.hub) is not None
+                c = self.model.channel(user)
+            if c.status != Status.OPEN:
+                disputed.append(user)
+            if c.status == Status.CHANNEL_DISPUTE:
+                self.t = max(self.t, c.closing_time)
+                assert self._act("emptyChannel", self.model.empty_channel, (user,), (user,), env.stranger) is not None
+            c = self.model.channel(user)
+            if c.status == Status.THREAD_DISPUTE:
+                self.t = max(self.t, c.closing_time + NUKE)
+                assert self._act("nukeThreads", self.model.nuke_threads, (user,), (user,), env.stranger) is not None
+        for user in disputed:
+            bal, det = self.m.getChannelBalances(user), self.m.getChannelDetails(user)
+            assert det[6] == 0 and bal[2] == 0 and bal[5] == 0, f"{user}: value locked after the nuke deadline"
+        if self.full_teardown:
+            assert self.m.totalChannelWei() == 0 and self.m.totalChannelToken() == 0
+        self.invariant_conservation()
+        self.invariant_model_matches_chain()
+
+
+ChannelMachine.TestCase.settings = None  # settings come from the profile (conftest.py)
+
+
+def run_machine(machine_cls, fuzz_settings, seed: int | None = None) -> None:
+    """Runs a machine with a known seed and prints how to replay any failure."""
+    if seed is None:
+        seed = int(os.environ["FUZZ_SEED"]) if os.environ.get("FUZZ_SEED") else random.randrange(2**32)
+    machine_cls._hypothesis_internal_use_seed = seed
+    try:
+        run_state_machine_as_test(machine_cls, settings=fuzz_settings)
+    except BaseException:
+        print(
+            f"\nREPLAY: FUZZ_SEED={seed} brownie test tests/stateful -k {machine_cls.__name__} --network anvil-h4"
+            f"\n        (or apply the @reproduce_failure(...) blob printed above to {machine_cls.__name__});"
+            f"\n        the shrunk failure is also saved in .hypothesis/ and replayed first next time."
+        )
+        raise
+
+
+def test_channel_machine(fuzz_profile):
+    run_machine(ChannelMachine, fuzz_profile)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_stats():
+    import time
+
+    start = time.perf_counter()
+    yield
+    elapsed = time.perf_counter() - start
+    calls = sum(STATS["calls"].values())
+    print(
+        f"\n[stateful] {STATS['sequences']} sequences, {STATS['steps']} steps, {calls} transactions, "
+        f"{STATS['invariant_checks']} invariant checks in {elapsed:.1f} s ({STATS['steps'] / max(elapsed, 1e-9):.1f} steps/s)"
+    )
+    for key, n in sorted(STATS["calls"].items()):
+        print(f"    {key:55} {n}")

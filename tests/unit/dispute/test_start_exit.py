@@ -1,0 +1,119 @@
+"""startExit(user) — SPEC §6: by hub or user, on an Open channel of a valid user; starts a
+dispute on the stored state. Nothing but exitInitiator, channelClosingTime and status changes."""
+
+import pytest
+from brownie import ZERO_ADDRESS
+
+from tests.helpers import CHALLENGE_PERIOD, reverts
+from tests.unit.dispute.conftest import (
+    CHANNEL_DISPUTE,
+    OPEN,
+    OPENED,
+    THREAD_DISPUTE,
+    ZERO_ROOT,
+    event_args,
+)
+
+
+@pytest.mark.parametrize("initiator", ["hub", "user"])
+def test_start_exit_state(funded, token, open_channel, read_channel, read_globals, hub, alice,
+                          initiator):
+    open_channel(alice)
+    caller = hub if initiator == "hub" else alice
+    before, globals_before = read_channel(alice), read_globals()
+    eth_before = {a: a.balance() for a in (hub, alice)}
+    tokens_before = {a: token.balanceOf(a) for a in (hub, alice)}
+
+    tx = funded.startExit(alice, {"from": caller})
+
+    closing = tx.timestamp + CHALLENGE_PERIOD
+    after = read_channel(alice)
+    assert after == {
+        **before,
+        "exitInitiator": str(caller),
+        "channelClosingTime": closing,
+        "status": CHANNEL_DISPUTE,
+    }
+    # the balances and counts are the stored ones, untouched
+    assert after["weiHub"] == OPENED.wei_hub and after["weiUser"] == OPENED.wei_user
+    assert after["weiTotal"] == OPENED.wei_total and after["tokenTotal"] == OPENED.token_total
+    assert after["tokenHub"] == OPENED.token_hub and after["tokenUser"] == OPENED.token_user
+    assert (after["txCountGlobal"], after["txCountChain"]) == OPENED.tx_count
+    # no money moves: totals, reserve, contract holdings and the parties' balances unchanged
+    assert read_globals() == globals_before
+    assert {a: a.balance() for a in (hub, alice)} == {
+        a: eth_before[a] - (tx.gas_used * tx.gas_price if a == caller else 0) for a in (hub, alice)
+    }
+    assert {a: token.balanceOf(a) for a in (hub, alice)} == tokens_before
+
+    assert len(tx.events) == 1
+    assert event_args(tx, "DidStartExitChannel") == {
+        "user": alice.address,
+        "caller": caller.address,
+        "weiBalances": (OPENED.wei_hub, OPENED.wei_user),
+        "tokenBalances": (OPENED.token_hub, OPENED.token_user),
+        "txCount": OPENED.tx_count,
+        "threadRoot": ZERO_ROOT,
+        "threadCount": 0,
+        "channelClosingTime": closing,
+    }
+
+
+def test_start_exit_on_unused_channel_runs_on_zero_state(funded, read_channel, hub, bob):
+    """Every channel is open from deployment (SPEC §1): a never-used one can be disputed."""
+    tx = funded.startExit(bob, {"from": bob})
+
+    assert read_channel(bob) == {
+        "weiHub": 0, "weiUser": 0, "weiTotal": 0, "tokenHub": 0, "tokenUser": 0, "tokenTotal": 0,
+        "txCountGlobal": 0, "txCountChain": 0, "threadRoot": ZERO_ROOT, "threadCount": 0,
+        "exitInitiator": str(bob), "channelClosingTime": tx.timestamp + CHALLENGE_PERIOD,
+        "status": CHANNEL_DISPUTE,
+    }
+    assert event_args(tx, "DidStartExitChannel")["caller"] == bob.address
+
+
+def test_start_exit_leaves_other_channels_alone(funded, open_channel, read_channel, hub, alice, bob):
+    open_channel(alice)
+    open_channel(bob)
+    bob_before = read_channel(bob)
+
+    funded.startExit(alice, {"from": hub})
+
+    assert read_channel(bob) == bob_before
+    assert bob_before["status"] == OPEN
+
+
+@pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
+def test_start_exit_reverts_when_caller_is_not_hub_or_user(funded, open_channel, alice, bob, stranger,
+                                                           caller_name):
+    open_channel(alice)
+    caller = {"stranger": stranger, "bob": bob}[caller_name]
+
+    with reverts("NotHubOrUser", caller, alice):
+        funded.startExit(alice, {"from": caller})
+
+
+@pytest.mark.parametrize("who", ["zero", "hub", "contract"])
+def test_start_exit_reverts_when_user_is_invalid(funded, hub, who):
+    user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
+
+    with reverts("InvalidUser", user):
+        funded.startExit(user, {"from": hub})
+
+
+def test_start_exit_reverts_when_channel_in_channel_dispute(funded, open_channel, hub, alice):
+    open_channel(alice)
+    funded.startExit(alice, {"from": hub})
+
+    with reverts("WrongChannelStatus", alice, CHANNEL_DISPUTE):
+        funded.startExit(alice, {"from": alice})
+
+
+def test_start_exit_reverts_when_channel_in_thread_dispute(funded, open_channel, put_in_thread_dispute,
+                                                           read_channel, hub, alice):
+    open_channel(alice)
+    put_in_thread_dispute(alice)
+    assert read_channel(alice)["status"] == THREAD_DISPUTE
+
+    with reverts("WrongChannelStatus", alice, THREAD_DISPUTE):
+        funded.startExit(alice, {"from": hub})

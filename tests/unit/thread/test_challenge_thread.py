@@ -1,0 +1,182 @@
+"""challengeThread (SPEC §8): while `block.timestamp < threadClosingTime`, the hub, the sender or
+the receiver answers a thread dispute with a newer sender-signed state: higher txCount, the same
+sums, receiver balances not lower. The window does not move."""
+
+from __future__ import annotations
+
+import pytest
+
+from channel_manager.states import ThreadState
+from tests.helpers import reverts, set_next_timestamp
+from tests.unit.thread.conftest import (
+    STEP_TOKEN,
+    STEP_WEI,
+    THREAD_TOKEN,
+    THREAD_WEI,
+    event,
+    plain,
+)
+
+
+@pytest.mark.parametrize("caller_name", ["bob", "alice", "hub"])
+def test_challengeThread_state(thread_exited, alice, bob, caller_name, request):
+    caller = request.getfixturevalue(caller_name)
+    w, initial = thread_exited.world, thread_exited.initial
+    update = w.pay(initial, times=3)
+    before = w.snapshot(alice, bob)
+
+    tx = w.challenge(update, caller)
+
+    assert w.thread(initial) == {
+        "weiBalances": [THREAD_WEI - 3 * STEP_WEI, 3 * STEP_WEI],
+        "tokenBalances": [THREAD_TOKEN - 3 * STEP_TOKEN, 3 * STEP_TOKEN],
+        "txCount": 3,
+        "threadClosingTime": thread_exited.thread_closing,  # unchanged: no extension
+        "emptied": [False, False],
+    }
+    after = w.snapshot(alice, bob)
+    assert after.balances == before.balances
+    assert after.details == before.details
+    assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
+    assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
+    assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
+    assert event(tx, "DidChallengeThread") == plain({
+        "sender": alice,
+        "receiver": bob,
+        "threadId": 1,
+        "caller": caller,
+        "weiBalances": list(update.wei_balances),
+        "tokenBalances": list(update.token_balances),
+        "txCount": 3,
+    })
+
+
+def test_challengeThread_successive_challenges(thread_exited, bob, hub):
+    w, initial = thread_exited.world, thread_exited.initial
+    first = w.pay(initial, times=1)
+    second = w.pay(first, times=4)
+
+    w.challenge(first, bob)
+    w.challenge(second, hub)
+
+    assert w.thread(initial)["txCount"] == 5
+    assert w.thread(initial)["weiBalances"] == [THREAD_WEI - 5 * STEP_WEI, 5 * STEP_WEI]
+
+
+def test_challengeThread_accepts_unchanged_balances_with_higher_tx_count(thread_exited, bob):
+    w, initial = thread_exited.world, thread_exited.initial
+    update = w.pay(initial, times=2)
+    w.challenge(update, bob)
+
+    w.challenge(update.evolve(tx_count=3), bob)
+
+    assert w.thread(initial)["txCount"] == 3
+    assert w.thread(initial)["tokenBalances"] == list(update.token_balances)
+
+
+def test_challengeThread_after_exit_with_update(both_disputed, alice, bob):
+    w, initial = both_disputed.world, both_disputed.initial
+    stale = w.pay(initial, times=1)
+    w.exit_thread_with_update(alice, initial, stale)
+
+    w.challenge(w.pay(stale, times=2), bob)
+
+    assert w.thread(initial)["txCount"] == 3
+
+
+# ------------------------------------------------------------------ time
+
+
+def test_challengeThread_accepted_at_closing_minus_one(thread_exited, bob):
+    w, initial = thread_exited.world, thread_exited.initial
+    closing = thread_exited.thread_closing
+
+    tx = w.challenge(w.pay(initial), bob, at=closing - 1)
+
+    assert tx.timestamp == closing - 1
+    assert w.thread(initial)["txCount"] == 1
+
+
+@pytest.mark.parametrize("offset", [0, 1], ids=["at_closing", "closing_plus_one"])
+def test_challengeThread_reverts_when_window_closed(thread_exited, bob, offset):
+    w, initial = thread_exited.world, thread_exited.initial
+    closing = thread_exited.thread_closing
+    set_next_timestamp(closing + offset)
+    with reverts("ChallengeWindowClosed", closing, closing + offset):
+        w.challenge(w.pay(initial), bob)
+
+
+# ------------------------------------------------------------------ who and which
+
+
+@pytest.mark.parametrize("caller_name", ["stranger", "carol"])
+def test_challengeThread_reverts_when_caller_not_thread_party(thread_exited, caller_name, request):
+    caller = request.getfixturevalue(caller_name)
+    w, initial = thread_exited.world, thread_exited.initial
+    with reverts("NotThreadParty", caller):
+        w.challenge(w.pay(initial), caller)
+
+
+def test_challengeThread_reverts_when_thread_not_disputed(both_disputed, alice, bob):
+    w, initial = both_disputed.world, both_disputed.initial
+    with reverts("ThreadNotDisputed", alice, bob, 1):
+        w.challenge(w.pay(initial), bob)
+
+
+def test_challengeThread_reverts_for_another_thread_id(thread_exited, alice, bob):
+    """The update names the thread; another id of the same pair is another, undisputed thread."""
+    w, initial = thread_exited.world, thread_exited.initial
+    with reverts("ThreadNotDisputed", alice, bob, 2):
+        w.challenge(w.pay(initial).evolve(thread_id=2), bob)
+
+
+# ------------------------------------------------------------------ the update
+
+
+@pytest.mark.parametrize("tx_count", [3, 2, 0], ids=["equal", "lower", "zero"])
+def test_challengeThread_reverts_when_tx_count_not_higher(thread_exited, bob, tx_count):
+    w, initial = thread_exited.world, thread_exited.initial
+    stored = w.pay(initial, times=3)
+    w.challenge(stored, bob)
+    update = w.pay(stored, times=1).evolve(tx_count=tx_count)
+    with reverts("ThreadTxCountNotHigher", tx_count, 3):
+        w.challenge(update, bob)
+
+
+@pytest.mark.parametrize(
+    "wei_pair, token_pair",
+    [
+        ((THREAD_WEI, STEP_WEI), (THREAD_TOKEN - STEP_TOKEN, STEP_TOKEN)),
+        ((THREAD_WEI - 2 * STEP_WEI, STEP_WEI), (THREAD_TOKEN - STEP_TOKEN, STEP_TOKEN)),
+        ((THREAD_WEI - STEP_WEI, STEP_WEI), (THREAD_TOKEN, STEP_TOKEN)),
+        ((THREAD_WEI - STEP_WEI, STEP_WEI), (THREAD_TOKEN - 2 * STEP_TOKEN, STEP_TOKEN)),
+        ((THREAD_WEI + 1, 0), (THREAD_TOKEN, 0)),
+    ],
+    ids=["wei_sum_up", "wei_sum_down", "token_sum_up", "token_sum_down", "sender_above_sum"],
+)
+def test_challengeThread_reverts_when_sums_change(thread_exited, alice, bob, wei_pair, token_pair):
+    w = thread_exited.world
+    with reverts("ThreadSumsChanged"):
+        w.challenge(ThreadState(alice, bob, 1, wei_pair, token_pair, 1), bob)
+
+
+@pytest.mark.parametrize("asset", ["wei", "token"])
+def test_challengeThread_reverts_when_receiver_balance_decreases(thread_exited, alice, bob, asset):
+    w, initial = thread_exited.world, thread_exited.initial
+    stored = w.pay(initial, times=3)  # receiver holds 3 steps of each
+    w.challenge(stored, alice)
+    if asset == "wei":
+        update = stored.evolve(tx_count=4, wei_balances=(THREAD_WEI - 2 * STEP_WEI, 2 * STEP_WEI))
+    else:
+        update = stored.evolve(tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN))
+    with reverts("ReceiverBalanceDecreased"):
+        w.challenge(update, alice)
+
+
+@pytest.mark.parametrize("signer_name", ["bob", "hub"])
+def test_challengeThread_reverts_when_not_signed_by_sender(thread_exited, alice, signer_name, request):
+    w, initial = thread_exited.world, thread_exited.initial
+    update = w.pay(initial)
+    sig = w.sig(update, request.getfixturevalue(signer_name))
+    with reverts("InvalidThreadSignature", alice):
+        w.manager.challengeThread(update.to_tuple(), sig, {"from": request.getfixturevalue(signer_name)})

@@ -1,0 +1,305 @@
+"""emptyThread (SPEC §8): once a thread's window closed, the hub or the user settles the user's
+side of it in the user's channel: the thread's whole amount leaves that channel's total and the
+global total, the user is paid its side (sender remainder or receiver share), the other side
+returns to the hub reserve; at the channel's last thread the channel reopens."""
+
+from __future__ import annotations
+
+import pytest
+
+from channel_manager.states import ThreadState
+from tests.helpers import reverts, set_next_timestamp
+from tests.unit.thread.conftest import (
+    RECEIVER_DEPOSIT,
+    SENDER_DEPOSIT,
+    STATUS_OPEN,
+    STATUS_THREAD_DISPUTE,
+    STEP_TOKEN,
+    STEP_WEI,
+    THREAD_TOKEN,
+    THREAD_WEI,
+    ZERO_ROOT,
+    event,
+    fee_of,
+    plain,
+)
+
+PAID_WEI, PAID_TOKEN = 3 * STEP_WEI, 3 * STEP_TOKEN  # the receiver's share after the challenge
+LEFT_WEI, LEFT_TOKEN = THREAD_WEI - PAID_WEI, THREAD_TOKEN - PAID_TOKEN
+NO_INITIATOR = "0x" + "00" * 20
+
+
+@pytest.fixture
+def settled(thread_exited, bob):
+    """The thread dispute ran to its end with bob's newest state (txCount 3): 0.07/0.03 ETH,
+    7/3 TST; the next block is at the thread closing time."""
+    w = thread_exited.world
+    w.challenge(w.pay(thread_exited.initial, times=3), bob)
+    set_next_timestamp(thread_exited.thread_closing)
+    return thread_exited
+
+
+def test_emptyThread_state_sender_side(settled, alice, bob, hub):
+    w, initial = settled.world, settled.initial
+    before = w.snapshot(alice, bob)
+
+    tx = w.empty(alice, initial)
+
+    after = w.snapshot(alice, bob)
+    assert tx.timestamp == settled.thread_closing
+    # the sender is paid its remainder; the receiver's share returns to the reserve
+    assert after.eth[str(alice)] == before.eth[str(alice)] + LEFT_WEI - fee_of(tx)
+    assert after.tokens[str(alice)] == before.tokens[str(alice)] + LEFT_TOKEN
+    assert after.manager_eth == before.manager_eth - LEFT_WEI
+    assert after.manager_token == before.manager_token - LEFT_TOKEN
+    assert after.reserve_wei == before.reserve_wei + PAID_WEI
+    assert after.reserve_token == before.reserve_token + PAID_TOKEN
+    # the whole thread amount leaves the channel and the global totals
+    assert before.balances[str(alice)] == (0, 0, THREAD_WEI, 0, 0, THREAD_TOKEN)
+    assert after.balances[str(alice)] == (0, 0, 0, 0, 0, 0)
+    assert after.total_wei == before.total_wei - THREAD_WEI
+    assert after.total_token == before.total_token - THREAD_TOKEN
+    assert after.balances[str(bob)] == before.balances[str(bob)]
+    # the last thread: root and closing time cleared, channel open, txCounts kept
+    tx_global, tx_chain, root, count, initiator, closing, status = after.details[str(alice)]
+    assert (tx_global, tx_chain) == tuple(before.details[str(alice)][:2])
+    assert (root, count, initiator, closing, status) == (ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
+    assert w.thread(initial)["emptied"] == [True, False]
+    assert w.thread(initial)["weiBalances"] == [LEFT_WEI, PAID_WEI]  # the record stays
+    assert after.credits[str(alice)] == (0, 0)
+    assert event(tx, "DidEmptyThread") == plain({
+        "user": alice,
+        "sender": alice,
+        "receiver": bob,
+        "threadId": 1,
+        "caller": alice,
+        "weiPaid": LEFT_WEI,
+        "tokenPaid": LEFT_TOKEN,
+        "threadCount": 0,
+    })
+
+
+def test_emptyThread_state_receiver_side(settled, alice, bob):
+    w, initial = settled.world, settled.initial
+    before = w.snapshot(alice, bob)
+
+    tx = w.empty(bob, initial)
+
+    after = w.snapshot(alice, bob)
+    # the receiver is paid its share out of the hub's collateral; the remainder returns
+    assert after.eth[str(bob)] == before.eth[str(bob)] + PAID_WEI - fee_of(tx)
+    assert after.tokens[str(bob)] == before.tokens[str(bob)] + PAID_TOKEN
+    assert after.manager_eth == before.manager_eth - PAID_WEI
+    assert after.manager_token == before.manager_token - PAID_TOKEN
+    assert after.reserve_wei == before.reserve_wei + LEFT_WEI
+    assert after.reserve_token == before.reserve_token + LEFT_TOKEN
+    assert before.balances[str(bob)] == (0, 0, THREAD_WEI, 0, 0, THREAD_TOKEN)
+    assert after.balances[str(bob)] == (0, 0, 0, 0, 0, 0)
+    assert after.total_wei == before.total_wei - THREAD_WEI
+    assert after.total_token == before.total_token - THREAD_TOKEN
+    assert after.balances[str(alice)] == before.balances[str(alice)]
+    assert after.details[str(bob)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
+    assert w.thread(initial)["emptied"] == [False, True]
+    assert event(tx, "DidEmptyThread") == plain({
+        "user": bob,
+        "sender": alice,
+        "receiver": bob,
+        "threadId": 1,
+        "caller": bob,
+        "weiPaid": PAID_WEI,
+        "tokenPaid": PAID_TOKEN,
+        "threadCount": 0,
+    })
+
+
+def test_emptyThread_both_sides_settle_the_thread(settled, alice, bob, hub):
+    w, initial = settled.world, settled.initial
+    before = w.snapshot(alice, bob)
+
+    w.empty(alice, initial)
+    w.empty(bob, initial, caller=hub)
+
+    after = w.snapshot(alice, bob)
+    assert w.thread(initial)["emptied"] == [True, True]
+    # alice lost the share, bob gained it, the hub (reserve) is whole again
+    assert after.tokens[str(alice)] - before.tokens[str(alice)] == LEFT_TOKEN
+    assert after.tokens[str(bob)] - before.tokens[str(bob)] == PAID_TOKEN
+    assert after.reserve_wei - before.reserve_wei == THREAD_WEI
+    assert after.reserve_token - before.reserve_token == THREAD_TOKEN
+    assert (after.total_wei, after.total_token) == (before.total_wei - 2 * THREAD_WEI,
+                                                    before.total_token - 2 * THREAD_TOKEN)
+    assert after.details[str(alice)][6] == after.details[str(bob)][6] == STATUS_OPEN
+
+
+def test_emptyThread_by_hub_pays_the_user(settled, alice, bob, hub):
+    w, initial = settled.world, settled.initial
+    before = w.snapshot(alice, bob)
+
+    tx = w.empty(bob, initial, caller=hub)
+
+    after = w.snapshot(alice, bob)
+    assert after.eth[str(bob)] == before.eth[str(bob)] + PAID_WEI
+    assert after.eth[str(hub)] == before.eth[str(hub)] - fee_of(tx)
+    assert event(tx, "DidEmptyThread")["caller"] == plain(hub)
+
+
+def test_emptyThread_of_receiver_with_nothing_paid(thread_exited, alice, bob):
+    """No challenge: the receiver's share is zero (no transfer), all returns to the reserve."""
+    w, initial = thread_exited.world, thread_exited.initial
+    set_next_timestamp(thread_exited.thread_closing)
+    before = w.snapshot(alice, bob)
+
+    tx = w.empty(bob, initial)
+
+    after = w.snapshot(alice, bob)
+    assert after.eth[str(bob)] == before.eth[str(bob)] - fee_of(tx)
+    assert after.tokens[str(bob)] == before.tokens[str(bob)]
+    assert after.reserve_wei == before.reserve_wei + THREAD_WEI
+    assert after.reserve_token == before.reserve_token + THREAD_TOKEN
+    assert (event(tx, "DidEmptyThread")["weiPaid"], event(tx, "DidEmptyThread")["tokenPaid"]) == (0, 0)
+
+
+@pytest.fixture
+def two_threads(world, alice, bob, carol):
+    """alice has threads to bob (id 1) and to carol (id 1); alice's channel in ThreadDispute
+    and the thread to bob disputed; the next block is at that thread's closing time."""
+    world.open_channel(alice, **SENDER_DEPOSIT)
+    world.open_channel(bob, **RECEIVER_DEPOSIT)
+    world.open_channel(carol, **RECEIVER_DEPOSIT)
+    to_bob = world.open_thread(alice, bob, 1)
+    to_carol = world.open_thread(alice, carol, 1, wei=2 * THREAD_WEI, token=0)
+    channel_closing = world.dispute(alice)
+    tx = world.exit_thread(alice, to_bob)
+    set_next_timestamp(int(tx.events["DidStartExitThread"]["threadClosingTime"]))
+    return world, to_bob, to_carol, channel_closing
+
+
+def test_emptyThread_keeps_channel_in_dispute_while_threads_remain(two_threads, alice, bob):
+    world, to_bob, to_carol, channel_closing = two_threads
+    before = world.snapshot(alice)
+
+    tx = world.empty(alice, to_bob)
+
+    after = world.snapshot(alice)
+    assert after.balances[str(alice)] == (0, 0, 2 * THREAD_WEI, 0, 0, 0)  # carol's thread stays locked
+    root = "0x" + world.channel(alice).state.thread_root.hex()
+    assert after.details[str(alice)][2:] == (root, 1, NO_INITIATOR, channel_closing, STATUS_THREAD_DISPUTE)
+    assert after.total_wei == before.total_wei - THREAD_WEI
+    assert event(tx, "DidEmptyThread")["threadCount"] == 1
+    # the remaining thread can still be disputed with the unchanged root
+    world.exit_thread(alice, to_carol)
+
+
+# ------------------------------------------------------------------ time
+
+
+def test_emptyThread_reverts_before_window_closes(thread_exited, alice):
+    w, initial = thread_exited.world, thread_exited.initial
+    closing = thread_exited.thread_closing
+    set_next_timestamp(closing - 1)
+    with reverts("ChallengeWindowOpen", closing, closing - 1):
+        w.empty(alice, initial)
+
+
+def test_emptyThread_accepted_at_closing(thread_exited, alice):
+    w, initial = thread_exited.world, thread_exited.initial
+
+    tx = w.empty(alice, initial, at=thread_exited.thread_closing)
+
+    assert tx.timestamp == thread_exited.thread_closing
+    assert w.thread(initial)["emptied"] == [True, False]
+
+
+def test_emptyThread_reverts_when_thread_not_disputed(both_disputed, alice, bob):
+    with reverts("ThreadNotDisputed", alice, bob, 1):
+        both_disputed.world.empty(alice, both_disputed.initial)
+
+
+# ------------------------------------------------------------------ once per side
+
+
+def test_emptyThread_reverts_when_side_already_emptied(two_threads, alice):
+    world, to_bob, _, _ = two_threads
+    world.empty(alice, to_bob)
+    with reverts("ThreadSideAlreadyEmptied", alice):
+        world.empty(alice, to_bob)
+
+
+def test_emptyThread_reverts_after_last_thread_emptied(settled, alice):
+    """With its last thread settled the channel is Open again: no second settlement."""
+    w, initial = settled.world, settled.initial
+    w.empty(alice, initial)
+    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+        w.empty(alice, initial)
+
+
+# ------------------------------------------------------------------ channel funds
+
+
+@pytest.mark.parametrize("asset", ["wei", "token"])
+def test_emptyThread_reverts_when_channel_funds_short(world, alice, bob, asset):
+    """A double-signed state that commits to a thread without locking its amount (an off-chain
+    mistake `rules.validate_channel_update` refuses): emptying the channel paid the amount out,
+    so the thread cannot be settled from it; nukeThreads stays the way out."""
+    ack = world.open_channel(alice, **SENDER_DEPOSIT).state
+    world.open_channel(bob, **RECEIVER_DEPOSIT)
+    initial = world.open_thread(alice, bob, 1)
+    locked = world.channel(alice).state
+    wei = ack.wei_balances if asset == "wei" else locked.wei_balances
+    token = ack.token_balances if asset == "token" else locked.token_balances
+    world.dispute_state(locked.evolve(wei_balances=wei, token_balances=token))
+    closing = int(world.exit_thread(alice, initial).events["DidStartExitThread"]["threadClosingTime"])
+    set_next_timestamp(closing)
+    short_wei = plain(world.manager.getChannelBalances(alice))[2]
+    short_token = plain(world.manager.getChannelBalances(alice))[5]
+    if asset == "wei":
+        assert short_wei == 0
+        expected = (THREAD_WEI, 0)
+    else:
+        assert short_token == 0 and short_wei == THREAD_WEI
+        expected = (THREAD_TOKEN, 0)
+    with reverts("InsufficientChannelFunds", *expected):
+        world.empty(alice, initial)
+
+
+# ------------------------------------------------------------------ shared guards
+
+
+def test_emptyThread_reverts_when_channel_open(world, alice, bob, hub):
+    """bob disputes the thread from his channel; alice's channel is Open, nothing to settle there."""
+    world.open_channel(alice, **SENDER_DEPOSIT)
+    world.open_channel(bob, **RECEIVER_DEPOSIT)
+    initial = world.open_thread(alice, bob, 1)
+    world.dispute(bob)
+    tx = world.exit_thread(bob, initial)
+    set_next_timestamp(int(tx.events["DidStartExitThread"]["threadClosingTime"]))
+    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+        world.empty(alice, initial, caller=hub)
+
+
+@pytest.mark.parametrize("caller_name", ["stranger", "bob"])
+def test_emptyThread_reverts_when_caller_not_hub_or_user(settled, alice, caller_name, request):
+    caller = request.getfixturevalue(caller_name)
+    with reverts("NotHubOrUser", caller, alice):
+        settled.world.empty(alice, settled.initial, caller=caller)
+
+
+def test_emptyThread_reverts_when_user_not_thread_party(settled, alice, bob, carol):
+    w = settled.world
+    foreign = ThreadState(bob, carol, 1, (THREAD_WEI, 0), (THREAD_TOKEN, 0), 0)
+    with reverts("UserNotThreadParty", alice):
+        w.manager.emptyThread(alice, foreign.to_tuple(), [], w.sig(foreign), {"from": alice})
+
+
+def test_emptyThread_reverts_when_initial_not_signed_by_sender(settled, alice, bob):
+    w, initial = settled.world, settled.initial
+    with reverts("InvalidThreadSignature", alice):
+        w.manager.emptyThread(alice, initial.to_tuple(), [], w.sig(initial, bob), {"from": alice})
+
+
+def test_emptyThread_reverts_with_a_later_state_as_initial(settled, alice):
+    """The settlement follows the stored dispute; a later state is no initial state."""
+    w, initial = settled.world, settled.initial
+    later = w.pay(initial, times=5)
+    with reverts("InvalidInitialThreadState"):
+        w.manager.emptyThread(alice, later.to_tuple(), [], w.sig(later), {"from": alice})
