@@ -83,7 +83,9 @@ def check_challenge_period(value: Any, *, development: bool) -> int:
         where = "" if development else " on a public network"
         raise OpsError(f"challenge period {seconds} s is below the minimum of {low} s{where}")
     if seconds > MAX_CHALLENGE_PERIOD:
-        raise OpsError(f"challenge period {seconds} s is above the maximum of {MAX_CHALLENGE_PERIOD} s (365 days)")
+        raise OpsError(
+            f"challenge period {seconds} s is above the maximum of {MAX_CHALLENGE_PERIOD} s (365 days)"
+        )
     return seconds
 
 
@@ -188,13 +190,17 @@ def resolve_settings(
         raise OpsError(f"deployments/config.yaml: network {network!r} has no chain_id")
     hub = entry.get("hub")
     if hub is None or str(hub).strip() == "":
-        raise OpsError(f"hub address for {network!r} is not set: set CM_HUB or `hub:` in deployments/config.yaml")
+        raise OpsError(
+            f"hub address for {network!r} is not set: set CM_HUB or `hub:` in deployments/config.yaml"
+        )
     hub = str(hub).strip()
     if hub != DEPLOYER:
         hub = parse_address(hub, "hub")
     token = entry.get("token")
     if token is None or str(token).strip() == "":
-        raise OpsError(f"token address for {network!r} is not set: set CM_TOKEN or `token:` in deployments/config.yaml")
+        raise OpsError(
+            f"token address for {network!r} is not set: set CM_TOKEN or `token:` in deployments/config.yaml"
+        )
     token = str(token).strip()
     if token == TEST_TOKEN:
         if not development:
@@ -206,10 +212,14 @@ def resolve_settings(
     period = check_challenge_period(entry["challenge_period"], development=development)
     account = str(entry.get("account") or "").strip()
     if not account:
-        raise OpsError(f"no account for {network!r}: set CM_ACCOUNT or `account:` in deployments/config.yaml")
+        raise OpsError(
+            f"no account for {network!r}: set CM_ACCOUNT or `account:` in deployments/config.yaml"
+        )
     fund = entry.get("fund_reserve") or {}
     if fund and not development:
-        raise OpsError("fund_reserve is for local chains only (fund a public deployment with scripts/hub.py)")
+        raise OpsError(
+            "fund_reserve is for local chains only (fund a public deployment with scripts/hub.py)"
+        )
     return Settings(
         network=network,
         development=development,
@@ -341,10 +351,15 @@ def parse_envelope(data: Any, source: str = "<envelope>") -> Envelope:
         contract = parse_address(data["contract"], "contract") if data.get("contract") else None
         if kind == "channel":
             state: ChannelState | ThreadState = ChannelState.from_json_dict(data["state"])
-            sigs = {k: _bytes(data[k], k) if data.get(k) is not None else None for k in ("sig_hub", "sig_user")}
+            sigs = {
+                k: _bytes(data[k], k) if data.get(k) is not None else None
+                for k in ("sig_hub", "sig_user")
+            }
             if "sig" in data or "proof" in data:
                 raise ValueError("`sig` and `proof` belong to thread envelopes")
-            return Envelope(kind, state, sigs["sig_hub"], sigs["sig_user"], None, (), chain_id, contract, source)
+            return Envelope(
+                kind, state, sigs["sig_hub"], sigs["sig_user"], None, (), chain_id, contract, source
+            )
         if kind == "thread":
             state = ThreadState.from_json_dict(data["state"])
             if data.get("sig") is None:
@@ -354,7 +369,7 @@ def parse_envelope(data: Any, source: str = "<envelope>") -> Envelope:
             if "sig_hub" in data or "sig_user" in data:
                 raise ValueError("`sig_hub` and `sig_user` belong to channel envelopes")
             return Envelope(kind, state, None, None, sig, proof, chain_id, contract, source)
-        raise ValueError(f"`kind` must be \"channel\" or \"thread\", got {kind!r}")
+        raise ValueError(f'`kind` must be "channel" or "thread", got {kind!r}')
     except OpsError as exc:
         raise OpsError(f"{source}: {exc}") from None
     except (ValueError, TypeError, KeyError) as exc:
@@ -370,7 +385,9 @@ def load_envelope(path: str | Path) -> Envelope:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise OpsError(f"state file {path} does not parse as JSON: {exc.msg} at line {exc.lineno}") from None
+        raise OpsError(
+            f"state file {path} does not parse as JSON: {exc.msg} at line {exc.lineno}"
+        ) from None
     return parse_envelope(data, f"state file {path}")
 
 
@@ -384,9 +401,13 @@ def write_envelope(path: str | Path, envelope: Mapping[str, Any]) -> None:
 def check_envelope_domain(env: Envelope, domain: Domain) -> None:
     """The envelope, if it names a chain or contract, names this deployment."""
     if env.chain_id is not None and env.chain_id != domain.chain_id:
-        raise OpsError(f"{env.source}: signed for chain {env.chain_id}, this is chain {domain.chain_id}")
+        raise OpsError(
+            f"{env.source}: signed for chain {env.chain_id}, this is chain {domain.chain_id}"
+        )
     if env.contract is not None and env.contract != domain.verifying_contract:
-        raise OpsError(f"{env.source}: signed for contract {env.contract}, not {domain.verifying_contract}")
+        raise OpsError(
+            f"{env.source}: signed for contract {env.contract}, not {domain.verifying_contract}"
+        )
 
 
 def check_channel_state(env: Envelope) -> ChannelState:
@@ -403,7 +424,9 @@ def check_channel_state(env: Envelope) -> ChannelState:
     return state
 
 
-def check_signer(digest: bytes, signature: bytes | None, expected: str, role: str, source: str) -> None:
+def check_signer(
+    digest: bytes, signature: bytes | None, expected: str, role: str, source: str
+) -> None:
     """`signature` is a 65-byte ECDSA signature of `digest` by `expected`."""
     if signature is None:
         raise OpsError(f"{source}: the {role}'s signature is missing")
@@ -412,7 +435,9 @@ def check_signer(digest: bytes, signature: bytes | None, expected: str, role: st
     except Exception as exc:  # malformed: wrong length, v, high s
         raise OpsError(f"{source}: the {role}'s signature is malformed ({exc})") from None
     if signer != expected:
-        raise OpsError(f"{source}: the {role}'s signature recovers to {signer}, not the {role} {expected}")
+        raise OpsError(
+            f"{source}: the {role}'s signature recovers to {signer}, not the {role} {expected}"
+        )
 
 
 def check_channel_signatures(
@@ -435,7 +460,9 @@ def check_channel_signatures(
         raise OpsError(f"{env.source}: the user's signature is missing")
 
 
-def check_thread_signature(env: Envelope, domain: Domain, *, sender_is_contract: bool = False) -> None:
+def check_thread_signature(
+    env: Envelope, domain: Domain, *, sender_is_contract: bool = False
+) -> None:
     state = env.thread
     if sender_is_contract:
         if not env.sig:
@@ -501,10 +528,14 @@ def model_of(view: ChainView) -> ChannelManagerModel:
     model.total_channel_token = view.total_channel_token
     # credits are not exposed as a total: they are what is neither reserve nor channel money
     model.total_credit_wei = max(view.eth_balance - view.total_channel_wei - view.reserve_wei, 0)
-    model.total_credit_token = max(view.token_balance - view.total_channel_token - view.reserve_token, 0)
+    model.total_credit_token = max(
+        view.token_balance - view.total_channel_token - view.reserve_token, 0
+    )
     for user, (balances, details) in view.channels.items():
         user = str(user)
-        wei_hub, wei_user, wei_total, token_hub, token_user, token_total = (int(x) for x in balances)
+        wei_hub, wei_user, wei_total, token_hub, token_user, token_total = (
+            int(x) for x in balances
+        )
         tx_global, tx_chain, root, count, initiator, closing, status = details
         role = Initiator.NONE
         if str(initiator) == str(view.hub):
@@ -512,15 +543,31 @@ def model_of(view: ChainView) -> ChannelManagerModel:
         elif str(initiator) != ZERO_ADDRESS:
             role = Initiator.USER
         model.channels[user] = Channel(
-            wei_hub, wei_user, token_hub, token_user, wei_total, token_total,
-            int(tx_global), int(tx_chain), int(closing), int(count), Status(int(status)), role,
+            wei_hub,
+            wei_user,
+            token_hub,
+            token_user,
+            wei_total,
+            token_total,
+            int(tx_global),
+            int(tx_chain),
+            int(closing),
+            int(count),
+            Status(int(status)),
+            role,
             bytes(root) if not isinstance(root, str) else bytes.fromhex(root.removeprefix("0x")),
-        )  # fmt: skip
+        )
     for key, (wei, token, tx_count, closing, emptied) in view.threads.items():
         model.threads[key] = Thread(
-            int(wei[0]), int(token[0]), int(wei[1]), int(token[1]), int(tx_count), int(closing),
-            bool(emptied[0]), bool(emptied[1]),
-        )  # fmt: skip
+            int(wei[0]),
+            int(token[0]),
+            int(wei[1]),
+            int(token[1]),
+            int(tx_count),
+            int(closing),
+            bool(emptied[0]),
+            bool(emptied[1]),
+        )
     return model
 
 
@@ -556,13 +603,19 @@ EXPLAIN = {
 def explain(error: E.ChannelError) -> str:
     if error.name in ("ChallengeWindowClosed", "StateExpired") and len(error.args) == 2:
         deadline, now = (int(a) for a in error.args)
-        what = "the challenge window closed" if error.name == "ChallengeWindowClosed" else "the state expired"
+        what = (
+            "the challenge window closed"
+            if error.name == "ChallengeWindowClosed"
+            else "the state expired"
+        )
         return f"{error.revert_text()} (deadline already passed: {what} at {deadline}, {now - deadline} s before now)"
     hint = EXPLAIN.get(error.name)
     return f"{error.revert_text()} ({hint})" if hint else error.revert_text()
 
 
-def preflight(model: ChannelManagerModel, method: str, caller: str, now: int, *args: Any, **kw: Any) -> None:
+def preflight(
+    model: ChannelManagerModel, method: str, caller: str, now: int, *args: Any, **kw: Any
+) -> None:
     """Run the model's twin of the contract call; a broken rule becomes a one-line OpsError."""
     try:
         getattr(model, method)(caller, now, *args, **kw)
@@ -573,8 +626,12 @@ def preflight(model: ChannelManagerModel, method: str, caller: str, now: int, *a
 # ------------------------------------------------------------------ deployment records
 
 
-def record_is_current(record: Mapping[str, Any], block_hash_at_record: str | None, code: bytes) -> bool:
+def record_is_current(
+    record: Mapping[str, Any], block_hash_at_record: str | None, code: bytes
+) -> bool:
     """A record still describes this chain when the block it names has the recorded hash (the
     chain was not reset) and the address holds code."""
     recorded = str(record.get("block_hash", "")).lower()
-    return bool(code) and block_hash_at_record is not None and block_hash_at_record.lower() == recorded
+    return (
+        bool(code) and block_hash_at_record is not None and block_hash_at_record.lower() == recorded
+    )

@@ -179,7 +179,9 @@ class WatchtowerStore:
                 if stored is None:
                     self._set_meta(key, value)
                 elif stored != value:
-                    raise StoreError(f"watchtower store {self.path} belongs to {key} {stored}, not {value}")
+                    raise StoreError(
+                        f"watchtower store {self.path} belongs to {key} {stored}, not {value}"
+                    )
 
     @property
     def last_block(self) -> int | None:
@@ -193,7 +195,12 @@ class WatchtowerStore:
     # ---------------------------------------------------------------- states
 
     def offer_channel(
-        self, state: ChannelState, sig_hub: bytes, sig_user: bytes, *, user_is_contract: bool = False
+        self,
+        state: ChannelState,
+        sig_hub: bytes,
+        sig_user: bytes,
+        *,
+        user_is_contract: bool = False,
     ) -> bool:
         """Keep `state` if it is double-signed, usable in a dispute and newer than the one held.
         Returns True when it was stored, False when the store already holds one as new or newer.
@@ -226,7 +233,9 @@ class WatchtowerStore:
             )
         return True
 
-    def offer_thread(self, state: ThreadState, sig: bytes, *, sender_is_contract: bool = False) -> bool:
+    def offer_thread(
+        self, state: ThreadState, sig: bytes, *, sender_is_contract: bool = False
+    ) -> bool:
         """Keep a sender-signed thread state if newer than the one held (same sums required)."""
         if not sender_is_contract:
             self._require_signer(thread_digest(self.domain, state), sig, state.sender, "sender")
@@ -287,7 +296,14 @@ class WatchtowerStore:
     # ---------------------------------------------------------------- disputes
 
     def note_dispute(
-        self, kind: str, key: str, user: str, closing_time: int, tx_count: int, initiator: str, block: int
+        self,
+        kind: str,
+        key: str,
+        user: str,
+        closing_time: int,
+        tx_count: int,
+        initiator: str,
+        block: int,
     ) -> None:
         """Record a dispute seen in an event (a later event for the same key updates it: a
         thread challenge raises its txCount; the status goes back to open)."""
@@ -301,10 +317,13 @@ class WatchtowerStore:
 
     def update_dispute_tx(self, kind: str, key: str, tx_count: int) -> None:
         self._db.execute(
-            "UPDATE disputes SET tx_count = ? WHERE kind = ? AND key = ?", (int(tx_count), kind, key)
+            "UPDATE disputes SET tx_count = ? WHERE kind = ? AND key = ?",
+            (int(tx_count), kind, key),
         )
 
-    def set_dispute_status(self, kind: str, key: str, status: str, answer_tx: str | None = None) -> None:
+    def set_dispute_status(
+        self, kind: str, key: str, status: str, answer_tx: str | None = None
+    ) -> None:
         self._db.execute(
             "UPDATE disputes SET status = ?, answer_tx = COALESCE(?, answer_tx) WHERE kind = ? AND key = ?",
             (status, answer_tx, kind, key),
@@ -320,7 +339,9 @@ class WatchtowerStore:
         return [Dispute(*row) for row in rows]
 
     def dispute(self, kind: str, key: str) -> Dispute | None:
-        row = self._db.execute("SELECT * FROM disputes WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM disputes WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
         return None if row is None else Dispute(*row)
 
     # ---------------------------------------------------------------- decisions

@@ -144,9 +144,13 @@ def context(env: Mapping[str, str] | None = None, *, need_account: bool = True) 
     env = environment(env)
     name = network.show_active()
     if not name or not network.is_connected():
-        raise OpsError("not connected to a network: run through `brownie run <script> --network NAME`")
+        raise OpsError(
+            "not connected to a network: run through `brownie run <script> --network NAME`"
+        )
     development = CONFIG.network_type == "development"
-    settings = ops.resolve_settings(ops.load_config(config_path(env)), name, development=development, env=env)
+    settings = ops.resolve_settings(
+        ops.load_config(config_path(env)), name, development=development, env=env
+    )
     actual = chain.id
     if actual != settings.chain_id:
         raise OpsError(
@@ -165,7 +169,9 @@ def load_account(spec: str, env: Mapping[str, str], *, development: bool) -> Any
     if kind == "local":
         index = int(rest)
         if index >= len(accounts):
-            raise OpsError(f"account local:{index}: the node has only {len(accounts)} unlocked accounts")
+            raise OpsError(
+                f"account local:{index}: the node has only {len(accounts)} unlocked accounts"
+            )
         return accounts[index]
     if kind == "keystore":
         keystore = _get_data_folder() / "accounts" / f"{rest}.json"
@@ -174,7 +180,9 @@ def load_account(spec: str, env: Mapping[str, str], *, development: bool) -> Any
         password = env.get("CM_KEYSTORE_PASSWORD")
         if password is None:
             if not sys.stdin.isatty():
-                raise OpsError(f"keystore account {rest!r} needs its password: run in a terminal or set CM_KEYSTORE_PASSWORD")
+                raise OpsError(
+                    f"keystore account {rest!r} needs its password: run in a terminal or set CM_KEYSTORE_PASSWORD"
+                )
             password = getpass.getpass(f"password for keystore account {rest!r}: ")
         try:
             return accounts.load(rest, password=password)
@@ -283,11 +291,16 @@ def chain_view(
         reserve_token=int(contract.getHubReserveTokens()),
     )
     for user in users:
-        view.channels[user] = (tuple(contract.getChannelBalances(user)), tuple(contract.getChannelDetails(user)))
+        view.channels[user] = (
+            tuple(contract.getChannelBalances(user)),
+            tuple(contract.getChannelDetails(user)),
+        )
         if web3.eth.get_code(user):
             view.contract_signers.add(user)
     for sender, receiver, thread_id in threads:
-        view.threads[(sender, receiver, int(thread_id))] = tuple(contract.getThread(sender, receiver, thread_id))
+        view.threads[(sender, receiver, int(thread_id))] = tuple(
+            contract.getThread(sender, receiver, thread_id)
+        )
         for party in (sender, receiver):
             if web3.eth.get_code(party):
                 view.contract_signers.add(party)
@@ -295,29 +308,46 @@ def chain_view(
 
 
 ERC20_ABI: list[dict[str, Any]] = [
-    {"name": name, "type": "function", "stateMutability": "view", "inputs": inputs,
-     "outputs": [{"name": "", "type": out}]}
+    {
+        "name": name,
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": inputs,
+        "outputs": [{"name": "", "type": out}],
+    }
     for name, inputs, out in (
         ("decimals", [], "uint8"),
         ("totalSupply", [], "uint256"),
         ("symbol", [], "string"),
         ("balanceOf", [{"name": "a", "type": "address"}], "uint256"),
-        ("allowance", [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}], "uint256"),
+        (
+            "allowance",
+            [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
+            "uint256",
+        ),
     )
 ] + [
-    {"name": name, "type": "function", "stateMutability": "nonpayable",
-     "inputs": [{"name": "a", "type": "address"}, {"name": "v", "type": "uint256"}],
-     "outputs": [{"name": "", "type": "bool"}]}
+    {
+        "name": name,
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "a", "type": "address"}, {"name": "v", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    }
     for name in ("transfer", "approve")
-]  # fmt: skip
+]
 
 
-def fetch_events(contract: Any, from_block: int, to_block: int, step: int = 2000) -> list[dict[str, Any]]:
+def fetch_events(
+    contract: Any, from_block: int, to_block: int, step: int = 2000
+) -> list[dict[str, Any]]:
     """The contract's events in [from_block, to_block], decoded, in chain order:
     `{"event", "args", "block", "tx", "log_index"}`."""
     w3_contract = web3.eth.contract(address=contract.address, abi=contract.abi)
     by_topic = {
-        "0x" + event_abi_to_log_topic(abi).hex(): abi["name"] for abi in contract.abi if abi.get("type") == "event"
+        "0x" + event_abi_to_log_topic(abi).hex(): abi["name"]
+        for abi in contract.abi
+        if abi.get("type") == "event"
     }
     out: list[dict[str, Any]] = []
     start = from_block
@@ -350,7 +380,9 @@ def deployment_block(ctx: Context, contract: Any) -> int:
         try:
             return int(ctx.env["CM_FROM_BLOCK"])
         except ValueError:
-            raise OpsError(f"CM_FROM_BLOCK={ctx.env['CM_FROM_BLOCK']!r} is not a block number") from None
+            raise OpsError(
+                f"CM_FROM_BLOCK={ctx.env['CM_FROM_BLOCK']!r} is not a block number"
+            ) from None
     record = read_record(record_path(ctx.env, ctx.chain_id, ctx.development))
     if record and record.get("address") == contract.address:
         return int(record["block"])
@@ -377,11 +409,15 @@ def send(
         method.call(*args, tx_params)
         gas = method.estimate_gas(*args, tx_params)
     except VirtualMachineError as exc:
-        raise OpsError(f"refused before sending: the contract would revert: {exc.revert_msg or exc}") from None
+        raise OpsError(
+            f"refused before sending: the contract would revert: {exc.revert_msg or exc}"
+        ) from None
     except ValueError as exc:
         raise OpsError(f"refused before sending: {short(exc)}") from None
     if ctx.dry_run:
-        say(f"dry run: would send {summary}: {function} from {ctx.account.address}, value {value}, gas ≈ {gas:,}")
+        say(
+            f"dry run: would send {summary}: {function} from {ctx.account.address}, value {value}, gas ≈ {gas:,}"
+        )
         return None
     say(f"sending {summary}: {function} from {ctx.account.address} (gas ≈ {gas:,})")
     try:
@@ -390,4 +426,3 @@ def send(
         raise OpsError(f"transaction reverted: {exc.revert_msg or exc}") from None
     say(f"  mined in block {tx.block_number}: {tx.txid} (gas used {tx.gas_used:,})")
     return tx
-

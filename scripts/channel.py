@@ -80,7 +80,9 @@ def _user(value: str) -> str:
     return ops.parse_address(value, "user")
 
 
-def _channel_envelope(path: str, env: Mapping[str, str] | None) -> tuple[Job, Envelope, ChannelState]:
+def _channel_envelope(
+    path: str, env: Mapping[str, str] | None
+) -> tuple[Job, Envelope, ChannelState]:
     """Parse first (a bad file is refused before the chain is read), then load the job."""
     envelope = ops.load_envelope(path)
     state = ops.check_channel_state(envelope)
@@ -108,13 +110,23 @@ def show(user: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "credit_wei": int(job.contract.creditWei(address)),
         "credit_token": int(job.contract.creditToken(address)),
     }
-    say(f"channel of {address}: {info['status']}, txCount {list(info['tx_count'])}, {ch.thread_count} thread(s)")
-    say(f"  ETH   hub {fmt_units(ch.wei_hub)}, user {fmt_units(ch.wei_user)}, total {fmt_units(ch.wei_total)}")
-    say(f"  token hub {fmt_units(ch.token_hub)}, user {fmt_units(ch.token_user)}, total {fmt_units(ch.token_total)}")
+    say(
+        f"channel of {address}: {info['status']}, txCount {list(info['tx_count'])}, {ch.thread_count} thread(s)"
+    )
+    say(
+        f"  ETH   hub {fmt_units(ch.wei_hub)}, user {fmt_units(ch.wei_user)}, total {fmt_units(ch.wei_total)}"
+    )
+    say(
+        f"  token hub {fmt_units(ch.token_hub)}, user {fmt_units(ch.token_user)}, total {fmt_units(ch.token_total)}"
+    )
     if ch.closing_time:
-        say(f"  closing time {fmt_time(ch.closing_time)}, exit initiator {job.model.exit_initiator(address)}")
+        say(
+            f"  closing time {fmt_time(ch.closing_time)}, exit initiator {job.model.exit_initiator(address)}"
+        )
     if info["credit_wei"] or info["credit_token"]:
-        say(f"  credit {fmt_units(info['credit_wei'])} ETH, {fmt_units(info['credit_token'])} tokens (claim it)")
+        say(
+            f"  credit {fmt_units(info['credit_wei'])} ETH, {fmt_units(info['credit_token'])} tokens (claim it)"
+        )
     return info
 
 
@@ -124,19 +136,34 @@ def update(path: str, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
     user_is_contract = state.user in job.view.contract_signers
     if job.sender == job.view.hub:
-        ops.check_channel_signatures(envelope, job.view.domain, job.view.hub, need_hub=False, need_user=True,
-                                     user_is_contract=user_is_contract)  # fmt: skip
+        ops.check_channel_signatures(
+            envelope,
+            job.view.domain,
+            job.view.hub,
+            need_hub=False,
+            need_user=True,
+            user_is_contract=user_is_contract,
+        )
         job.preflight("hub_authorized_update", state, envelope.sig_user)
-        return job.send("hubAuthorizedUpdate", (state.to_tuple(), envelope.sig_user),
-                        summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}")  # fmt: skip
+        return job.send(
+            "hubAuthorizedUpdate",
+            (state.to_tuple(), envelope.sig_user),
+            summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}",
+        )
     if job.sender != state.user:
         raise OpsError(f"account {job.sender} is neither the hub nor the state's user {state.user}")
-    ops.check_channel_signatures(envelope, job.view.domain, job.view.hub, need_hub=True, need_user=False)
+    ops.check_channel_signatures(
+        envelope, job.view.domain, job.view.hub, need_hub=True, need_user=False
+    )
     value = state.pending_wei_updates[2]
     job.preflight("user_authorized_update", state, envelope.sig_hub, value)
     _approve_deposit(job, state.pending_token_updates[2])
-    return job.send("userAuthorizedUpdate", (state.to_tuple(), envelope.sig_hub), value=value,
-                    summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}")  # fmt: skip
+    return job.send(
+        "userAuthorizedUpdate",
+        (state.to_tuple(), envelope.sig_hub),
+        value=value,
+        summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}",
+    )
 
 
 def _approve_deposit(job: Job, amount: int) -> None:
@@ -146,10 +173,17 @@ def _approve_deposit(job: Job, amount: int) -> None:
     token = brownie.Contract.from_abi("Token", job.contract.approvedToken(), _common.ERC20_ABI)
     held = int(token.balanceOf(job.sender))
     if held < amount:
-        raise OpsError(f"the deposit needs {fmt_units(amount)} tokens but {job.sender} holds {fmt_units(held)}")
+        raise OpsError(
+            f"the deposit needs {fmt_units(amount)} tokens but {job.sender} holds {fmt_units(held)}"
+        )
     if int(token.allowance(job.sender, job.contract.address)) < amount:
-        _common.send(job.ctx, token, "approve", (job.contract.address, amount),
-                     summary=f"approval of {fmt_units(amount)} tokens for the deposit")  # fmt: skip
+        _common.send(
+            job.ctx,
+            token,
+            "approve",
+            (job.contract.address, amount),
+            summary=f"approval of {fmt_units(amount)} tokens for the deposit",
+        )
 
 
 @command
@@ -157,7 +191,9 @@ def start_exit(user: str, env: Mapping[str, str] | None = None) -> Any:
     address = _user(user)
     job = _job(env, users=[address])
     job.preflight("start_exit", address)
-    return job.send("startExit", (address,), summary=f"dispute of {address}'s channel on its stored state")
+    return job.send(
+        "startExit", (address,), summary=f"dispute of {address}'s channel on its stored state"
+    )
 
 
 @command
@@ -165,8 +201,11 @@ def exit_with(path: str, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
     _check_both(job, envelope, state)
     job.preflight("start_exit_with_update", state, envelope.sig_hub, envelope.sig_user)
-    return job.send("startExitWithUpdate", (state.to_tuple(), envelope.sig_hub, envelope.sig_user),
-                    summary=f"dispute of {state.user}'s channel with txCount {list(state.tx_count)}")  # fmt: skip
+    return job.send(
+        "startExitWithUpdate",
+        (state.to_tuple(), envelope.sig_hub, envelope.sig_user),
+        summary=f"dispute of {state.user}'s channel with txCount {list(state.tx_count)}",
+    )
 
 
 @command
@@ -176,13 +215,22 @@ def challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
     job.preflight("empty_channel_with_challenge", state, envelope.sig_hub, envelope.sig_user)
     closing = job.model.channel(state.user).closing_time
     say(f"challenge window closes at {fmt_time(closing)} ({closing - job.view.now} s from now)")
-    return job.send("emptyChannelWithChallenge", (state.to_tuple(), envelope.sig_hub, envelope.sig_user),
-                    summary=f"challenge of {state.user}'s dispute with txCount {list(state.tx_count)}")  # fmt: skip
+    return job.send(
+        "emptyChannelWithChallenge",
+        (state.to_tuple(), envelope.sig_hub, envelope.sig_user),
+        summary=f"challenge of {state.user}'s dispute with txCount {list(state.tx_count)}",
+    )
 
 
 def _check_both(job: Job, envelope: Envelope, state: ChannelState) -> None:
-    ops.check_channel_signatures(envelope, job.view.domain, job.view.hub, need_hub=True, need_user=True,
-                                 user_is_contract=state.user in job.view.contract_signers)  # fmt: skip
+    ops.check_channel_signatures(
+        envelope,
+        job.view.domain,
+        job.view.hub,
+        need_hub=True,
+        need_user=True,
+        user_is_contract=state.user in job.view.contract_signers,
+    )
 
 
 @command
@@ -208,7 +256,9 @@ def claim(to: str = "", env: Mapping[str, str] | None = None) -> Any:
     job.model.credit_wei[job.sender] = int(job.contract.creditWei(job.sender))
     job.model.credit_token[job.sender] = int(job.contract.creditToken(job.sender))
     job.preflight("claim", recipient)
-    return job.send("claim", (recipient,), summary=f"claim of {job.sender}'s credits to {recipient}")
+    return job.send(
+        "claim", (recipient,), summary=f"claim of {job.sender}'s credits to {recipient}"
+    )
 
 
 # ------------------------------------------------------------------ thread commands
@@ -216,7 +266,8 @@ def claim(to: str = "", env: Mapping[str, str] | None = None) -> Any:
 
 def _thread_envelope(path: str) -> Envelope:
     envelope = ops.load_envelope(path)
-    envelope.thread  # refuses a channel envelope
+    if envelope.kind != "thread":
+        raise OpsError(f"{envelope.source}: expected a thread state, got a {envelope.kind} state")
     return envelope
 
 
@@ -225,13 +276,18 @@ def _thread_job(env: Mapping[str, str] | None, user: str, *envelopes: Envelope) 
     job = _job(env, users=[user] if user else [], threads=[state.key])
     for envelope in envelopes:
         ops.check_envelope_domain(envelope, job.view.domain)
-        ops.check_thread_signature(envelope, job.view.domain,
-                                   sender_is_contract=envelope.thread.sender in job.view.contract_signers)  # fmt: skip
+        ops.check_thread_signature(
+            envelope,
+            job.view.domain,
+            sender_is_contract=envelope.thread.sender in job.view.contract_signers,
+        )
     return job
 
 
 @command
-def thread_exit(user: str, initial_path: str, update_path: str = "", env: Mapping[str, str] | None = None) -> Any:
+def thread_exit(
+    user: str, initial_path: str, update_path: str = "", env: Mapping[str, str] | None = None
+) -> Any:
     """startExitThread with the initial state, or startExitThreadWithUpdate with a later one."""
     address = _user(user)
     initial = _thread_envelope(initial_path)
@@ -240,11 +296,25 @@ def thread_exit(user: str, initial_path: str, update_path: str = "", env: Mappin
     args = (address, initial.thread.to_tuple(), list(initial.proof), initial.sig)
     if update_env is None:
         job.preflight("start_exit_thread", address, initial.thread, initial.proof, initial.sig)
-        return job.send("startExitThread", args, summary=f"thread dispute {_name(initial)} in {address}'s channel")
-    job.preflight("start_exit_thread_with_update", address, initial.thread, initial.proof, initial.sig,
-                  update_env.thread, update_env.sig)  # fmt: skip
-    return job.send("startExitThreadWithUpdate", (*args, update_env.thread.to_tuple(), update_env.sig),
-                    summary=f"thread dispute {_name(initial)} at txCount {update_env.thread.tx_count}")  # fmt: skip
+        return job.send(
+            "startExitThread",
+            args,
+            summary=f"thread dispute {_name(initial)} in {address}'s channel",
+        )
+    job.preflight(
+        "start_exit_thread_with_update",
+        address,
+        initial.thread,
+        initial.proof,
+        initial.sig,
+        update_env.thread,
+        update_env.sig,
+    )
+    return job.send(
+        "startExitThreadWithUpdate",
+        (*args, update_env.thread.to_tuple(), update_env.sig),
+        summary=f"thread dispute {_name(initial)} at txCount {update_env.thread.tx_count}",
+    )
 
 
 @command
@@ -252,8 +322,11 @@ def thread_challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
     envelope = _thread_envelope(path)
     job = _thread_job(env, "", envelope)
     job.preflight("challenge_thread", envelope.thread, envelope.sig)
-    return job.send("challengeThread", (envelope.thread.to_tuple(), envelope.sig),
-                    summary=f"thread challenge {_name(envelope)} with txCount {envelope.thread.tx_count}")  # fmt: skip
+    return job.send(
+        "challengeThread",
+        (envelope.thread.to_tuple(), envelope.sig),
+        summary=f"thread challenge {_name(envelope)} with txCount {envelope.thread.tx_count}",
+    )
 
 
 @command
@@ -262,11 +335,13 @@ def thread_empty(user: str, initial_path: str, env: Mapping[str, str] | None = N
     initial = _thread_envelope(initial_path)
     job = _thread_job(env, address, initial)
     job.preflight("empty_thread", address, initial.thread, initial.proof, initial.sig)
-    return job.send("emptyThread", (address, initial.thread.to_tuple(), list(initial.proof), initial.sig),
-                    summary=f"thread settlement {_name(initial)} in {address}'s channel")  # fmt: skip
+    return job.send(
+        "emptyThread",
+        (address, initial.thread.to_tuple(), list(initial.proof), initial.sig),
+        summary=f"thread settlement {_name(initial)} in {address}'s channel",
+    )
 
 
 def _name(envelope: Envelope) -> str:
     t = envelope.thread
     return f"{t.sender} -> {t.receiver} #{t.thread_id}"
-

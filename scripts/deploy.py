@@ -79,6 +79,7 @@ def run(env: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     check_funds(plan)
     print_summary(plan)
     if ctx.dry_run:
+        print_transactions(plan)
         say("dry run: nothing was sent")
         return None
     confirm(ctx)
@@ -97,7 +98,9 @@ def plan_deployment(ctx: Context) -> Plan:
     deployer = ctx.account
     hub = deployer.address if settings.hub == ops.DEPLOYER else settings.hub
     if not ctx.development and web3.eth.get_code(hub):
-        raise OpsError(f"hub {hub} is a contract: the hub signs states with a key (SPEC §3), use an EOA")
+        raise OpsError(
+            f"hub {hub} is a contract: the hub signs states with a key (SPEC §3), use an EOA"
+        )
     plan = Plan(
         ctx=ctx,
         deployer=deployer,
@@ -109,7 +112,9 @@ def plan_deployment(ctx: Context) -> Plan:
     if plan.token is not None:
         plan.token_info = check_token(plan.token, hub)
     else:
-        plan.token_info = f"TestToken {TEST_TOKEN_ARGS[1]} (deployed first, 18 decimals, local chains only)"
+        plan.token_info = (
+            f"TestToken {TEST_TOKEN_ARGS[1]} (deployed first, 18 decimals, local chains only)"
+        )
     return plan
 
 
@@ -122,7 +127,9 @@ def check_token(address: str, hub: str) -> str:
         supply = token.functions.totalSupply().call()
         token.functions.balanceOf(hub).call()
     except Exception:
-        raise OpsError(f"token {address} does not answer ERC20 calls (decimals, totalSupply, balanceOf)") from None
+        raise OpsError(
+            f"token {address} does not answer ERC20 calls (decimals, totalSupply, balanceOf)"
+        ) from None
     try:
         symbol = token.functions.symbol().call()
     except Exception:
@@ -140,12 +147,20 @@ def check_existing_record(plan: Plan) -> None:
     current = _common.record_is_current(record)
     forced = ops.flag(plan.ctx.env, "CM_FORCE")
     if not current and plan.ctx.development:
-        say(f"note: {plan.record_path} names {record.get('address')} on a local chain that was reset; it will be replaced")
+        say(
+            f"note: {plan.record_path} names {record.get('address')} on a local chain that was reset; it will be replaced"
+        )
         return
     if forced:
-        say(f"note: CM_FORCE=1: deploying although {plan.record_path} names {record.get('address')}")
+        say(
+            f"note: CM_FORCE=1: deploying although {plan.record_path} names {record.get('address')}"
+        )
         return
-    where = f"in block {record.get('block')} on this chain" if current else "but does not match this chain"
+    where = (
+        f"in block {record.get('block')} on this chain"
+        if current
+        else "but does not match this chain"
+    )
     raise OpsError(
         f"deployment record {plan.record_path} names ChannelManager {record.get('address')} {where}:"
         " set CM_FORCE=1 to deploy another"
@@ -161,7 +176,9 @@ def estimate_gas(plan: Plan) -> None:
     override: dict[str, Any] = {}
     if token is None:
         TestToken = brownie.TestToken
-        plan.gas_token = _estimate({"from": deployer, "data": TestToken.deploy.encode_input(*TEST_TOKEN_ARGS)})
+        plan.gas_token = _estimate(
+            {"from": deployer, "data": TestToken.deploy.encode_input(*TEST_TOKEN_ARGS)}
+        )
         # the manager's constructor needs the token's code: lend it to the address the token
         # will get (the deployer's next CREATE) for the estimate only, estimated at the nonce after
         nonce = web3.eth.get_transaction_count(deployer)
@@ -180,7 +197,9 @@ def _estimate(tx: dict[str, Any], override: dict[str, Any] | None = None) -> int
             return int(web3.eth.estimate_gas(tx, "latest", override))
         return int(web3.eth.estimate_gas(tx))
     except Exception as exc:
-        raise OpsError(f"the deployment would fail: gas estimate refused ({_common.short(exc)})") from None
+        raise OpsError(
+            f"the deployment would fail: gas estimate refused ({_common.short(exc)})"
+        ) from None
 
 
 def _create_address(sender: str, nonce: int) -> str:
@@ -196,29 +215,66 @@ def check_funds(plan: Plan) -> None:
         raise OpsError(
             f"deployer {plan.deployer.address} holds {fmt_units(balance)} ETH but the deployment needs"
             f" about {fmt_units(plan.cost)} ETH ({plan.gas_total:,} gas at {plan.gas_price:,} wei"
-            + (f" + {fmt_units(plan.ctx.settings.fund_reserve_wei)} ETH reserve funding)" if plan.ctx.settings.fund_reserve_wei else ")")
+            + (
+                f" + {fmt_units(plan.ctx.settings.fund_reserve_wei)} ETH reserve funding)"
+                if plan.ctx.settings.fund_reserve_wei
+                else ")"
+            )
         )
 
 
 def print_summary(plan: Plan) -> None:
     settings = plan.ctx.settings
     src = settings.sources
-    say(f"ChannelManager deployment on {settings.network} (chain {plan.ctx.chain_id}"
-        f"{', local' if plan.ctx.development else ''})")
-    say(f"  deployer         {plan.deployer.address} (balance {fmt_units(web3.eth.get_balance(plan.deployer.address))} ETH)")
+    say(
+        f"ChannelManager deployment on {settings.network} (chain {plan.ctx.chain_id}"
+        f"{', local' if plan.ctx.development else ''})"
+    )
+    say(
+        f"  deployer         {plan.deployer.address} (balance {fmt_units(web3.eth.get_balance(plan.deployer.address))} ETH)"
+    )
     say(f"  hub              {plan.hub}  [{src.get('hub', 'config')}]")
     say(f"  token            {plan.token_info}  [{src.get('token', 'config')}]")
-    say(f"  challenge period {plan.challenge_period} s ({fmt_duration(plan.challenge_period)})"
-        f"  [{src.get('challenge_period', 'config')}]")
+    say(
+        f"  challenge period {plan.challenge_period} s ({fmt_duration(plan.challenge_period)})"
+        f"  [{src.get('challenge_period', 'config')}]"
+    )
     if plan.ctx.development and (settings.fund_reserve_wei or settings.fund_reserve_token):
-        say(f"  reserve funding  {fmt_units(settings.fund_reserve_wei)} ETH, {fmt_units(settings.fund_reserve_token)} tokens")
-    say(f"  gas              {plan.gas_total:,} (token {plan.gas_token:,}, manager {plan.gas_manager:,})"
-        f" at {plan.gas_price:,} wei ≈ {fmt_units(plan.gas_total * plan.gas_price)} ETH")
+        say(
+            f"  reserve funding  {fmt_units(settings.fund_reserve_wei)} ETH, {fmt_units(settings.fund_reserve_token)} tokens"
+        )
+    say(
+        f"  gas              {plan.gas_total:,} (token {plan.gas_token:,}, manager {plan.gas_manager:,})"
+        f" at {plan.gas_price:,} wei ≈ {fmt_units(plan.gas_total * plan.gas_price)} ETH"
+    )
     compiler = brownie.ChannelManager._build["compiler"]
-    say(f"  compiler         solc {compiler['version']}, evm {compiler['evm_version']}, optimizer {compiler['optimizer']}")
+    say(
+        f"  compiler         solc {compiler['version']}, evm {compiler['evm_version']}, optimizer {compiler['optimizer']}"
+    )
     commit, dirty = git_state()
     say(f"  git commit       {commit}{' (uncommitted changes in contracts/)' if dirty else ''}")
     say(f"  record           {plan.record_path}")
+
+
+def print_transactions(plan: Plan) -> None:
+    """What a real run would send, in order."""
+    init_code = len(bytes.fromhex(brownie.ChannelManager.bytecode.removeprefix("0x"))) + 96
+    sends = []
+    if plan.token is None:
+        sends.append(f"create TestToken{TEST_TOKEN_ARGS} (gas ≈ {plan.gas_token:,})")
+    sends.append(
+        f"create ChannelManager({plan.hub}, {plan.challenge_period}, {plan.token or 'the test token'})"
+        f" from {plan.deployer.address}: {init_code:,} bytes of init code (gas ≈ {plan.gas_manager:,})"
+    )
+    settings = plan.ctx.settings
+    if plan.ctx.development and settings.fund_reserve_wei:
+        sends.append(f"send {fmt_units(settings.fund_reserve_wei)} ETH to the reserve")
+    if plan.ctx.development and settings.fund_reserve_token and plan.token is None:
+        sends.append(
+            f"mint and send {fmt_units(settings.fund_reserve_token)} test tokens to the reserve"
+        )
+    for number, text in enumerate(sends, 1):
+        say(f"would send {number}: {text}")
 
 
 def confirm(ctx: Context) -> None:
@@ -226,7 +282,9 @@ def confirm(ctx: Context) -> None:
     if ctx.development or ops.flag(ctx.env, "CM_YES"):
         return
     try:
-        answer = input(f"Deploy to {ctx.settings.network} (chain {ctx.chain_id})? Type 'deploy' to continue: ")
+        answer = input(
+            f"Deploy to {ctx.settings.network} (chain {ctx.chain_id})? Type 'deploy' to continue: "
+        )
     except EOFError:
         answer = ""
     if answer.strip() != "deploy":
@@ -243,12 +301,20 @@ def send_deployment(plan: Plan) -> dict[str, Any]:
         token_address = test_token.address
         record["test_token"] = {"address": token_address, "transaction": test_token.tx.txid}
         say(f"test token deployed at {token_address}")
-    manager = brownie.ChannelManager.deploy(plan.hub, plan.challenge_period, token_address, tx_params, silent=True)
-    say(f"ChannelManager deployed at {manager.address} (tx {manager.tx.txid}, block {manager.tx.block_number})")
+    manager = brownie.ChannelManager.deploy(
+        plan.hub, plan.challenge_period, token_address, tx_params, silent=True
+    )
+    say(
+        f"ChannelManager deployed at {manager.address} (tx {manager.tx.txid}, block {manager.tx.block_number})"
+    )
     if (manager.hub(), manager.challengePeriod(), manager.approvedToken()) != (
-        plan.hub, plan.challenge_period, token_address,
-    ):  # fmt: skip
-        raise OpsError(f"deployed contract {manager.address} reports other constructor settings than sent")
+        plan.hub,
+        plan.challenge_period,
+        token_address,
+    ):
+        raise OpsError(
+            f"deployed contract {manager.address} reports other constructor settings than sent"
+        )
     if ctx.development:
         record["reserve_funded"] = fund_local_reserve(plan, manager, token_address)
     return build_record(plan, manager, token_address) | record
@@ -259,14 +325,18 @@ def fund_local_reserve(plan: Plan, manager: Any, token_address: str) -> dict[str
     settings = plan.ctx.settings
     tx_params = {"from": plan.deployer, "required_confs": plan.ctx.confirmations}
     if settings.fund_reserve_wei:
-        plan.deployer.transfer(manager, settings.fund_reserve_wei, required_confs=plan.ctx.confirmations, silent=True)
+        plan.deployer.transfer(
+            manager, settings.fund_reserve_wei, required_confs=plan.ctx.confirmations, silent=True
+        )
     if settings.fund_reserve_token and plan.token is not None:
         say("note: token reserve funding skipped: only the test token can be minted for it")
     elif settings.fund_reserve_token:
         token = brownie.TestToken.at(token_address)
         token.mint(plan.deployer, settings.fund_reserve_token, tx_params, silent=True)
         token.transfer(manager, settings.fund_reserve_token, tx_params, silent=True)
-    say(f"hub reserve: {fmt_units(manager.getHubReserveWei())} ETH, {fmt_units(manager.getHubReserveTokens())} tokens")
+    say(
+        f"hub reserve: {fmt_units(manager.getHubReserveWei())} ETH, {fmt_units(manager.getHubReserveTokens())} tokens"
+    )
     return {"wei": str(settings.fund_reserve_wei), "token": str(settings.fund_reserve_token)}
 
 
@@ -278,8 +348,14 @@ def build_record(plan: Plan, manager: Any, token_address: str) -> dict[str, Any]
     tx = manager.tx
     block = web3.eth.get_block(tx.block_number)
     commit, dirty = git_state()
-    args = {"hub": plan.hub, "challengePeriod": plan.challenge_period, "approvedToken": token_address}
-    encoded = encode(["address", "uint256", "address"], [plan.hub, plan.challenge_period, token_address])
+    args = {
+        "hub": plan.hub,
+        "challengePeriod": plan.challenge_period,
+        "approvedToken": token_address,
+    }
+    encoded = encode(
+        ["address", "uint256", "address"], [plan.hub, plan.challenge_period, token_address]
+    )
     return {
         "contract": "ChannelManager",
         "network": plan.ctx.settings.network,
@@ -313,9 +389,20 @@ def git_state() -> tuple[str, bool]:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "contracts", "interfaces", "brownie-config.yaml"],
-            cwd=root, capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "contracts",
+                "interfaces",
+                "brownie-config.yaml",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown", False
     return commit, bool(status.strip())

@@ -51,10 +51,18 @@ def status(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     }
     info["disputes"] = running_disputes(contract, _common.deployment_block(ctx, contract), now)
     say(f"ChannelManager {contract.address} on {ctx.settings.network} (chain {ctx.chain_id})")
-    say(f"  hub {info['hub']}, token {info['token']}, challenge period {fmt_duration(info['challenge_period'])}")
-    say(f"  reserve            {fmt_units(info['reserve_wei'])} ETH, {fmt_units(info['reserve_token'])} tokens")
-    say(f"  locked in channels {fmt_units(info['total_channel_wei'])} ETH, {fmt_units(info['total_channel_token'])} tokens")
-    say(f"  contract holds     {fmt_units(info['eth_balance'])} ETH, {fmt_units(info['token_balance'])} tokens")
+    say(
+        f"  hub {info['hub']}, token {info['token']}, challenge period {fmt_duration(info['challenge_period'])}"
+    )
+    say(
+        f"  reserve            {fmt_units(info['reserve_wei'])} ETH, {fmt_units(info['reserve_token'])} tokens"
+    )
+    say(
+        f"  locked in channels {fmt_units(info['total_channel_wei'])} ETH, {fmt_units(info['total_channel_token'])} tokens"
+    )
+    say(
+        f"  contract holds     {fmt_units(info['eth_balance'])} ETH, {fmt_units(info['token_balance'])} tokens"
+    )
     if not info["disputes"]:
         say("  no running disputes")
     for d in info["disputes"]:
@@ -82,26 +90,38 @@ def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str,
     for user in users:
         _g, _c, _root, count, initiator, closing, status_code = contract.getChannelDetails(user)
         if status_code == 1:
-            out.append({
-                "kind": "channel", "what": user, "deadline": int(closing),
-                "deadline_name": "challenge window closes",
-                "detail": f"started by {'the hub' if initiator == contract.hub() else 'the user'}",
-            })  # fmt: skip
+            out.append(
+                {
+                    "kind": "channel",
+                    "what": user,
+                    "deadline": int(closing),
+                    "deadline_name": "challenge window closes",
+                    "detail": f"started by {'the hub' if initiator == contract.hub() else 'the user'}",
+                }
+            )
         elif status_code == 2:
-            out.append({
-                "kind": "threads", "what": user, "deadline": int(closing) + NUKE_PERIODS * period,
-                "deadline_name": "nukeable from",
-                "detail": f"{count} thread(s) still open in the channel",
-            })  # fmt: skip
+            out.append(
+                {
+                    "kind": "threads",
+                    "what": user,
+                    "deadline": int(closing) + NUKE_PERIODS * period,
+                    "deadline_name": "nukeable from",
+                    "detail": f"{count} thread(s) still open in the channel",
+                }
+            )
     for sender, receiver, thread_id in threads:
         _wei, _token, tx_count, closing, emptied = contract.getThread(sender, receiver, thread_id)
         if all(emptied):
             continue
-        out.append({
-            "kind": "thread", "what": f"{sender} -> {receiver} #{thread_id}", "deadline": int(closing),
-            "deadline_name": "challenge window closes" if now < closing else "window closed",
-            "detail": f"txCount {tx_count}, emptied sender/receiver side {emptied[0]}/{emptied[1]}",
-        })  # fmt: skip
+        out.append(
+            {
+                "kind": "thread",
+                "what": f"{sender} -> {receiver} #{thread_id}",
+                "deadline": int(closing),
+                "deadline_name": "challenge window closes" if now < closing else "window closed",
+                "detail": f"txCount {tx_count}, emptied sender/receiver side {emptied[0]}/{emptied[1]}",
+            }
+        )
     out.sort(key=lambda d: d["deadline"])
     return out
 
@@ -119,7 +139,9 @@ def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None)
     erc20 = brownie.Contract.from_abi("Token", contract.approvedToken(), _common.ERC20_ABI)
     eth_held = int(web3.eth.get_balance(sender.address))
     if amount_wei > eth_held:
-        raise OpsError(f"account {sender.address} holds {fmt_units(eth_held)} ETH, cannot fund {fmt_units(amount_wei)}")
+        raise OpsError(
+            f"account {sender.address} holds {fmt_units(eth_held)} ETH, cannot fund {fmt_units(amount_wei)}"
+        )
     token_held = int(erc20.balanceOf(sender.address))
     if amount_token > token_held:
         raise OpsError(
@@ -130,15 +152,24 @@ def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None)
         if ctx.dry_run:
             say(f"dry run: would send {fmt_units(amount_wei)} ETH to the reserve")
         else:
-            tx = sender.transfer(contract, amount_wei, required_confs=ctx.confirmations, silent=True)
+            tx = sender.transfer(
+                contract, amount_wei, required_confs=ctx.confirmations, silent=True
+            )
             say(f"sent {fmt_units(amount_wei)} ETH to the reserve: {tx.txid}")
             txs.append(tx)
     if amount_token:
-        tx = _common.send(ctx, erc20, "transfer", (contract.address, amount_token),
-                          summary=f"{fmt_units(amount_token)} tokens to the reserve")  # fmt: skip
+        tx = _common.send(
+            ctx,
+            erc20,
+            "transfer",
+            (contract.address, amount_token),
+            summary=f"{fmt_units(amount_token)} tokens to the reserve",
+        )
         if tx is not None:
             txs.append(tx)
-    say(f"reserve now {fmt_units(contract.getHubReserveWei())} ETH, {fmt_units(contract.getHubReserveTokens())} tokens")
+    say(
+        f"reserve now {fmt_units(contract.getHubReserveWei())} ETH, {fmt_units(contract.getHubReserveTokens())} tokens"
+    )
     return txs
 
 
@@ -153,9 +184,21 @@ def withdraw(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = N
         raise OpsError("nothing to withdraw: give an ETH amount and/or a token amount")
     view = _common.chain_view(contract, development=ctx.development)
     if ctx.account.address != view.hub:
-        raise OpsError(f"only the hub {view.hub} may withdraw from the reserve; the account is {ctx.account.address}")
-    ops.preflight(ops.model_of(view), "hub_contract_withdraw", ctx.account.address, view.now, amount_wei, amount_token)
+        raise OpsError(
+            f"only the hub {view.hub} may withdraw from the reserve; the account is {ctx.account.address}"
+        )
+    ops.preflight(
+        ops.model_of(view),
+        "hub_contract_withdraw",
+        ctx.account.address,
+        view.now,
+        amount_wei,
+        amount_token,
+    )
     return _common.send(
-        ctx, contract, "hubContractWithdraw", (amount_wei, amount_token),
+        ctx,
+        contract,
+        "hubContractWithdraw",
+        (amount_wei, amount_token),
         summary=f"withdrawal of {fmt_units(amount_wei)} ETH and {fmt_units(amount_token)} tokens from the reserve",
-    )  # fmt: skip
+    )

@@ -72,15 +72,21 @@ def verify(env: Mapping[str, str] | None = None) -> Report:
     elif record is not None:
         address = ops.parse_address(record.get("address"), f"address in {record_file}")
     else:
-        raise OpsError(f"no deployment record {record_file}: set CM_MANAGER to the address to verify")
+        raise OpsError(
+            f"no deployment record {record_file}: set CM_MANAGER to the address to verify"
+        )
     if record is not None and record.get("address") != address:
-        say(f"note: {record_file} names {record.get('address')}, not {address}: the record is not used")
+        say(
+            f"note: {record_file} names {record.get('address')}, not {address}: the record is not used"
+        )
         record = None
 
     say(f"verifying ChannelManager at {address} on {ctx.settings.network} (chain {chain.id})")
     report = Report(address)
     code = bytes(web3.eth.get_code(address))
-    if not report.check("code", bool(code), f"{len(code):,} bytes" if code else "no code at this address"):
+    if not report.check(
+        "code", bool(code), f"{len(code):,} bytes" if code else "no code at this address"
+    ):
         return finish(report)
 
     build = brownie.ChannelManager._build
@@ -92,13 +98,17 @@ def verify(env: Mapping[str, str] | None = None) -> Report:
     if record is not None:
         check_record(report, record, build)
     else:
-        say("  note: no deployment record for this address: the creation transaction is not checked")
+        say(
+            "  note: no deployment record for this address: the creation transaction is not checked"
+        )
     return finish(report)
 
 
 def finish(report: Report) -> Report:
     if report.matches:
-        say(f"MATCH: {report.address} runs this repository's ChannelManager build with the expected settings")
+        say(
+            f"MATCH: {report.address} runs this repository's ChannelManager build with the expected settings"
+        )
     else:
         say(f"MISMATCH: {report.address} failed {', '.join(report.failed())}")
     return report
@@ -167,7 +177,9 @@ def check_runtime(
         for start, length in ranges:
             masked.update(range(start, start + length))
     if len(code) != len(runtime):
-        report.check("runtime code", False, f"{len(code):,} bytes on chain, {len(runtime):,} in the build")
+        report.check(
+            "runtime code", False, f"{len(code):,} bytes on chain, {len(runtime):,} in the build"
+        )
         return
     differing = [i for i in range(len(code)) if code[i] != runtime[i] and i not in masked]
     report.check(
@@ -193,7 +205,9 @@ def check_runtime(
     report.check(
         "immutables",
         not problems,
-        "; ".join(problems) if problems else f"{len(references)} immutables hold the expected values",
+        "; ".join(problems)
+        if problems
+        else f"{len(references)} immutables hold the expected values",
     )
 
 
@@ -213,7 +227,12 @@ def check_views(report: Report, address: str, args: Mapping[str, Any]) -> None:
         + ("" if got == want else f"; expected {want[0]}, {want[1]}, {want[2]}"),
     )
     _fields, name, version, chain_id, verifying, *_ = domain
-    ok = (name, version, int(chain_id), verifying) == (DOMAIN_NAME, DOMAIN_VERSION, chain.id, address)
+    ok = (name, version, int(chain_id), verifying) == (
+        DOMAIN_NAME,
+        DOMAIN_VERSION,
+        chain.id,
+        address,
+    )
     report.check("eip712Domain", ok, f"{name!r} v{version}, chain {chain_id}, contract {verifying}")
 
 
@@ -230,13 +249,21 @@ def check_record(report: Report, record: Mapping[str, Any], build: Mapping[str, 
         tx = web3.eth.get_transaction(record["transaction"])
         receipt = web3.eth.get_transaction_receipt(record["transaction"])
     except Exception:
-        report.check("creation transaction", False, f"{record.get('transaction')} is not on this chain")
+        report.check(
+            "creation transaction", False, f"{record.get('transaction')} is not on this chain"
+        )
         return
     data = _common.hex0x(tx["input"])
-    expected = "0x" + build["bytecode"].removeprefix("0x").lower() + record["constructor_args_encoded"][2:].lower()
+    expected = (
+        "0x"
+        + build["bytecode"].removeprefix("0x").lower()
+        + record["constructor_args_encoded"][2:].lower()
+    )
     args = record["constructor_args"]
-    encoded = encode(["address", "uint256", "address"],
-                     [args["hub"], int(args["challengePeriod"]), args["approvedToken"]])  # fmt: skip
+    encoded = encode(
+        ["address", "uint256", "address"],
+        [args["hub"], int(args["challengePeriod"]), args["approvedToken"]],
+    )
     problems = []
     if "0x" + encoded.hex() != record["constructor_args_encoded"].lower():
         problems.append("the record's constructor_args and constructor_args_encoded disagree")
@@ -249,7 +276,9 @@ def check_record(report: Report, record: Mapping[str, Any], build: Mapping[str, 
     report.check(
         "creation transaction",
         not problems,
-        "; ".join(problems) if problems else f"{record['transaction']} created it with the recorded arguments",
+        "; ".join(problems)
+        if problems
+        else f"{record['transaction']} created it with the recorded arguments",
     )
 
 
@@ -268,7 +297,9 @@ def immutable_references(build: Mapping[str, Any]) -> dict[str, list[tuple[int, 
     say("  (compiling once more for solc's immutableReferences; cached afterwards)")
     references = _compile_references(build)
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    CACHE.write_text(json.dumps({"deployed_bytecode_keccak": key, "references": references}, indent=1))
+    CACHE.write_text(
+        json.dumps({"deployed_bytecode_keccak": key, "references": references}, indent=1)
+    )
     return references
 
 
@@ -289,11 +320,15 @@ def _compile_references(build: Mapping[str, Any]) -> dict[str, list[tuple[int, i
         remappings=settings["solc"].get("remappings"),
         optimizer=build["compiler"]["optimizer"],
     )
-    output = compiler.compile_from_input_json(input_json, silent=True, allow_paths=str(_common.ROOT))
+    output = compiler.compile_from_input_json(
+        input_json, silent=True, allow_paths=str(_common.ROOT)
+    )
     contract = output["contracts"][build["sourcePath"]]["ChannelManager"]
     deployed = contract["evm"]["deployedBytecode"]
     if deployed["object"].lower() != build["deployedBytecode"].removeprefix("0x").lower():
-        raise OpsError("recompiling ChannelManager gave other bytecode than build/: run `brownie compile` first")
+        raise OpsError(
+            "recompiling ChannelManager gave other bytecode than build/: run `brownie compile` first"
+        )
     names: dict[int, str] = {}
     for source in output["sources"].values():
         _collect_names(source["ast"], names)
@@ -312,4 +347,3 @@ def _collect_names(node: Any, names: dict[int, str]) -> None:
     elif isinstance(node, list):
         for item in node:
             _collect_names(item, names)
-

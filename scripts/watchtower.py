@@ -67,6 +67,7 @@ class Watchtower:
         self.account = self.ctx.account
         self.hub = self.contract.hub()
         self._last_said: dict[tuple[str, str], str] = {}
+        self._batch: list[Decision] = []
 
     @property
     def address(self) -> str:
@@ -75,35 +76,41 @@ class Watchtower:
     # ---------------------------------------------------------------- the poll
 
     def run_once(self) -> list[Decision]:
-        """Read the new blocks' events, then answer every dispute that needs it."""
-        decisions: list[Decision] = []
+        """Read the new blocks' events, then answer every dispute that needs it. Returns the
+        decisions taken (a decision repeated unchanged on every poll is returned once)."""
+        self._batch = []
         head = int(web3.eth.block_number)
         last = self.store.last_block
         sweep = self.sweep_every > 0 and self.polls % self.sweep_every == 0
         if last is not None and head < last:
-            decisions.append(self._decide(head, "node", "-", "rewind",
-                                          f"node head {head} is below the last processed block {last}:"
-                                          " re-reading from the head", logging.WARNING))  # fmt: skip
+            self._decide(
+                head,
+                "node",
+                "-",
+                "rewind",
+                f"node head {head} is below the last processed block {last}: re-reading from the head",
+                logging.WARNING,
+            )
             with self.store.transaction():
                 self.store.set_last_block(max(head - self.reorg_depth, self.start_block - 1))
             last = self.store.last_block
             sweep = True
-        first = self.start_block if last is None else max(last + 1 - self.reorg_depth, self.start_block)
+        first = (
+            self.start_block if last is None else max(last + 1 - self.reorg_depth, self.start_block)
+        )
         target = head - self.confirmations
         if target >= first:
             events = _common.fetch_events(self.contract, first, target)
             with self.store.transaction():
                 for event in events:
-                    self._record(event, decisions)
+                    self._record(event)
                 self.store.set_last_block(target)
         self.polls += 1
         if sweep:
-            self._sweep(head, decisions)
+            self._sweep(head)
         for dispute in self.store.disputes("open"):
-            decision = self._act(dispute, head)
-            if decision is not None:
-                decisions.append(decision)
-        return decisions
+            self._act(dispute, head)
+        return self._batch
 
     def run_forever(self, interval: float, max_polls: int | None = None) -> None:
         """Poll until interrupted (or `max_polls`); an unreachable node is retried with backoff."""
@@ -126,94 +133,181 @@ class Watchtower:
 
     # ---------------------------------------------------------------- events
 
-    def _record(self, event: Mapping[str, Any], decisions: list[Decision]) -> None:
+    def _record(self, event: Mapping[str, Any]) -> None:
         name, args, block = event["event"], event["args"], event["block"]
         if name == "DidStartExitChannel":
             user = args["user"]
-            self.store.note_dispute("channel", user, user, int(args["channelClosingTime"]),
-                                    int(args["txCount"][0]), args["caller"], block)  # fmt: skip
-            decisions.append(self._decide(block, "channel", user, "dispute seen",
-                                          f"started by {args['caller']} at txCount {list(args['txCount'])},"
-                                          f" window closes {fmt_time(args['channelClosingTime'])}"))  # fmt: skip
+            self.store.note_dispute(
+                "channel",
+                user,
+                user,
+                int(args["channelClosingTime"]),
+                int(args["txCount"][0]),
+                args["caller"],
+                block,
+            )
+            self._decide(
+                block,
+                "channel",
+                user,
+                "dispute seen",
+                f"started by {args['caller']} at txCount {list(args['txCount'])},"
+                f" window closes {fmt_time(args['channelClosingTime'])}",
+            )
         elif name == "DidEmptyChannel":
             user = args["user"]
             if self.store.dispute("channel", user) is not None:
                 self.store.set_dispute_status("channel", user, "closed")
-                decisions.append(self._decide(block, "channel", user, "dispute closed",
-                                              f"emptied at txCount {list(args['txCount'])} by {args['caller']}"))  # fmt: skip
+                self._decide(
+                    block,
+                    "channel",
+                    user,
+                    "dispute closed",
+                    f"emptied at txCount {list(args['txCount'])} by {args['caller']}",
+                )
         elif name == "DidStartExitThread":
             key = thread_key(args["sender"], args["receiver"], args["threadId"])
-            self.store.note_dispute("thread", key, args["user"], int(args["threadClosingTime"]),
-                                    int(args["txCount"]), args["caller"], block)  # fmt: skip
-            decisions.append(self._decide(block, "thread", key, "dispute seen",
-                                          f"started by {args['caller']} at txCount {args['txCount']},"
-                                          f" window closes {fmt_time(args['threadClosingTime'])}"))  # fmt: skip
+            self.store.note_dispute(
+                "thread",
+                key,
+                args["user"],
+                int(args["threadClosingTime"]),
+                int(args["txCount"]),
+                args["caller"],
+                block,
+            )
+            self._decide(
+                block,
+                "thread",
+                key,
+                "dispute seen",
+                f"started by {args['caller']} at txCount {args['txCount']},"
+                f" window closes {fmt_time(args['threadClosingTime'])}",
+            )
         elif name == "DidChallengeThread":
             key = thread_key(args["sender"], args["receiver"], args["threadId"])
             if self.store.dispute("thread", key) is not None:
                 self.store.update_dispute_tx("thread", key, int(args["txCount"]))
 
-    def _sweep(self, head: int, decisions: list[Decision]) -> None:
+    def _sweep(self, head: int) -> None:
         """Belt and braces: every channel we hold a state for, checked directly."""
         for user in self.store.channel_users():
-            details = self.contract.getChannelDetails(user)
+            tx_global, _chain, _root, _count, initiator, closing, status = (
+                self.contract.getChannelDetails(user)
+            )
             known = self.store.dispute("channel", user)
-            if int(details[6]) == CHANNEL_DISPUTE and (known is None or known.status != "open"):
-                self.store.note_dispute("channel", user, user, int(details[5]), int(details[0]), str(details[4]), head)
-                decisions.append(self._decide(head, "channel", user, "dispute seen",
-                                              "found by the sweep of held channels"))  # fmt: skip
+            # a dispute not seen yet: none recorded, or a recorded one with another deadline
+            if int(status) == CHANNEL_DISPUTE and (
+                known is None or known.closing_time != int(closing)
+            ):
+                self.store.note_dispute(
+                    "channel", user, user, int(closing), int(tx_global), str(initiator), head
+                )
+                self._decide(
+                    head, "channel", user, "dispute seen", "found by the sweep of held channels"
+                )
 
     # ---------------------------------------------------------------- answering
 
-    def _act(self, dispute: Dispute, head: int) -> Decision | None:
+    def _act(self, dispute: Dispute, head: int) -> None:
         try:
             if dispute.kind == "channel":
-                return self._act_channel(dispute, head)
-            return self._act_thread(dispute, head)
+                self._act_channel(dispute, head)
+            else:
+                self._act_thread(dispute, head)
         except OpsError as exc:
-            return self._decide(head, dispute.kind, dispute.key, "refused", str(exc), logging.ERROR, once=True)
+            self._decide(
+                head, dispute.kind, dispute.key, "refused", str(exc), logging.ERROR, once=True
+            )
         except Exception as exc:  # node trouble while answering: the next poll tries again
-            return self._decide(head, dispute.kind, dispute.key, "error", _common.short(exc), logging.ERROR)
+            self._decide(
+                head, dispute.kind, dispute.key, "error", _common.short(exc), logging.ERROR
+            )
 
-    def _act_channel(self, dispute: Dispute, head: int) -> Decision | None:
+    def _act_channel(self, dispute: Dispute, head: int) -> None:
         user = dispute.user
         view = _common.chain_view(self.contract, development=self.ctx.development, users=[user])
         model = ops.model_of(view)
         channel = model.channel(user)
         if channel.status != CHANNEL_DISPUTE:
             self.store.set_dispute_status("channel", user, "closed")
-            return self._decide(head, "channel", user, "dispute closed", "the channel is no longer in dispute")
+            return self._decide(
+                head, "channel", user, "dispute closed", "the channel is no longer in dispute"
+            )
         held = self.store.channel(user)
         if held is None or held.state.tx_count[0] <= channel.tx_count_global:
             mine = "no state" if held is None else f"txCount {held.state.tx_count[0]}"
-            return self._decide(head, "channel", user, "no answer",
-                                f"the chain holds txCount {channel.tx_count_global}, we hold {mine}", once=True)  # fmt: skip
+            return self._decide(
+                head,
+                "channel",
+                user,
+                "no answer",
+                f"the chain holds txCount {channel.tx_count_global}, we hold {mine}",
+                once=True,
+            )
         left = channel.closing_time - view.now
         if left <= 0:
             self.store.set_dispute_status("channel", user, "closed")
-            return self._decide(head, "channel", user, "missed",
-                                f"the window closed at {fmt_time(channel.closing_time)} before we could answer",
-                                logging.ERROR)  # fmt: skip
+            return self._decide(
+                head,
+                "channel",
+                user,
+                "missed",
+                f"the window closed at {fmt_time(channel.closing_time)} before we could answer",
+                logging.ERROR,
+            )
         if self.address not in (self.hub, user):
-            return self._decide(head, "channel", user, "cannot answer",
-                                f"{self.address} is neither the hub nor the user", logging.WARNING, once=True)  # fmt: skip
+            return self._decide(
+                head,
+                "channel",
+                user,
+                "cannot answer",
+                f"{self.address} is neither the hub nor the user",
+                logging.WARNING,
+                once=True,
+            )
         if model.exit_initiator(user) == self.address:
-            return self._decide(head, "channel", user, "cannot answer",
-                                "we started this dispute: only the other party may answer", once=True)  # fmt: skip
+            return self._decide(
+                head,
+                "channel",
+                user,
+                "cannot answer",
+                "we started this dispute: only the other party may answer",
+                once=True,
+            )
         state = held.state
-        ops.preflight(model, "empty_channel_with_challenge", self.address, view.now, state, held.sig_hub, held.sig_user)
-        tx = _common.send(self.ctx, self.contract, "emptyChannelWithChallenge",
-                          (state.to_tuple(), held.sig_hub, held.sig_user),
-                          summary=f"answer to {user}'s dispute with txCount {list(state.tx_count)}")  # fmt: skip
+        ops.preflight(
+            model,
+            "empty_channel_with_challenge",
+            self.address,
+            view.now,
+            state,
+            held.sig_hub,
+            held.sig_user,
+        )
+        tx = _common.send(
+            self.ctx,
+            self.contract,
+            "emptyChannelWithChallenge",
+            (state.to_tuple(), held.sig_hub, held.sig_user),
+            summary=f"answer to {user}'s dispute with txCount {list(state.tx_count)}",
+        )
         if tx is None:  # dry run
-            return self._decide(head, "channel", user, "would answer", f"txCount {list(state.tx_count)}", once=True)
+            return self._decide(
+                head, "channel", user, "would answer", f"txCount {list(state.tx_count)}", once=True
+            )
         self.store.set_dispute_status("channel", user, "answered", tx.txid)
-        return self._decide(head, "channel", user, "answered",
-                            f"emptyChannelWithChallenge with txCount {list(state.tx_count)} over"
-                            f" {channel.tx_count_global}, {left} s before the window closed: {tx.txid}",
-                            logging.WARNING if left < self._urgent() else logging.INFO)  # fmt: skip
+        return self._decide(
+            head,
+            "channel",
+            user,
+            "answered",
+            f"emptyChannelWithChallenge with txCount {list(state.tx_count)} over"
+            f" {channel.tx_count_global}, {left} s before the window closed: {tx.txid}",
+            logging.WARNING if left < self._urgent() else logging.INFO,
+        )
 
-    def _act_thread(self, dispute: Dispute, head: int) -> Decision | None:
+    def _act_thread(self, dispute: Dispute, head: int) -> None:
         sender, receiver, thread_id = dispute.key.split(":")
         key = (sender, receiver, int(thread_id))
         view = _common.chain_view(self.contract, development=self.ctx.development, threads=[key])
@@ -223,43 +317,85 @@ class Watchtower:
             self.store.set_dispute_status("thread", dispute.key, "closed")
             held = self.store.thread(*key)
             late = held is not None and held.state.tx_count > thread.tx_count
-            return self._decide(head, "thread", dispute.key, "missed" if late else "dispute closed",
-                                f"the window closed at {fmt_time(thread.closing_time)}",
-                                logging.ERROR if late else logging.INFO)  # fmt: skip
+            return self._decide(
+                head,
+                "thread",
+                dispute.key,
+                "missed" if late else "dispute closed",
+                f"the window closed at {fmt_time(thread.closing_time)}",
+                logging.ERROR if late else logging.INFO,
+            )
         held = self.store.thread(*key)
         if held is None or held.state.tx_count <= thread.tx_count:
             mine = "no state" if held is None else f"txCount {held.state.tx_count}"
-            return self._decide(head, "thread", dispute.key, "no answer",
-                                f"the chain holds txCount {thread.tx_count}, we hold {mine}", once=True)  # fmt: skip
+            return self._decide(
+                head,
+                "thread",
+                dispute.key,
+                "no answer",
+                f"the chain holds txCount {thread.tx_count}, we hold {mine}",
+                once=True,
+            )
         if self.address not in (self.hub, sender, receiver):
-            return self._decide(head, "thread", dispute.key, "cannot answer",
-                                f"{self.address} is not the hub, sender or receiver", logging.WARNING, once=True)  # fmt: skip
+            return self._decide(
+                head,
+                "thread",
+                dispute.key,
+                "cannot answer",
+                f"{self.address} is not the hub, sender or receiver",
+                logging.WARNING,
+                once=True,
+            )
         ops.preflight(model, "challenge_thread", self.address, view.now, held.state, held.sig)
-        tx = _common.send(self.ctx, self.contract, "challengeThread", (held.state.to_tuple(), held.sig),
-                          summary=f"thread challenge {dispute.key} with txCount {held.state.tx_count}")  # fmt: skip
+        tx = _common.send(
+            self.ctx,
+            self.contract,
+            "challengeThread",
+            (held.state.to_tuple(), held.sig),
+            summary=f"thread challenge {dispute.key} with txCount {held.state.tx_count}",
+        )
         if tx is None:
-            return self._decide(head, "thread", dispute.key, "would answer", f"txCount {held.state.tx_count}", once=True)
+            return self._decide(
+                head,
+                "thread",
+                dispute.key,
+                "would answer",
+                f"txCount {held.state.tx_count}",
+                once=True,
+            )
         self.store.set_dispute_status("thread", dispute.key, "answered", tx.txid)
         left = thread.closing_time - view.now
-        return self._decide(head, "thread", dispute.key, "answered",
-                            f"challengeThread with txCount {held.state.tx_count} over {thread.tx_count},"
-                            f" {left} s before the window closed: {tx.txid}")  # fmt: skip
+        return self._decide(
+            head,
+            "thread",
+            dispute.key,
+            "answered",
+            f"challengeThread with txCount {held.state.tx_count} over {thread.tx_count},"
+            f" {left} s before the window closed: {tx.txid}",
+        )
 
     def _urgent(self) -> int:
         """Answers later than a tenth of the challenge period are logged as warnings."""
         return int(self.contract.challengePeriod()) // 10
 
     def _decide(
-        self, block: int, kind: str, key: str, action: str, detail: str, level: int = logging.INFO, once: bool = False
-    ) -> Decision:
+        self,
+        block: int,
+        kind: str,
+        key: str,
+        action: str,
+        detail: str,
+        level: int = logging.INFO,
+        once: bool = False,
+    ) -> None:
         """Log a decision and keep it in the store. `once`: a decision repeated on every poll
         (nothing to do yet) is logged only when it changes."""
         said = f"{action}: {detail}"
         if once and self._last_said.get((kind, key)) == said:
-            return Decision(int(time.time()), block, kind, key, action, detail)
+            return
         self._last_said[(kind, key)] = said
         log.log(level, "block %s %s %s: %s — %s", block, kind, key, action, detail)
-        return self.store.log_decision(block, kind, key, action, detail)
+        self._batch.append(self.store.log_decision(block, kind, key, action, detail))
 
 
 # ------------------------------------------------------------------ CLI
@@ -269,7 +405,10 @@ def store_path(ctx: Context) -> Path:
     raw = ctx.env.get("CM_WATCH_DB", "").strip()
     if raw:
         return Path(raw)
-    return _common.record_path(ctx.env, ctx.chain_id, ctx.development).parent / f"watchtower-{ctx.chain_id}.sqlite"
+    return (
+        _common.record_path(ctx.env, ctx.chain_id, ctx.development).parent
+        / f"watchtower-{ctx.chain_id}.sqlite"
+    )
 
 
 def open_store(ctx: Context, contract: Any) -> WatchtowerStore:
@@ -312,9 +451,14 @@ def watch(env: Mapping[str, str] | None = None) -> Watchtower:
     tower = build(env)
     interval = _int_env(tower.ctx.env, "CM_WATCH_INTERVAL", 5 if tower.ctx.development else 15)
     max_polls = _int_env(tower.ctx.env, "CM_WATCH_MAX_POLLS", 0) or None
-    log.info("watching %s on chain %s as %s; store %s; from block %s", tower.contract.address,
-             tower.ctx.chain_id, tower.address, tower.store.path,
-             tower.store.last_block if tower.store.last_block is not None else tower.start_block)  # fmt: skip
+    log.info(
+        "watching %s on chain %s as %s; store %s; from block %s",
+        tower.contract.address,
+        tower.ctx.chain_id,
+        tower.address,
+        tower.store.path,
+        tower.store.last_block if tower.store.last_block is not None else tower.start_block,
+    )
     try:
         tower.run_forever(interval, max_polls)
     except KeyboardInterrupt:
@@ -334,13 +478,18 @@ def add(path: str, env: Mapping[str, str] | None = None) -> bool:
         state = ops.check_channel_state(envelope)
         if envelope.sig_hub is None or envelope.sig_user is None:
             raise OpsError(f"{envelope.source}: the watchtower needs both signatures")
-        kept = store.offer_channel(state, envelope.sig_hub, envelope.sig_user,
-                                   user_is_contract=bool(web3.eth.get_code(state.user)))  # fmt: skip
+        kept = store.offer_channel(
+            state,
+            envelope.sig_hub,
+            envelope.sig_user,
+            user_is_contract=bool(web3.eth.get_code(state.user)),
+        )
         what = f"channel state of {state.user} at txCount {list(state.tx_count)}"
     else:
         thread = envelope.thread
-        kept = store.offer_thread(thread, envelope.sig or b"",
-                                  sender_is_contract=bool(web3.eth.get_code(thread.sender)))  # fmt: skip
+        kept = store.offer_thread(
+            thread, envelope.sig or b"", sender_is_contract=bool(web3.eth.get_code(thread.sender))
+        )
         what = f"thread state {thread_key(*thread.key)} at txCount {thread.tx_count}"
     say(f"{'kept' if kept else 'ignored (a newer or equal one is held)'}: {what}")
     return kept
@@ -353,10 +502,16 @@ def status(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     store = open_store(ctx, contract)
     disputes = store.disputes(None)
     say(f"watchtower store {store.path}: last processed block {store.last_block}")
-    say(f"  holds {len(store.channel_users())} channel state(s), {store.thread_count()} thread state(s)")
+    say(
+        f"  holds {len(store.channel_users())} channel state(s), {store.thread_count()} thread state(s)"
+    )
     for d in disputes:
-        say(f"  {d.kind} {d.key}: {d.status}, window closes {fmt_time(d.closing_time)}"
-            + (f", answered by {d.answer_tx}" if d.answer_tx else ""))  # fmt: skip
+        say(
+            f"  {d.kind} {d.key}: {d.status}, window closes {fmt_time(d.closing_time)}"
+            + (f", answered by {d.answer_tx}" if d.answer_tx else "")
+        )
     for decision in store.decisions(limit=20):
-        say(f"  [block {decision.block}] {decision.kind} {decision.key}: {decision.action} — {decision.detail}")
+        say(
+            f"  [block {decision.block}] {decision.kind} {decision.key}: {decision.action} — {decision.detail}"
+        )
     return {"last_block": store.last_block, "disputes": disputes, "decisions": store.decisions()}

@@ -109,9 +109,13 @@ def deposit(cm: Any, dom: Domain) -> Callable[..., ChannelState]:
     returns the double-signable acknowledgement (txCount [2, 1])."""
 
     def make(user: Any, wei: int = ETHER) -> ChannelState:
-        proposal = transitions.propose_deposit(ChannelState(user.address, user.address), user_wei=wei)
+        proposal = transitions.propose_deposit(
+            ChannelState(user.address, user.address), user_wei=wei
+        )
         cm.userAuthorizedUpdate(
-            proposal.to_tuple(), sign_channel_state(anvil_key(0), dom, proposal), {"from": user, "value": wei}
+            proposal.to_tuple(),
+            sign_channel_state(anvil_key(0), dom, proposal),
+            {"from": user, "value": wei},
         )
         return transitions.acknowledge(proposal)
 
@@ -127,7 +131,9 @@ def nonce(account: Any) -> int:
     return int(web3.eth.get_transaction_count(account.address))
 
 
-def refused(capsys: pytest.CaptureFixture[str], call: Callable[[], Any], *fragments: str, sender: Any = None) -> str:
+def refused(
+    capsys: pytest.CaptureFixture[str], call: Callable[[], Any], *fragments: str, sender: Any = None
+) -> str:
     """The call exits with status 2 after one line `error: …` containing every fragment, and
     `sender` (if given) sent no transaction."""
     before = nonce(sender) if sender is not None else None
@@ -157,7 +163,9 @@ def thread_in_dispute(cm: Any, dom: Domain, deposit: Callable[..., ChannelState]
     initial = ThreadState(alice.address, bob.address, 1, (4 * ETHER // 10, 0), (0, 0), 0)
     update = initial.evolve(wei_balances=(ETHER // 10, 3 * ETHER // 10), tx_count=1)
     tree = MerkleTree.of_threads([initial])
-    locked = acked.evolve(tx_count=(3, 1), wei_balances=(0, 6 * ETHER // 10), thread_root=tree.root, thread_count=1)
+    locked = acked.evolve(
+        tx_count=(3, 1), wei_balances=(0, 6 * ETHER // 10), thread_root=tree.root, thread_count=1
+    )
     sig_hub = sign_channel_state(anvil_key(0), dom, locked)
     sig_user = sign_channel_state(anvil_key(1), dom, locked)
     cm.startExitWithUpdate(locked.to_tuple(), sig_hub, sig_user, {"from": alice})

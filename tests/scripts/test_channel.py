@@ -40,7 +40,9 @@ def stale_exit(cm, alice, deposit, signed, write, env_as):
 
 
 def test_user_deposit_through_update(cm, alice, signed, write, env_as):
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), user_wei=ETHER)
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_wei=ETHER
+    )
     tx = channel.update(write("deposit.json", signed(proposal, user=False)), env=env_as(alice))
     assert tx.events["DidUpdateChannel"]["user"] == alice
     assert ints(cm.getChannelBalances(alice)[:3]) == (0, ETHER, ETHER)
@@ -48,7 +50,9 @@ def test_user_deposit_through_update(cm, alice, signed, write, env_as):
 
 
 def test_hub_deposit_with_token_through_update(cm, alice, signed, write, env_as):
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), hub_token=5 * ETHER)
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), hub_token=5 * ETHER
+    )
     channel.update(write("collateral.json", signed(proposal, hub=False)), env=env_as(accounts[0]))
     assert ints(cm.getChannelBalances(alice)[3:]) == (5 * ETHER, 0, 5 * ETHER)
     assert cm.getHubReserveTokens() == 100_000 * ETHER - 5 * ETHER
@@ -56,42 +60,76 @@ def test_hub_deposit_with_token_through_update(cm, alice, signed, write, env_as)
 
 def test_user_token_deposit_is_approved_first(cm, tdai, alice, signed, write, env_as):
     tdai.mint(alice, 10 * ETHER, {"from": alice})
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), user_token=10 * ETHER)
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_token=10 * ETHER
+    )
     channel.update(write("tokens.json", signed(proposal, user=False)), env=env_as(alice))
     assert ints(cm.getChannelBalances(alice)[3:]) == (0, 10 * ETHER, 10 * ETHER)
 
 
 def test_update_signed_by_the_wrong_key_is_refused(alice, dom, write, env_as, capsys):
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), user_wei=ETHER)
-    forged = {"kind": "channel", "state": proposal.to_json_dict(),
-              "sig_hub": "0x" + sign_channel_state(anvil_key(5), dom, proposal).hex()}  # fmt: skip
-    refused(capsys, lambda: channel.update(write("forged.json", forged), env=env_as(alice)),
-            "hub's signature recovers to", accounts[5].address, sender=alice)  # fmt: skip
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_wei=ETHER
+    )
+    forged = {
+        "kind": "channel",
+        "state": proposal.to_json_dict(),
+        "sig_hub": "0x" + sign_channel_state(anvil_key(5), dom, proposal).hex(),
+    }
+    refused(
+        capsys,
+        lambda: channel.update(write("forged.json", forged), env=env_as(alice)),
+        "hub's signature recovers to",
+        accounts[5].address,
+        sender=alice,
+    )
 
 
 def test_update_by_a_third_account_is_refused(alice, signed, write, env_as, capsys):
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), user_wei=ETHER)
-    refused(capsys, lambda: channel.update(write("p.json", signed(proposal)), env=env_as(accounts[6])),
-            "neither the hub nor the state's user", sender=accounts[6])  # fmt: skip
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_wei=ETHER
+    )
+    refused(
+        capsys,
+        lambda: channel.update(write("p.json", signed(proposal)), env=env_as(accounts[6])),
+        "neither the hub nor the state's user",
+        sender=accounts[6],
+    )
 
 
 def test_expired_update_is_refused(alice, signed, write, env_as, capsys):
     now = web3.eth.get_block("latest")["timestamp"]
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), user_wei=ETHER, timeout=now)
-    refused(capsys, lambda: channel.update(write("late.json", signed(proposal, user=False)), env=env_as(alice)),
-            "StateExpired", "deadline already passed", sender=alice)  # fmt: skip
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_wei=ETHER, timeout=now
+    )
+    refused(
+        capsys,
+        lambda: channel.update(write("late.json", signed(proposal, user=False)), env=env_as(alice)),
+        "StateExpired",
+        "deadline already passed",
+        sender=alice,
+    )
 
 
 def test_state_for_another_contract_is_refused(alice, signed, write, env_as, capsys):
-    proposal = transitions.propose_deposit(ChannelState(alice.address, alice.address), user_wei=ETHER)
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_wei=ETHER
+    )
     envelope = signed(proposal, user=False) | {"contract": accounts[8].address}
-    refused(capsys, lambda: channel.update(write("other.json", envelope), env=env_as(alice)),
-            "signed for contract", sender=alice)  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.update(write("other.json", envelope), env=env_as(alice)),
+        "signed for contract",
+        sender=alice,
+    )
 
 
 @pytest.mark.parametrize(
     "content, fragment",
-    [("{oops", "does not parse as JSON"), ('{"kind": "channel", "state": {"user": "0x0"}}', "not a valid state")],
+    [
+        ("{oops", "does not parse as JSON"),
+        ('{"kind": "channel", "state": {"user": "0x0"}}', "not a valid state"),
+    ],
     ids=["not-json", "bad-state"],
 )
 def test_files_that_do_not_parse_are_refused(tmp_path, alice, env_as, capsys, content, fragment):
@@ -112,45 +150,79 @@ def test_exit_with_and_challenge_settle_on_the_newest_state(cm, alice, stale_exi
     assert cm.getChannelDetails(alice)[6] == 0
 
 
-def test_challenge_with_a_state_not_newer_is_refused(alice, stale_exit, signed, write, env_as, capsys):
+def test_challenge_with_a_state_not_newer_is_refused(
+    alice, stale_exit, signed, write, env_as, capsys
+):
     path = write("same.json", signed(stale_exit["acked"]))
-    refused(capsys, lambda: channel.challenge(path, env=env_as(accounts[0])),
-            "StaleTxCount: 2, 2", "submit a newer one", sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.challenge(path, env=env_as(accounts[0])),
+        "StaleTxCount: 2, 2",
+        "submit a newer one",
+        sender=accounts[0],
+    )
 
 
 def test_challenge_by_the_initiator_is_refused(alice, stale_exit, env_as, capsys):
-    refused(capsys, lambda: channel.challenge(stale_exit["paid_file"], env=env_as(alice)),
-            "CallerIsExitInitiator", sender=alice)  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.challenge(stale_exit["paid_file"], env=env_as(alice)),
+        "CallerIsExitInitiator",
+        sender=alice,
+    )
 
 
 def test_challenge_after_the_deadline_is_refused(cm, alice, stale_exit, env_as, capsys):
     chain.sleep(3601)
     chain.mine()
-    refused(capsys, lambda: channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0])),
-            "ChallengeWindowClosed", "deadline already passed", sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0])),
+        "ChallengeWindowClosed",
+        "deadline already passed",
+        sender=accounts[0],
+    )
     # after the window anyone may empty on the stored (stale) state
     channel.empty(alice.address, env=env_as(accounts[7]))
     assert cm.getChannelDetails(alice)[6] == 0
 
 
 def test_empty_before_the_deadline_by_a_stranger_is_refused(alice, stale_exit, env_as, capsys):
-    refused(capsys, lambda: channel.empty(alice.address, env=env_as(accounts[7])),
-            "ChallengeWindowOpen", sender=accounts[7])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.empty(alice.address, env=env_as(accounts[7])),
+        "ChallengeWindowOpen",
+        sender=accounts[7],
+    )
 
 
 def test_challenge_dry_run_sends_nothing(cm, alice, stale_exit, env_as, capsys):
     height = web3.eth.block_number
-    assert channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0], CM_DRY_RUN="1")) is None
+    assert (
+        channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0], CM_DRY_RUN="1")) is None
+    )
     assert web3.eth.block_number == height and cm.getChannelDetails(alice)[6] == 1
 
 
 def test_start_exit_refusals(alice, env_as, capsys):
-    refused(capsys, lambda: channel.start_exit(alice.address, env=env_as(accounts[7])), "NotHubOrUser",
-            sender=accounts[7])  # fmt: skip
-    refused(capsys, lambda: channel.start_exit("0x" + "0" * 40, env=env_as(alice)), "user is the zero address",
-            sender=alice)  # fmt: skip
-    refused(capsys, lambda: channel.start_exit(accounts[0].address, env=env_as(alice)), "InvalidUser",
-            sender=alice)  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.start_exit(alice.address, env=env_as(accounts[7])),
+        "NotHubOrUser",
+        sender=accounts[7],
+    )
+    refused(
+        capsys,
+        lambda: channel.start_exit("0x" + "0" * 40, env=env_as(alice)),
+        "user is the zero address",
+        sender=alice,
+    )
+    refused(
+        capsys,
+        lambda: channel.start_exit(accounts[0].address, env=env_as(alice)),
+        "InvalidUser",
+        sender=alice,
+    )
 
 
 def test_show(alice, stale_exit, base_env):
@@ -158,10 +230,16 @@ def test_show(alice, stale_exit, base_env):
     assert info["status"] == "ChannelDispute" and info["wei"] == (0, ETHER, ETHER)
 
 
-def test_thread_envelope_is_not_a_channel_state(thread_in_dispute, thread_signed, write, env_as, capsys):
+def test_thread_envelope_is_not_a_channel_state(
+    thread_in_dispute, thread_signed, write, env_as, capsys
+):
     path = write("thread.json", thread_signed(thread_in_dispute["update"]))
-    refused(capsys, lambda: channel.challenge(path, env=env_as(accounts[0])), "expected a channel state",
-            sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.challenge(path, env=env_as(accounts[0])),
+        "expected a channel state",
+        sender=accounts[0],
+    )
 
 
 # ------------------------------------------------------------------ threads and claims
@@ -173,7 +251,9 @@ def test_thread_exit_challenge_and_empty(cm, thread_in_dispute, thread_signed, w
     initial_file = write("initial.json", thread_signed(t["initial"], t["proof"]))
     channel.thread_exit(alice.address, initial_file, env=env_as(alice))
     assert cm.getThread(alice, t["bob"], 1)[2] == 0
-    channel.thread_challenge(write("update.json", thread_signed(t["update"])), env=env_as(accounts[0]))
+    channel.thread_challenge(
+        write("update.json", thread_signed(t["update"])), env=env_as(accounts[0])
+    )
     wei, token, tx_count, _closing, _emptied = cm.getThread(alice, t["bob"], 1)
     assert (list(wei), list(token), tx_count) == ([ETHER // 10, 3 * ETHER // 10], [0, 0], 1)
     chain.sleep(3601)
@@ -186,8 +266,12 @@ def test_thread_exit_challenge_and_empty(cm, thread_in_dispute, thread_signed, w
 
 def test_thread_exit_with_update(cm, thread_in_dispute, thread_signed, write, env_as):
     t = thread_in_dispute
-    channel.thread_exit(t["alice"].address, write("i.json", thread_signed(t["initial"], t["proof"])),
-                        write("u.json", thread_signed(t["update"])), env=env_as(accounts[0]))  # fmt: skip
+    channel.thread_exit(
+        t["alice"].address,
+        write("i.json", thread_signed(t["initial"], t["proof"])),
+        write("u.json", thread_signed(t["update"])),
+        env=env_as(accounts[0]),
+    )
     assert cm.getThread(t["alice"], t["bob"], 1)[2] == 1
 
 
@@ -196,22 +280,49 @@ def test_thread_refusals(thread_in_dispute, thread_signed, write, env_as, capsys
     alice = t["alice"]
     initial_file = write("initial.json", thread_signed(t["initial"], t["proof"]))
     update_file = write("update.json", thread_signed(t["update"]))
-    refused(capsys, lambda: channel.thread_challenge(update_file, env=env_as(accounts[0])), "ThreadNotDisputed",
-            sender=accounts[0])  # fmt: skip
-    no_proof = write("noproof.json", thread_signed(t["update"].evolve(wei_balances=(4 * ETHER // 10, 0), tx_count=0)))
-    refused(capsys, lambda: channel.thread_exit(t["bob"].address, no_proof, env=env_as(t["bob"])),
-            "WrongChannelStatus", sender=t["bob"])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.thread_challenge(update_file, env=env_as(accounts[0])),
+        "ThreadNotDisputed",
+        sender=accounts[0],
+    )
+    no_proof = write(
+        "noproof.json",
+        thread_signed(t["update"].evolve(wei_balances=(4 * ETHER // 10, 0), tx_count=0)),
+    )
+    refused(
+        capsys,
+        lambda: channel.thread_exit(t["bob"].address, no_proof, env=env_as(t["bob"])),
+        "WrongChannelStatus",
+        sender=t["bob"],
+    )
     channel.thread_exit(alice.address, initial_file, env=env_as(alice))
-    refused(capsys, lambda: channel.thread_exit(alice.address, initial_file, env=env_as(alice)),
-            "ThreadAlreadyDisputed", sender=alice)  # fmt: skip
-    refused(capsys, lambda: channel.thread_empty(alice.address, initial_file, env=env_as(alice)),
-            "ChallengeWindowOpen", sender=alice)  # fmt: skip
-    refused(capsys, lambda: channel.nuke(alice.address, env=env_as(accounts[7])), "NukeTooEarly",
-            sender=accounts[7])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.thread_exit(alice.address, initial_file, env=env_as(alice)),
+        "ThreadAlreadyDisputed",
+        sender=alice,
+    )
+    refused(
+        capsys,
+        lambda: channel.thread_empty(alice.address, initial_file, env=env_as(alice)),
+        "ChallengeWindowOpen",
+        sender=alice,
+    )
+    refused(
+        capsys,
+        lambda: channel.nuke(alice.address, env=env_as(accounts[7])),
+        "NukeTooEarly",
+        sender=accounts[7],
+    )
     chain.sleep(3601)
     chain.mine()
-    refused(capsys, lambda: channel.thread_challenge(update_file, env=env_as(accounts[0])),
-            "deadline already passed", sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: channel.thread_challenge(update_file, env=env_as(accounts[0])),
+        "deadline already passed",
+        sender=accounts[0],
+    )
 
 
 def test_nuke_after_ten_periods(cm, thread_in_dispute, env_as):

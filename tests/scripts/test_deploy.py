@@ -37,15 +37,25 @@ def test_deploy_writes_the_record(fresh, tmp_path):
     assert record["network"] == network.show_active()
     assert record["deployer"] == deployer.address == tx["from"]
     token = record["test_token"]["address"]
-    assert record["constructor_args"] == {"hub": deployer.address, "challengePeriod": 3600, "approvedToken": token}
-    assert (manager.hub(), manager.challengePeriod(), manager.approvedToken()) == (deployer.address, 3600, token)
+    assert record["constructor_args"] == {
+        "hub": deployer.address,
+        "challengePeriod": 3600,
+        "approvedToken": token,
+    }
+    assert (manager.hub(), manager.challengePeriod(), manager.approvedToken()) == (
+        deployer.address,
+        3600,
+        token,
+    )
     assert _common.hex0x(tx["input"]).endswith(record["constructor_args_encoded"][2:])
     assert record["compiler"] == {
         "version": ChannelManager._build["compiler"]["version"],
         "evm_version": "cancun",
         "optimizer": {"enabled": True, "runs": 200},
     }
-    assert record["bytecode_keccak"] == "0x" + keccak(hexstr=ChannelManager._build["bytecode"]).hex()
+    assert (
+        record["bytecode_keccak"] == "0x" + keccak(hexstr=ChannelManager._build["bytecode"]).hex()
+    )
     assert record["codehash"] == "0x" + keccak(bytes(web3.eth.get_code(manager.address))).hex()
     assert len(record["git_commit"]) == 40 and isinstance(record["git_dirty"], bool)
     # local chains: the reserve is funded so the demo and operations have collateral
@@ -55,8 +65,14 @@ def test_deploy_writes_the_record(fresh, tmp_path):
 
 def test_second_deploy_is_refused_without_force(fresh, capsys):
     first = deploy.run(fresh)
-    refused(capsys, lambda: deploy.run(fresh), "deployment record", first["address"], "CM_FORCE=1",
-            sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: deploy.run(fresh),
+        "deployment record",
+        first["address"],
+        "CM_FORCE=1",
+        sender=accounts[0],
+    )
     second = deploy.run({**fresh, "CM_FORCE": "1"})
     assert second["address"] != first["address"]
 
@@ -110,7 +126,10 @@ DEV = "development:\n  chain_id: {chain}\n  hub: deployer\n  token: test-token\n
     [
         ({"CM_HUB": "0x1234"}, ["hub", "is not an address"]),
         ({"CM_HUB": "0x" + "0" * 40}, ["hub is the zero address"]),
-        ({"CM_HUB": "0x52908400098527886E0F7030069857D2E4169EE7".replace("E7", "e7")}, ["wrong checksum"]),
+        (
+            {"CM_HUB": "0x52908400098527886E0F7030069857D2E4169EE7".replace("E7", "e7")},
+            ["wrong checksum"],
+        ),
         ({"CM_TOKEN": "0x000000000000000000000000000000000000dEaD"}, ["token", "has no code"]),
         ({"CM_TOKEN": "not-an-address"}, ["token", "is not an address"]),
         ({"CM_CHALLENGE_PERIOD": "0"}, ["challenge period 0 s is below the minimum"]),
@@ -123,10 +142,23 @@ DEV = "development:\n  chain_id: {chain}\n  hub: deployer\n  token: test-token\n
         ({"CM_ACCOUNT": "ledger"}, ["not local:N, keystore:ID or privkey"]),
         ({"CM_DRY_RUN": "maybe"}, ["CM_DRY_RUN"]),
     ],
-    ids=["short-hub", "zero-hub", "bad-checksum", "token-without-code", "token-not-address", "period-zero",
-         "period-too-long", "period-not-number", "missing-key", "malformed-key", "unknown-keystore",
-         "unknown-local-account", "unknown-account-kind", "bad-flag"],
-)  # fmt: skip
+    ids=[
+        "short-hub",
+        "zero-hub",
+        "bad-checksum",
+        "token-without-code",
+        "token-not-address",
+        "period-zero",
+        "period-too-long",
+        "period-not-number",
+        "missing-key",
+        "malformed-key",
+        "unknown-keystore",
+        "unknown-local-account",
+        "unknown-account-kind",
+        "bad-flag",
+    ],
+)
 def test_bad_input_is_refused_and_nothing_sent(fresh, tmp_path, capsys, extra, fragments):
     refused(capsys, lambda: deploy.run({**fresh, **extra}), *fragments, sender=accounts[0])
     assert not (tmp_path / "dev").exists()
@@ -134,25 +166,44 @@ def test_bad_input_is_refused_and_nothing_sent(fresh, tmp_path, capsys, extra, f
 
 def test_token_that_is_not_an_erc20_is_refused(fresh, deployed, capsys):
     not_a_token = deployed["address"]  # a ChannelManager: code, but no decimals()
-    refused(capsys, lambda: deploy.run({**fresh, "CM_TOKEN": not_a_token}), "does not answer ERC20 calls",
-            sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: deploy.run({**fresh, "CM_TOKEN": not_a_token}),
+        "does not answer ERC20 calls",
+        sender=accounts[0],
+    )
 
 
 def test_unknown_network_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, "networks:\n  mainnet:\n    chain_id: 1\n")
-    refused(capsys, lambda: deploy.run({**fresh, "CM_CONFIG": config}), "has no entry in deployments/config.yaml",
-            sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: deploy.run({**fresh, "CM_CONFIG": config}),
+        "has no entry in deployments/config.yaml",
+        sender=accounts[0],
+    )
 
 
 def test_wrong_chain_id_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, DEV.format(chain=11155111))
-    refused(capsys, lambda: deploy.run({**fresh, "CM_CONFIG": config}), "wrong chain id", "11155111", "31337",
-            sender=accounts[0])  # fmt: skip
+    refused(
+        capsys,
+        lambda: deploy.run({**fresh, "CM_CONFIG": config}),
+        "wrong chain id",
+        "11155111",
+        "31337",
+        sender=accounts[0],
+    )
 
 
 def test_config_that_does_not_parse_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, "development: [unclosed\n")
-    refused(capsys, lambda: deploy.run({**fresh, "CM_CONFIG": config}), "do not parse", sender=accounts[0])
+    refused(
+        capsys,
+        lambda: deploy.run({**fresh, "CM_CONFIG": config}),
+        "do not parse",
+        sender=accounts[0],
+    )
 
 
 def test_deployer_that_cannot_pay_is_refused(fresh, capsys):
@@ -171,7 +222,9 @@ def _address_of(key: str) -> str:
 
 def test_public_network_asks_for_confirmation(monkeypatch):
     """On a public network without CM_YES the deployer must type `deploy`; no answer, no deploy."""
-    settings = ops.Settings("sepolia", False, 11155111, "deployer", "test-token", 3600, "keystore:x")
+    settings = ops.Settings(
+        "sepolia", False, 11155111, "deployer", "test-token", 3600, "keystore:x"
+    )
     ctx = _common.Context(settings, {})
     monkeypatch.setattr("builtins.input", lambda _prompt: (_ for _ in ()).throw(EOFError))
     with pytest.raises(ops.OpsError, match="not confirmed"):

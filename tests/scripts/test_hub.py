@@ -19,7 +19,9 @@ def test_status_reports_reserve_and_totals(base_env, cm, tdai, capsys):
     assert "no running disputes" in capsys.readouterr().out
 
 
-def test_status_lists_disputes_with_deadlines(base_env, env_as, cm, deposit, thread_in_dispute, capsys):
+def test_status_lists_disputes_with_deadlines(
+    base_env, env_as, cm, deposit, thread_in_dispute, capsys
+):
     carol = accounts[3]
     deposit(carol)
     channel.start_exit(carol.address, env=env_as(carol))
@@ -43,9 +45,18 @@ def test_fund_adds_to_the_reserve(base_env, env_as, cm, tdai):
 
 
 def test_fund_refuses_more_than_the_account_holds(env_as, capsys):
-    refused(capsys, lambda: hub.fund("0", "1ether", env=env_as(accounts[5])), "holds 0 tokens",
-            sender=accounts[5])  # fmt: skip
-    refused(capsys, lambda: hub.fund("0", "0", env=env_as(accounts[5])), "nothing to fund", sender=accounts[5])
+    refused(
+        capsys,
+        lambda: hub.fund("0", "1ether", env=env_as(accounts[5])),
+        "holds 0 tokens",
+        sender=accounts[5],
+    )
+    refused(
+        capsys,
+        lambda: hub.fund("0", "0", env=env_as(accounts[5])),
+        "nothing to fund",
+        sender=accounts[5],
+    )
 
 
 def test_withdraw_pays_the_hub(env_as, cm):
@@ -78,7 +89,14 @@ def test_withdraw_dry_run_sends_nothing(env_as, cm, capsys):
 
 
 def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
-    refused(capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record")
-    refused(capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": accounts[1].address}),
-            "has no code")  # fmt: skip
+    refused(
+        capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record"
+    )
+    refused(
+        capsys,
+        lambda: hub.status(
+            {"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": accounts[1].address}
+        ),
+        "has no code",
+    )
     assert chain.id == 31337

@@ -9,26 +9,45 @@ import pytest
 from channel_manager import ops
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
+from channel_manager.ops import OpsError
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState, ThreadState
-from channel_manager.ops import OpsError
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 HUB = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 DOMAIN = Domain(31337, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
 CONFIG = {
-    "development": {"chain_id": 31337, "hub": "deployer", "token": "test-token", "challenge_period": 60,
-                    "account": "local:0", "fund_reserve": {"wei": "1ether"}},
-    "networks": {"mainnet": {"chain_id": 1, "hub": None, "token": "0x6B175474E89094C44Da98b954EedeAC495271d0F",
-                             "challenge_period": 86400, "account": "keystore:cm"}},
-}  # fmt: skip
+    "development": {
+        "chain_id": 31337,
+        "hub": "deployer",
+        "token": "test-token",
+        "challenge_period": 60,
+        "account": "local:0",
+        "fund_reserve": {"wei": "1ether"},
+    },
+    "networks": {
+        "mainnet": {
+            "chain_id": 1,
+            "hub": None,
+            "token": "0x6B175474E89094C44Da98b954EedeAC495271d0F",
+            "challenge_period": 86400,
+            "account": "keystore:cm",
+        }
+    },
+}
 
 
 @pytest.mark.parametrize(
     "seconds, development, ok",
-    [(1, True, True), (0, True, False), (3599, False, False), (3600, False, True),
-     (365 * 86400, False, True), (365 * 86400 + 1, True, False)],
-)  # fmt: skip
+    [
+        (1, True, True),
+        (0, True, False),
+        (3599, False, False),
+        (3600, False, True),
+        (365 * 86400, False, True),
+        (365 * 86400 + 1, True, False),
+    ],
+)
 def test_challenge_period_bounds(seconds, development, ok):
     if ok:
         assert ops.check_challenge_period(seconds, development=development) == seconds
@@ -39,17 +58,27 @@ def test_challenge_period_bounds(seconds, development, ok):
 
 def test_addresses():
     assert ops.parse_address(ALICE.lower(), "user") == ALICE
-    for bad, message in [("", "not set"), ("0x12", "not an address"), ("0x" + "0" * 40, "zero address"),
-                         (ALICE[:-1] + "9", "wrong checksum")]:  # fmt: skip
+    for bad, message in [
+        ("", "not set"),
+        ("0x12", "not an address"),
+        ("0x" + "0" * 40, "zero address"),
+        (ALICE[:-1] + "9", "wrong checksum"),
+    ]:
         with pytest.raises(OpsError, match=message):
             ops.parse_address(bad, "user")
 
 
 @pytest.mark.parametrize(
     "text, value",
-    [("0", 0), ("123", 123), ("1.5ether", 15 * 10**17), ("2 gwei", 2 * 10**9), ("10e18", 10 * 10**18),
-     ("1_000", 1000)],
-)  # fmt: skip
+    [
+        ("0", 0),
+        ("123", 123),
+        ("1.5ether", 15 * 10**17),
+        ("2 gwei", 2 * 10**9),
+        ("10e18", 10 * 10**18),
+        ("1_000", 1000),
+    ],
+)
 def test_amounts(text, value):
     assert ops.parse_amount(text, "amount") == value
 
@@ -62,8 +91,15 @@ def test_bad_amounts(text):
 
 def test_settings_for_local_chains_and_overrides():
     s = ops.resolve_settings(CONFIG, "anvil-h5", development=True, env={})
-    assert (s.hub, s.token, s.challenge_period, s.fund_reserve_wei) == ("deployer", "test-token", 60, 10**18)
-    s = ops.resolve_settings(CONFIG, "anvil", development=True, env={"CM_HUB": ALICE, "CM_CHALLENGE_PERIOD": "90"})
+    assert (s.hub, s.token, s.challenge_period, s.fund_reserve_wei) == (
+        "deployer",
+        "test-token",
+        60,
+        10**18,
+    )
+    s = ops.resolve_settings(
+        CONFIG, "anvil", development=True, env={"CM_HUB": ALICE, "CM_CHALLENGE_PERIOD": "90"}
+    )
     assert (s.hub, s.challenge_period, s.sources["hub"]) == (ALICE, 90, "env CM_HUB")
 
 
@@ -71,11 +107,20 @@ def test_public_network_settings_need_the_hub_and_refuse_local_things():
     with pytest.raises(OpsError, match="hub address for 'mainnet' is not set"):
         ops.resolve_settings(CONFIG, "mainnet", development=False, env={})
     s = ops.resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE})
-    assert (s.chain_id, s.token, s.challenge_period, s.confirmations) == (1, CONFIG["networks"]["mainnet"]["token"], 86400, 2)
+    assert (s.chain_id, s.token, s.challenge_period, s.confirmations) == (
+        1,
+        CONFIG["networks"]["mainnet"]["token"],
+        86400,
+        2,
+    )
     with pytest.raises(OpsError, match="local chains only"):
-        ops.resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_TOKEN": "test-token"})
+        ops.resolve_settings(
+            CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_TOKEN": "test-token"}
+        )
     with pytest.raises(OpsError, match="below the minimum of 3600 s on a public network"):
-        ops.resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_CHALLENGE_PERIOD": "60"})
+        ops.resolve_settings(
+            CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_CHALLENGE_PERIOD": "60"}
+        )
     with pytest.raises(OpsError, match="has no entry"):
         ops.resolve_settings(CONFIG, "sepolia", development=False, env={})
     with pytest.raises(OpsError, match="local chains only"):
@@ -83,7 +128,9 @@ def test_public_network_settings_need_the_hub_and_refuse_local_things():
 
 
 def test_repository_config_is_valid():
-    config = ops.load_config(__import__("pathlib").Path(__file__).resolve().parents[2] / "deployments" / "config.yaml")
+    config = ops.load_config(
+        __import__("pathlib").Path(__file__).resolve().parents[2] / "deployments" / "config.yaml"
+    )
     dev = ops.resolve_settings(config, "anvil", development=True, env={})
     assert (dev.token, dev.hub, dev.chain_id) == ("test-token", "deployer", 31337)
     main = ops.resolve_settings(config, "mainnet", development=False, env={"CM_HUB": ALICE})
@@ -104,7 +151,12 @@ def test_envelope_round_trip(tmp_path):
     path = tmp_path / "s.json"
     ops.write_envelope(path, ops.channel_envelope(state, sig_hub, sig_user, DOMAIN))
     env = ops.load_envelope(path)
-    assert (env.kind, env.channel, env.sig_hub, env.sig_user) == ("channel", state, sig_hub, sig_user)
+    assert (env.kind, env.channel, env.sig_hub, env.sig_user) == (
+        "channel",
+        state,
+        sig_hub,
+        sig_user,
+    )
     ops.check_envelope_domain(env, DOMAIN)
     ops.check_channel_signatures(env, DOMAIN, HUB, need_hub=True, need_user=True)
     with pytest.raises(OpsError, match="signed for chain 31337, this is chain 1"):
@@ -121,17 +173,42 @@ def test_envelope_round_trip(tmp_path):
         ("[]", "expected a JSON object"),
         ('{"kind": "channel"}', "missing `state`"),
         ('{"kind": "coin", "state": {}}', "`kind` must be"),
-        ('{"kind": "channel", "state": {"user": "0x12", "recipient": "0x12"}}', "not a valid state envelope"),
-        ('{"kind": "channel", "state": {"user": "%s", "recipient": "%s", "wei_balances": ["1"]}}' % (ALICE, ALICE),
-         "expected 2 integers"),
-        ('{"kind": "channel", "state": {"user": "%s", "recipient": "%s"}, "sig_hub": "zz"}' % (ALICE, ALICE),
-         "hex string"),
-        ('{"kind": "thread", "state": {"sender": "%s", "receiver": "%s", "thread_id": "1"}}' % (ALICE, HUB),
-         "missing the sender's signature"),
-        ('{"kind": "channel", "state": {"user": "%s", "recipient": "%s"}, "extra": 1}' % (ALICE, ALICE),
-         "unknown fields"),
+        (
+            '{"kind": "channel", "state": {"user": "0x12", "recipient": "0x12"}}',
+            "not a valid state envelope",
+        ),
+        (
+            '{"kind": "channel", "state": {"user": "%s", "recipient": "%s", "wei_balances": ["1"]}}'
+            % (ALICE, ALICE),
+            "expected 2 integers",
+        ),
+        (
+            '{"kind": "channel", "state": {"user": "%s", "recipient": "%s"}, "sig_hub": "zz"}'
+            % (ALICE, ALICE),
+            "hex string",
+        ),
+        (
+            '{"kind": "thread", "state": {"sender": "%s", "receiver": "%s", "thread_id": "1"}}'
+            % (ALICE, HUB),
+            "missing the sender's signature",
+        ),
+        (
+            '{"kind": "channel", "state": {"user": "%s", "recipient": "%s"}, "extra": 1}'
+            % (ALICE, ALICE),
+            "unknown fields",
+        ),
     ],
-    ids=["json", "not-object", "no-state", "kind", "address", "array-length", "sig-hex", "thread-sig", "unknown"],
+    ids=[
+        "json",
+        "not-object",
+        "no-state",
+        "kind",
+        "address",
+        "array-length",
+        "sig-hex",
+        "thread-sig",
+        "unknown",
+    ],
 )
 def test_bad_envelopes(tmp_path, content, message):
     path = tmp_path / "bad.json"
@@ -155,9 +232,11 @@ def test_state_checks():
     too_big = ops.parse_envelope(ops.channel_envelope(_state(token_balances=(2**128, 0))), "f")
     with pytest.raises(OpsError, match="ValueTooLarge"):
         ops.check_channel_state(too_big)
-    thread = ops.parse_envelope(ops.thread_envelope(ThreadState(ALICE, HUB, 1, (5, 0)), b"\x00" * 65), "f")
+    thread = ops.parse_envelope(
+        ops.thread_envelope(ThreadState(ALICE, HUB, 1, (5, 0)), b"\x00" * 65), "f"
+    )
     with pytest.raises(OpsError, match="expected a channel state"):
-        thread.channel
+        _ = thread.channel
     with pytest.raises(OpsError, match="malformed"):
         ops.check_thread_signature(thread, DOMAIN)
 

@@ -12,7 +12,15 @@ from brownie import ChannelManager, accounts, chain
 from scripts import verify_deployment
 from tests.scripts.conftest import refused
 
-CHECKS = {"code", "runtime code", "immutables", "constructor settings", "eip712Domain", "build", "creation transaction"}
+CHECKS = {
+    "code",
+    "runtime code",
+    "immutables",
+    "constructor settings",
+    "eip712Domain",
+    "build",
+    "creation transaction",
+}
 
 
 def test_deployment_matches(base_env, deployed, capsys):
@@ -24,7 +32,13 @@ def test_deployment_matches(base_env, deployed, capsys):
 
 def test_immutable_positions_come_from_solc(base_env, deployed):
     references = verify_deployment.immutable_references(ChannelManager._build)
-    assert {"hub", "challengePeriod", "approvedToken", "_cachedDomainSeparator", "_cachedThis"} <= set(references)
+    assert {
+        "hub",
+        "challengePeriod",
+        "approvedToken",
+        "_cachedDomainSeparator",
+        "_cachedThis",
+    } <= set(references)
     assert all(length == 32 for ranges in references.values() for _, length in ranges)
 
 
@@ -37,7 +51,9 @@ def test_other_code_does_not_match(base_env, deployed, capsys):
 
 def test_other_constructor_settings_do_not_match(tmp_path, deployed):
     """A record claiming another challenge period than the contract was built with."""
-    doctored = dict(deployed, constructor_args={**deployed["constructor_args"], "challengePeriod": 7200})
+    doctored = dict(
+        deployed, constructor_args={**deployed["constructor_args"], "challengePeriod": 7200}
+    )
     folder = tmp_path / "dev"
     folder.mkdir()
     (folder / f"{chain.id}.json").write_text(json.dumps(doctored))
@@ -48,8 +64,12 @@ def test_other_constructor_settings_do_not_match(tmp_path, deployed):
 
 
 def test_same_build_other_arguments_do_not_match_the_record(tmp_path, deployed):
-    other = ChannelManager.deploy(accounts[3], 7200, deployed["test_token"]["address"], {"from": accounts[0]})
-    report = verify_deployment.verify({"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": other.address})
+    other = ChannelManager.deploy(
+        accounts[3], 7200, deployed["test_token"]["address"], {"from": accounts[0]}
+    )
+    report = verify_deployment.verify(
+        {"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": other.address}
+    )
     # without a record the views are the expectation: code and immutables are consistent
     assert report.matches, report.checks
     path = tmp_path / "dev" / f"{chain.id}.json"
@@ -82,4 +102,8 @@ def test_bad_address(base_env, capsys, address, fragment):
 
 
 def test_no_record_and_no_address(tmp_path: Path, capsys):
-    refused(capsys, lambda: verify_deployment.verify({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record")
+    refused(
+        capsys,
+        lambda: verify_deployment.verify({"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
+        "no deployment record",
+    )

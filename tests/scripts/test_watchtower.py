@@ -35,13 +35,20 @@ def states(alice, deposit, signed, write):
     """Alice deposited 1 ETH (acked, txCount [2, 1]) and then paid the hub 0.4 ETH (txCount [3, 1])."""
     acked = deposit(alice)
     paid = transitions.pay(acked, to_hub=True, wei=4 * ETHER // 10)
-    return {"acked": acked, "acked_env": signed(acked), "paid": paid, "paid_file": write("paid.json", signed(paid))}
+    return {
+        "acked": acked,
+        "acked_env": signed(acked),
+        "paid": paid,
+        "paid_file": write("paid.json", signed(paid)),
+    }
 
 
 def stale_exit(cm: Any, alice: Any, states: dict[str, Any]) -> int:
     """Alice starts a dispute with the older state, which gives her 1 ETH instead of 0.6."""
     envelope = states["acked_env"]
-    cm.startExitWithUpdate(states["acked"].to_tuple(), envelope["sig_hub"], envelope["sig_user"], {"from": alice})
+    cm.startExitWithUpdate(
+        states["acked"].to_tuple(), envelope["sig_hub"], envelope["sig_user"], {"from": alice}
+    )
     return int(cm.getChannelDetails(alice)[5])
 
 
@@ -52,7 +59,9 @@ def actions(decisions: list[Any]) -> list[str]:
 def answer_time(decisions: list[Any]) -> int:
     [answer] = [d for d in decisions if d.action == "answered"]
     txid = answer.detail.rsplit(" ", 1)[-1]
-    return int(web3.eth.get_block(web3.eth.get_transaction_receipt(txid)["blockNumber"])["timestamp"])
+    return int(
+        web3.eth.get_block(web3.eth.get_transaction_receipt(txid)["blockNumber"])["timestamp"]
+    )
 
 
 def test_watchtower_wins_a_stale_exit_for_the_hub(cm, alice, states, tower_env, caplog):
@@ -159,13 +168,16 @@ def test_it_answers_a_thread_dispute(cm, thread_in_dispute, thread_signed, write
     assert watchtower.add(write("update.json", thread_signed(t["update"])), env=tower_env)
     tower = watchtower.build(tower_env)
     tower.run_once()
-    cm.startExitThread(t["alice"], t["initial"].to_tuple(), t["proof"], t["initial_sig"], {"from": t["alice"]})
+    cm.startExitThread(
+        t["alice"], t["initial"].to_tuple(), t["proof"], t["initial_sig"], {"from": t["alice"]}
+    )
     decisions = tower.run_once()
     assert actions(decisions) == ["dispute seen", "answered"]
     wei, _token, tx_count, closing, _emptied = cm.getThread(t["alice"], t["bob"], 1)
     assert (ints(wei), tx_count) == ((ETHER // 10, 3 * ETHER // 10), 1)
     assert answer_time(decisions) < closing
-    assert actions(tower.run_once()) == ["no answer"]  # the chain now holds its newest state
+    assert tower.store.dispute("thread", decisions[0].key).status == "answered"
+    assert tower.run_once() == []
 
 
 def test_it_works_for_a_user_against_the_hub(cm, alice, deposit, signed, write, env_as, tmp_path):
@@ -179,7 +191,9 @@ def test_it_works_for_a_user_against_the_hub(cm, alice, deposit, signed, write, 
     tower = watchtower.build(env)
     tower.run_once()
     envelope = signed(paid)
-    cm.startExitWithUpdate(paid.to_tuple(), envelope["sig_hub"], envelope["sig_user"], {"from": accounts[0]})
+    cm.startExitWithUpdate(
+        paid.to_tuple(), envelope["sig_hub"], envelope["sig_user"], {"from": accounts[0]}
+    )
     before = alice.balance()
     assert "answered" in actions(tower.run_once())
     assert alice.balance() == before + 7 * ETHER // 10
@@ -226,4 +240,8 @@ def test_add_refuses_bad_states(states, signed, write, tower_env, capsys):
     one_sig = write("one.json", signed(states["paid"], user=False))
     refused(capsys, lambda: watchtower.add(one_sig, env=tower_env), "needs both signatures")
     forged = dict(signed(states["paid"]), sig_user=signed(states["paid"])["sig_hub"])
-    refused(capsys, lambda: watchtower.add(write("forged.json", forged), env=tower_env), "user's signature recovers to")
+    refused(
+        capsys,
+        lambda: watchtower.add(write("forged.json", forged), env=tower_env),
+        "user's signature recovers to",
+    )

@@ -20,7 +20,11 @@ DOMAIN = Domain(31337, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
 
 
 def signed(state: ChannelState) -> tuple[ChannelState, bytes, bytes]:
-    return state, sign_channel_state(anvil_key(0), DOMAIN, state), sign_channel_state(anvil_key(1), DOMAIN, state)
+    return (
+        state,
+        sign_channel_state(anvil_key(0), DOMAIN, state),
+        sign_channel_state(anvil_key(1), DOMAIN, state),
+    )
 
 
 def at(count: int) -> ChannelState:
@@ -73,7 +77,10 @@ def test_thread_states(store):
     with pytest.raises(StoreError, match="ThreadSumsChanged"):
         store.offer_thread(bigger, sig(bigger))
     with pytest.raises(StoreError, match="sender's signature"):
-        store.offer_thread(later.evolve(tx_count=4), sign_thread_state(anvil_key(2), DOMAIN, later.evolve(tx_count=4)))
+        store.offer_thread(
+            later.evolve(tx_count=4),
+            sign_thread_state(anvil_key(2), DOMAIN, later.evolve(tx_count=4)),
+        )
     assert thread_key(ALICE, BOB, 7) == f"{ALICE}:{BOB}:7"
 
 
@@ -115,5 +122,8 @@ def test_refuses_a_file_of_another_deployment(tmp_path):
 def test_file_is_plain_sqlite(tmp_path):
     path = tmp_path / "w.sqlite"
     WatchtowerStore(path, DOMAIN, HUB).close()
-    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0]
+        for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {"meta", "channel_states", "thread_states", "disputes", "decisions"} <= tables
