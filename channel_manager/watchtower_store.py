@@ -304,16 +304,19 @@ class WatchtowerStore:
         tx_count: int,
         initiator: str,
         block: int,
-    ) -> None:
-        """Record a dispute seen in an event (a later event for the same key updates it: a
-        thread challenge raises its txCount; the status goes back to open)."""
-        self._db.execute(
+    ) -> bool:
+        """Record a dispute seen in an event or a sweep. Returns False when it is already
+        recorded (same key and deadline: an event read twice changes nothing); a new dispute of
+        the same channel (another deadline) replaces the old record and is open again."""
+        cursor = self._db.execute(
             "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, 'open', NULL)"
             " ON CONFLICT (kind, key) DO UPDATE SET closing_time = excluded.closing_time,"
             " tx_count = excluded.tx_count, initiator = excluded.initiator,"
-            " opened_block = excluded.opened_block, status = 'open', answer_tx = NULL",
+            " opened_block = excluded.opened_block, status = 'open', answer_tx = NULL"
+            " WHERE disputes.closing_time != excluded.closing_time",
             (kind, key, user, int(closing_time), int(tx_count), initiator, int(block)),
         )
+        return cursor.rowcount > 0
 
     def update_dispute_tx(self, kind: str, key: str, tx_count: int) -> None:
         self._db.execute(

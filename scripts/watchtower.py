@@ -134,78 +134,41 @@ class Watchtower:
     # ---------------------------------------------------------------- events
 
     def _record(self, event: Mapping[str, Any]) -> None:
+        """Note one event. Reading an event again (the re-read blocks of `reorg_depth`, a rewind)
+        changes nothing and logs nothing."""
         name, args, block = event["event"], event["args"], event["block"]
-        if name == "DidStartExitChannel":
-            user = args["user"]
-            self.store.note_dispute(
-                "channel",
-                user,
-                user,
-                int(args["channelClosingTime"]),
-                int(args["txCount"][0]),
-                args["caller"],
-                block,
-            )
-            self._decide(
-                block,
-                "channel",
-                user,
-                "dispute seen",
-                f"started by {args['caller']} at txCount {list(args['txCount'])},"
-                f" window closes {fmt_time(args['channelClosingTime'])}",
-            )
+        if name in ("DidStartExitChannel", "DidStartExitThread"):
+            if name == "DidStartExitChannel":
+                kind, key = "channel", args["user"]
+                closing, tx_count = int(args["channelClosingTime"]), int(args["txCount"][0])
+            else:
+                kind, key = "thread", thread_key(args["sender"], args["receiver"], args["threadId"])
+                closing, tx_count = int(args["threadClosingTime"]), int(args["txCount"])
+            if self.store.note_dispute(kind, key, args["user"], closing, tx_count, args["caller"], block):
+                self._decide(block, kind, key, "dispute seen",
+                             f"started by {args['caller']} at txCount {tx_count},"
+                             f" window closes {fmt_time(closing)}")  # fmt: skip
         elif name == "DidEmptyChannel":
-            user = args["user"]
-            if self.store.dispute("channel", user) is not None:
-                self.store.set_dispute_status("channel", user, "closed")
-                self._decide(
-                    block,
-                    "channel",
-                    user,
-                    "dispute closed",
-                    f"emptied at txCount {list(args['txCount'])} by {args['caller']}",
-                )
-        elif name == "DidStartExitThread":
-            key = thread_key(args["sender"], args["receiver"], args["threadId"])
-            self.store.note_dispute(
-                "thread",
-                key,
-                args["user"],
-                int(args["threadClosingTime"]),
-                int(args["txCount"]),
-                args["caller"],
-                block,
-            )
-            self._decide(
-                block,
-                "thread",
-                key,
-                "dispute seen",
-                f"started by {args['caller']} at txCount {args['txCount']},"
-                f" window closes {fmt_time(args['threadClosingTime'])}",
-            )
+            dispute = self.store.dispute("channel", args["user"])
+            # only the dispute this emptying ended, not a later one of the same channel
+            if dispute is not None and dispute.status != "closed" and dispute.opened_block <= block:
+                self.store.set_dispute_status("channel", args["user"], "closed")
+                self._decide(block, "channel", args["user"], "dispute closed",
+                             f"emptied at txCount {list(args['txCount'])} by {args['caller']}")  # fmt: skip
         elif name == "DidChallengeThread":
             key = thread_key(args["sender"], args["receiver"], args["threadId"])
             if self.store.dispute("thread", key) is not None:
                 self.store.update_dispute_tx("thread", key, int(args["txCount"]))
 
     def _sweep(self, head: int) -> None:
-        """Belt and braces: every channel we hold a state for, checked directly."""
+        """Belt and braces: every channel we hold a state for, checked directly, so a dispute
+        whose event was missed is still answered."""
         for user in self.store.channel_users():
-            tx_global, _chain, _root, _count, initiator, closing, status = (
-                self.contract.getChannelDetails(user)
-            )
-            known = self.store.dispute("channel", user)
-            # a dispute not seen yet: none recorded, or a recorded one with another deadline
-            if int(status) == CHANNEL_DISPUTE and (
-                known is None or known.closing_time != int(closing)
+            tx_global, _, _, _, initiator, closing, status = self.contract.getChannelDetails(user)
+            if int(status) == CHANNEL_DISPUTE and self.store.note_dispute(
+                "channel", user, user, int(closing), int(tx_global), str(initiator), head
             ):
-                self.store.note_dispute(
-                    "channel", user, user, int(closing), int(tx_global), str(initiator), head
-                )
-                self._decide(
-                    head, "channel", user, "dispute seen", "found by the sweep of held channels"
-                )
+                self._decide(head, "channel", user, "dispute seen", "found by the sweep of held channels")
 
     # ---------------------------------------------------------------- answering
 

@@ -245,3 +245,20 @@ def test_add_refuses_bad_states(states, signed, write, tower_env, capsys):
         lambda: watchtower.add(write("forged.json", forged), env=tower_env),
         "user's signature recovers to",
     )
+
+
+def test_blocks_read_again_change_nothing(cm, alice, states, tower_env):
+    """With reorg_depth the last blocks are read on every poll: the dispute is neither reopened
+    nor logged again, and a new dispute of the same channel is told apart by its deadline."""
+    watchtower.add(states["paid_file"], env=tower_env)
+    tower = watchtower.build(tower_env)
+    tower.reorg_depth = 10
+    stale_exit(cm, alice, states)
+    assert actions(tower.run_once()) == ["dispute seen", "answered"]
+    assert actions(tower.run_once()) == ["dispute closed"]
+    assert tower.run_once() == [] and tower.run_once() == []
+    assert tower.store.dispute("channel", alice.address).status == "closed"
+    # a second dispute (hub starts one on the stored newest state) is a new record
+    cm.startExit(alice, {"from": accounts[0]})
+    assert actions(tower.run_once()) == ["dispute seen", "no answer"]
+    assert tower.store.dispute("channel", alice.address).status == "open"

@@ -127,3 +127,13 @@ def test_file_is_plain_sqlite(tmp_path):
         for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
     assert {"meta", "channel_states", "thread_states", "disputes", "decisions"} <= tables
+
+
+def test_a_dispute_is_noted_once_per_deadline(store):
+    assert store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 5)
+    store.set_dispute_status("channel", ALICE, "answered", "0xabc")
+    assert not store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 5)  # the same event again
+    assert store.dispute("channel", ALICE).status == "answered"
+    assert store.note_dispute("channel", ALICE, ALICE, 5000, 3, HUB, 9)  # a later dispute
+    dispute = store.dispute("channel", ALICE)
+    assert (dispute.status, dispute.closing_time, dispute.answer_tx) == ("open", 5000, None)

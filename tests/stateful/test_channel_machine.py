@@ -31,8 +31,9 @@ from hypothesis.stateful import (
 from channel_manager.errors import ChannelError
 from channel_manager.eip712 import Domain, channel_digest, thread_digest
 from channel_manager.model import ChannelManagerModel, EcdsaOracle, Status, World
+from channel_manager.states import ChannelState
 from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, anvil_key, latest_timestamp, set_next_timestamp
-from tests.stateful.ledger import Ledger
+from tests.stateful.ledger import Ledger, Signed
 
 NUKE = 10 * CHALLENGE_PERIOD
 GAS = 2_000_000  # explicit gas for raw same-block transactions
@@ -66,9 +67,9 @@ class Env:
         self.hub.transfer(self.manager, 40 * ETHER)
         self.token.mint(self.manager, 5_000 * TOKEN, {"from": self.hub})
         for user in (self.alice, self.bob):
-            self.token.mint(user, 1_000 * TOKEN, {"from": user})
+            self.token.mint(user, 100_000 * TOKEN, {"from": user})
             self.token.approve(self.manager, 2**256 - 1, {"from": user})
-        self.token.mint(self.rej, 1_000 * TOKEN, {"from": self.owner})
+        self.token.mint(self.rej, 100_000 * TOKEN, {"from": self.owner})
         self.rej.execute(self.token, self.token.approve.encode_input(self.manager, 2**256 - 1), {"from": self.owner})
         self.users = [str(self.alice), str(self.bob), str(self.rej)]
         self.acct = {str(a): a for a in accounts}
@@ -235,6 +236,8 @@ class ChannelMachine(RuleBasedStateMachine):
         if not any((uw, ut, hw, ht)):
             hw = ETHER
         timeout = self.t + 5 if expiring else 0
+        if ut:
+            ut = min(ut, self.env.token.balanceOf(user))
         rec = self.ledger.propose_deposit(user, user_wei=uw, user_token=ut, hub_wei=hw, hub_token=ht, timeout=timeout)
         s = rec.state
         if by_hub:
@@ -298,15 +301,20 @@ class ChannelMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ any state, any entry point
 
-    @rule(u=users_idx, pick=st.integers(0, 10**6), newest=st.booleans(), entry=st.integers(0, 4), caller=callers)
-    def submit_from_history(self, u, pick, newest, entry, caller):
+    @rule(u=users_idx, pick=st.integers(0, 15), newest=st.booleans(), entry=st.integers(0, 4), caller=callers,
+          forge=st.sampled_from([None, None, None, "hub", "user"]))
+    def submit_from_history(self, u, pick, newest, entry, caller, forge):
         """Either party (or a stranger) submits any state it holds — stale or newest — through
-        any entry point."""
+        any entry point; sometimes with one signature forged (signed by the wrong key)."""
         user = self.ledger.users[u]
         hist = self.ledger.history[user]
         if not hist:
             return
         rec = hist[-1] if newest else hist[pick % len(hist)]
+        if forge:
+            digest = channel_digest(self.env.domain, rec.state)
+            fake = self.env.sign_digest(str(self.env.stranger), digest)
+            rec = Signed(rec.state, fake, rec.sig_user) if forge == "hub" else Signed(rec.state, rec.sig_hub, fake)
         s, who = rec.state, self._who(caller, user)
         if entry == 0:
             out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
@@ -403,7 +411,7 @@ class ChannelMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ same block races
 
-    @rule(u=users_idx, i=st.integers(0, 10**6), j=st.integers(0, 10**6), hub_first=st.booleans(),
+    @rule(u=users_idx, i=st.integers(0, 15), j=st.integers(0, 15), hub_first=st.booleans(),
           hub_entry=st.sampled_from(["startExitWithUpdate", "emptyChannelWithChallenge", "startExit"]),
           user_entry=st.sampled_from(["startExitWithUpdate", "emptyChannelWithChallenge", "emptyChannel"]))
     def race_same_block(self, u, i, j, hub_first, hub_entry, user_entry):
@@ -547,56 +555,108 @@ class ChannelMachine(RuleBasedStateMachine):
             to = str(self.env.owner)
         self._act("claim", self.model.claim, (to,), (to,), user)
 
-    @rule(wei=st.sampled_from([0, 10**15, ETHER, 100 * ETHER]), token=st.sampled_from([0, TOKEN, 10**9 * TOKEN]))
+    @rule(u=users_idx, hub_bal=st.integers(0, 3), user_bal=st.integers(0, 3),
+          pw=st.tuples(*[st.integers(0, 3)] * 4), pt=st.tuples(*[st.integers(0, 3)] * 4),
+          bump=st.integers(-1, 2), by_hub=st.booleans(), entry=st.integers(0, 2))
+    def colluding_update(self, u, hub_bal, user_bal, pw, pt, bump, by_hub, entry):
+        """Hub and user collude: they double-sign an arbitrary state (balances, pending and
+        onchain count chosen freely, global count always higher) and submit it. The contract
+        must still refuse anything that breaks its own rules (e.g. the post-apply
+        BalancesExceedTotal of SPEC §5); the model says which error."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        unit = ETHER // 4
+        s = ChannelState(
+            user, user, wei_balances=(hub_bal * unit, user_bal * unit), token_balances=(0, 0),
+            pending_wei_updates=tuple(x * unit for x in pw), pending_token_updates=tuple(x * TOKEN for x in pt),
+            tx_count=(c.tx_count_global + 1, max(c.tx_count_chain + bump, 0)),
+        )
+        rec = self.ledger.sign(s)
+        if entry == 2:
+            out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
+                            (s.to_tuple(), rec.sig_hub, rec.sig_user), self.env.hub if by_hub else user)
+            if out is not None:
+                self.dispute_log[user] = {"initiator": "hub" if by_hub else "user", "newest": True}
+            return
+        if entry == 0 or user == str(self.env.rej):
+            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
+                            (s.to_tuple(), rec.sig_user), self.env.hub)
+        else:
+            v = s.pending_wei_updates[2]
+            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, v),
+                            (s.to_tuple(), rec.sig_hub), user, v)
+            if out is not None:
+                self.ghost_token += s.pending_token_updates[2]
+        if out is not None and s.has_pending:
+            key = (user, s.tx_count[1])
+            assert key not in self.executed_pending, f"pending updates of {key} executed twice"
+            self.executed_pending.add(key)
+            self.ledger.acknowledge(user)
+
+    @rule(wei=st.sampled_from([0, 10**15, ETHER, 100 * ETHER, "drain"]), token=st.sampled_from([0, TOKEN, 10**9 * TOKEN]))
     def hub_withdraw(self, wei, token):
+        if wei == "drain":  # leave the reserve nearly empty so reserve checks bite
+            wei = max(self.model.reserve_wei() - ETHER // 2, 0)
         self._act("hubContractWithdraw", self.model.hub_contract_withdraw, (wei, token), (wei, token), self.env.hub)
 
     # ------------------------------------------------------------------ invariants (SPEC §10)
+
+    def _snap(self) -> dict:
+        """Every view the invariants compare, read once per mined block (a reverted call or an
+        off-chain step mines nothing, so its invariants reuse the last reading)."""
+        block = web3.eth.block_number
+        if getattr(self, "_snap_block", None) == block:
+            return self._snap_cache
+        m, users = self.m, self.ledger.users
+        snap = {
+            "eth": m.balance(), "token": self.env.token.balanceOf(m),
+            "total_wei": m.totalChannelWei(), "total_token": m.totalChannelToken(),
+            "reserve_wei": m.getHubReserveWei(), "reserve_token": m.getHubReserveTokens(),
+            "credits": {u: (m.creditWei(u), m.creditToken(u)) for u in users},
+            "channels": {u: (tuple(m.getChannelBalances(u)), tuple(m.getChannelDetails(u))) for u in users},
+            "threads": {k: m.getThread(*k) for k in self.model.threads},
+        }
+        self._snap_block, self._snap_cache = block, snap
+        return snap
+
+    def _chain_channels(self) -> dict:
+        return self._snap()["channels"]
 
     @invariant()
     def invariant_conservation(self):
         """§10.1: contract ETH = ghost in − out = model; ≥ totals + credits (the rest is reserve)."""
         STATS["invariant_checks"] += 1
         STATS["steps"] += 1
-        eth, tok = self.m.balance(), self.env.token.balanceOf(self.m)
+        snap = self._snap()
+        eth, tok = snap["eth"], snap["token"]
         assert eth == self.ghost_eth == self.model.eth_balance
         assert tok == self.ghost_token == self.model.token_balance
-        tw, tt = self.m.totalChannelWei(), self.m.totalChannelToken()
-        credit_w = sum(self.m.creditWei(u) for u in self.ledger.users)
-        credit_t = sum(self.m.creditToken(u) for u in self.ledger.users)
+        tw, tt = snap["total_wei"], snap["total_token"]
+        credit_w = sum(c[0] for c in snap["credits"].values())
+        credit_t = sum(c[1] for c in snap["credits"].values())
         assert eth >= tw + credit_w and tok >= tt + credit_t
-        assert self.m.getHubReserveWei() == eth - tw - credit_w
-        assert self.m.getHubReserveTokens() == tok - tt - credit_t
-        self._credits = (credit_w, credit_t)
-
-    def _chain_channels(self) -> dict:
-        """Every channel as stored on chain, re-read only when a block was mined since."""
-        block = web3.eth.block_number
-        if getattr(self, "_cache_block", None) != block:
-            self._cache = {u: (tuple(self.m.getChannelBalances(u)), tuple(self.m.getChannelDetails(u)))
-                           for u in self.ledger.users}
-            self._cache_block = block
-        return self._cache
+        assert snap["reserve_wei"] == eth - tw - credit_w
+        assert snap["reserve_token"] == tok - tt - credit_t
 
     @invariant()
     def invariant_model_matches_chain(self):
-        """Every stored field: balances, details, totals, credits of every channel."""
+        """Every stored field: balances, details, totals, credits of every channel, threads."""
         STATS["invariant_checks"] += 1
-        for u, (bal, det) in self._chain_channels().items():
+        snap = self._snap()
+        for u, (bal, det) in snap["channels"].items():
             c = self.model.channel(u)
             assert bal == (c.wei_hub, c.wei_user, c.wei_total, c.token_hub, c.token_user, c.token_total), u
             assert det[0:2] == (c.tx_count_global, c.tx_count_chain), u
             assert bytes(det[2]) == c.thread_root and det[3] == c.thread_count, u
             assert det[4] == self.model.exit_initiator(u) and det[5] == c.closing_time and det[6] == int(c.status), u
-            assert self.m.creditWei(u) == self.model.credit_wei.get(u, 0)
-            assert self.m.creditToken(u) == self.model.credit_token.get(u, 0)
-        assert self.m.totalChannelWei() == self.model.total_channel_wei
-        assert self.m.totalChannelToken() == self.model.total_channel_token
-        for (sender, receiver, tid), t in self.model.threads.items():
-            w, k, txc, closing, emptied = self.m.getThread(sender, receiver, tid)
+            assert snap["credits"][u] == (self.model.credit_wei.get(u, 0), self.model.credit_token.get(u, 0)), u
+        assert snap["total_wei"] == self.model.total_channel_wei
+        assert snap["total_token"] == self.model.total_channel_token
+        for key, t in self.model.threads.items():
+            w, k, txc, closing, emptied = snap["threads"].get(key) or self.m.getThread(*key)
             assert (tuple(w), tuple(k), txc, closing, tuple(emptied)) == (
                 (t.wei_sender, t.wei_receiver), (t.token_sender, t.token_receiver), t.tx_count, t.closing_time,
-                (t.sender_emptied, t.receiver_emptied))
+                (t.sender_emptied, t.receiver_emptied)), key
 
     @invariant()
     def invariant_channel_within_total(self):

@@ -2,9 +2,10 @@
 
 Catalogue (one line each):
 - `read_channel(user, manager=None)` → dict of every stored field of a channel, by view name.
-- `read_globals(manager=None, token=None)` → totals, reserves, contract ETH and token balances.
-- `sign_both(state, signer=None)` → (sigHub, sigUser), for key users and contract users alike.
-- `start_exit(user, by)` → the startExit transaction (the dispute runs on the stored state).
+- `read_globals(manager=None, asset=None)` → totals, reserves, contract ETH and token balances.
+- `event_args(tx, name)` (function) → the one `name` event as plain values; `plain(value)`.
+- `key_signer` → the suite's signer plus contract users' owner key.
+- `sign_both(state, by=None)` → (sigHub, sigUser), for key users and contract users alike.
 - `put_in_thread_dispute(user)` → empties `user`'s opened channel into ThreadDispute.
 - `contract_user(Kind)` → a deployed ContractUser subclass, holding 1,000 TST approved to
   the manager, whose ERC-1271 signatures the signers can make (key OWNER_KEY).
@@ -23,12 +24,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
-from brownie import (
-    BlacklistingToken,
-    ChannelManager,
-    accounts,
-    chain,
-)
+from brownie import BlacklistingToken, ChannelManager, chain
 from eth_account import Account
 from eth_utils import keccak
 
@@ -98,10 +94,6 @@ def global_fields(manager: Any, token: Any) -> dict[str, int]:
     })
 
 
-def gas_cost(tx: Any) -> int:
-    return tx.gas_used * tx.gas_price
-
-
 def plain(value: Any) -> Any:
     """Brownie's return and event values as plain Python (ints, checksummed or hex strings,
     tuples), so they compare with literals (brownie's compiled Wei refuses some comparisons)."""
@@ -158,14 +150,6 @@ def sign_both(key_signer: Signer, hub: Any) -> Callable[..., tuple[bytes, bytes]
 
 
 # ---------------------------------------------------------------------------------- disputes
-
-
-@pytest.fixture
-def start_exit(funded: Any) -> Callable[..., Any]:
-    def start(user: Any, by: Any) -> Any:
-        return funded.startExit(user, {"from": by})
-
-    return start
 
 
 @pytest.fixture

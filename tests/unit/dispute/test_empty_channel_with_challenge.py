@@ -249,8 +249,8 @@ STALE_ANSWERS = [
      (ETHER // 2, 3 * ETHER // 4, ETHER)),
     ({"token_balances": (50 * TOKEN, 101 * TOKEN)}, "BalancesExceedTotal",
      (50 * TOKEN, 101 * TOKEN, 150 * TOKEN)),
-    ({"pending_token_updates": (0, 0, 0, 10 * TOKEN), "tx_count": (4, 2), "token_balances": (50 * TOKEN, 100 * TOKEN)},
-     "BalancesExceedTotal", (50 * TOKEN, 110 * TOKEN, 150 * TOKEN)),
+    ({"pending_token_updates": (0, 0, 0, 10 * TOKEN), "tx_count": (4, 2),
+      "token_balances": (50 * TOKEN, 100 * TOKEN)}, "BalancesExceedTotal", (50 * TOKEN, 110 * TOKEN, 150 * TOKEN)),
 ]
 
 

@@ -13,7 +13,7 @@ from channel_manager.eip712 import thread_struct_hash
 from channel_manager.merkle import MerkleTree, verify
 from channel_manager.threads import initial_thread_state
 
-ALICE = "0x70997970C51812dc3A010C7d01b50e20d17dc79C"  # anvil accounts 1 and 2
+ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil accounts 1 and 2
 BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
 
