@@ -35,7 +35,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return repr(bytes(value))  # brownie decodes bytes32 arguments as Python bytes
     text = str(value)
     # brownie prints addresses (and hashes) in lower case
     return text.lower() if text.startswith("0x") else text

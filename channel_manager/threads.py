@@ -67,7 +67,11 @@ def validate_thread_parties(
     (`InvalidThreadParties`). `hub`/`contract` are checked when given."""
     forbidden = {ZERO_ADDRESS.lower()}
     forbidden |= {a.lower() for a in (hub, contract) if a is not None}
-    if sender.lower() == receiver.lower() or sender.lower() in forbidden or receiver.lower() in forbidden:
+    if (
+        sender.lower() == receiver.lower()
+        or sender.lower() in forbidden
+        or receiver.lower() in forbidden
+    ):
         raise E.InvalidThreadParties(sender, receiver)
 
 

@@ -306,14 +306,15 @@ class WatchtowerStore:
         block: int,
     ) -> bool:
         """Record a dispute seen in an event or a sweep. Returns False when it is already
-        recorded (same key and deadline: an event read twice changes nothing); a new dispute of
-        the same channel (another deadline) replaces the old record and is open again."""
+        recorded (same key, deadline and block: an event read twice changes nothing); a new
+        dispute of the same channel or thread replaces the old record and is open again."""
         cursor = self._db.execute(
             "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, 'open', NULL)"
             " ON CONFLICT (kind, key) DO UPDATE SET closing_time = excluded.closing_time,"
             " tx_count = excluded.tx_count, initiator = excluded.initiator,"
             " opened_block = excluded.opened_block, status = 'open', answer_tx = NULL"
-            " WHERE disputes.closing_time != excluded.closing_time",
+            " WHERE disputes.closing_time != excluded.closing_time"
+            " OR disputes.opened_block != excluded.opened_block",
             (kind, key, user, int(closing_time), int(tx_count), initiator, int(block)),
         )
         return cursor.rowcount > 0

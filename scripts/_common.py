@@ -249,6 +249,12 @@ def manager(ctx: Context) -> Any:
         if record is None:
             raise OpsError(f"no deployment record {path}: deploy first or set CM_MANAGER")
         address = ops.parse_address(record.get("address"), f"address in {path}")
+        if not record_is_current(record):
+            # a local chain restarted since: the same address may now hold another deployment
+            raise OpsError(
+                f"deployment record {path} does not match this chain (block {record.get('block')}"
+                " has another hash or the address no code): deploy again or set CM_MANAGER"
+            )
     require_code(address, "ChannelManager")
     contract = brownie.ChannelManager.at(address)
     try:

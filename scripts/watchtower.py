@@ -165,9 +165,11 @@ class Watchtower:
         whose event was missed is still answered."""
         for user in self.store.channel_users():
             tx_global, _, _, _, initiator, closing, status = self.contract.getChannelDetails(user)
-            if int(status) == CHANNEL_DISPUTE and self.store.note_dispute(
-                "channel", user, user, int(closing), int(tx_global), str(initiator), head
-            ):
+            if int(status) != CHANNEL_DISPUTE:
+                continue
+            known = self.store.dispute("channel", user)
+            if known is None or known.closing_time != int(closing):  # not seen in an event
+                self.store.note_dispute("channel", user, user, int(closing), int(tx_global), str(initiator), head)
                 self._decide(head, "channel", user, "dispute seen", "found by the sweep of held channels")
 
     # ---------------------------------------------------------------- answering

@@ -91,8 +91,13 @@ class Story:
     def _account(self, tx: Any) -> None:
         g = self.ghost
         for e in _event_list(tx, "DidUpdateChannel"):
-            pw, pt = [_n(x) for x in e["pendingWeiUpdates"]], [_n(x) for x in e["pendingTokenUpdates"]]
-            if str(e["caller"]) != str(self.hub):  # userAuthorizedUpdate: the user's tokens are pulled in
+            pw, pt = (
+                [_n(x) for x in e["pendingWeiUpdates"]],
+                [_n(x) for x in e["pendingTokenUpdates"]],
+            )
+            if str(e["caller"]) != str(
+                self.hub
+            ):  # userAuthorizedUpdate: the user's tokens are pulled in
                 g.token_in += pt[2]
             g.eth_out += pw[3]  # user withdrawals go to the recipient
             g.token_out += pt[3]
@@ -146,22 +151,40 @@ class Story:
         self.check_invariants()
         self.start = {str(a): self.holdings(a) for a in [self.hub, *self.users]}
 
-    def deposit(self, user: Any, user_wei: int, user_token: int, hub_wei: int = 0, hub_token: int = 0) -> None:
+    def deposit(
+        self, user: Any, user_wei: int, user_token: int, hub_wei: int = 0, hub_token: int = 0
+    ) -> None:
         proposal = transitions.propose_deposit(
             ChannelState(str(user), str(user)),
-            user_wei=user_wei, user_token=user_token, hub_wei=hub_wei, hub_token=hub_token,
+            user_wei=user_wei,
+            user_token=user_token,
+            hub_wei=hub_wei,
+            hub_token=hub_token,
         )
-        self.send(self.manager.userAuthorizedUpdate, proposal.to_tuple(),
-                  self.signer.channel(proposal, self.hub), sender=user, value=user_wei)
+        self.send(
+            self.manager.userAuthorizedUpdate,
+            proposal.to_tuple(),
+            self.signer.channel(proposal, self.hub),
+            sender=user,
+            value=user_wei,
+        )
         self.channels[str(user)] = ThreadedChannel(transitions.acknowledge(proposal))
         self.user_deposits[str(user)] = [user_wei, user_token]
         self.hub_deposits[0] += hub_wei
         self.hub_deposits[1] += hub_token
 
     # ---------------------------------------------------------------- off-chain
-    def open_thread(self, sender: Any, receiver: Any, thread_id: int, wei: int, token: int) -> ThreadState:
-        opening = open_thread(self.channels[str(sender)], self.channels[str(receiver)], thread_id,
-                              wei=wei, token=token, hub=str(self.hub))
+    def open_thread(
+        self, sender: Any, receiver: Any, thread_id: int, wei: int, token: int
+    ) -> ThreadState:
+        opening = open_thread(
+            self.channels[str(sender)],
+            self.channels[str(receiver)],
+            thread_id,
+            wei=wei,
+            token=token,
+            hub=str(self.hub),
+        )
         self.channels[str(sender)], self.channels[str(receiver)] = opening.sender, opening.receiver
         self.newest_thread[opening.initial.key] = opening.initial
         return opening.initial
@@ -177,11 +200,16 @@ class Story:
         """Cooperative close in both channels at the thread's newest state."""
         final = self.newest_thread[initial.key]
         closing = close_thread(self.channels[final.sender], self.channels[final.receiver], final)
-        self.channels[final.sender], self.channels[final.receiver] = closing.sender, closing.receiver
+        self.channels[final.sender], self.channels[final.receiver] = (
+            closing.sender,
+            closing.receiver,
+        )
 
     def close_in(self, user: Any, initial: ThreadState) -> None:
         """Cooperative close in one channel only (the other side settles otherwise)."""
-        self.channels[str(user)] = release_thread(self.channels[str(user)], self.newest_thread[initial.key])
+        self.channels[str(user)] = release_thread(
+            self.channels[str(user)], self.newest_thread[initial.key]
+        )
 
     def sig(self, state: ThreadState) -> bytes:
         return self.signer.thread(state, state.sender)
@@ -193,44 +221,79 @@ class Story:
     def submit_by_hub(self, user: Any) -> None:
         """hubAuthorizedUpdate with the user's signature on the newest state (no pending)."""
         state = self.channels[str(user)].state
-        self.send(self.manager.hubAuthorizedUpdate, state.to_tuple(), self.signer.channel(state, user),
-                  sender=self.hub)
+        self.send(
+            self.manager.hubAuthorizedUpdate,
+            state.to_tuple(),
+            self.signer.channel(state, user),
+            sender=self.hub,
+        )
 
     def withdraw_everything(self, user: Any) -> None:
         """The user takes its whole balance to its wallet, the hub its to the reserve."""
         ch = self.channels[str(user)]
         assert ch.threads == ()
         (wh, wu), (th, tu) = ch.state.wei_balances, ch.state.token_balances
-        proposal = transitions.propose_withdrawal(ch.state, user_wei=wu, user_token=tu, hub_wei=wh, hub_token=th)
-        self.send(self.manager.userAuthorizedUpdate, proposal.to_tuple(),
-                  self.signer.channel(proposal, self.hub), sender=user)
+        proposal = transitions.propose_withdrawal(
+            ch.state, user_wei=wu, user_token=tu, hub_wei=wh, hub_token=th
+        )
+        self.send(
+            self.manager.userAuthorizedUpdate,
+            proposal.to_tuple(),
+            self.signer.channel(proposal, self.hub),
+            sender=user,
+        )
         self.channels[str(user)] = ThreadedChannel(transitions.acknowledge(proposal))
 
     def exit_channel(self, user: Any, by: Any, answer_by: Any) -> int:
         """`by` exits with the newest double-signed state; `answer_by` (the other party) empties
         at once. Returns the channel closing time."""
         state = self.channels[str(user)].state
-        tx = self.send(self.manager.startExitWithUpdate, state.to_tuple(), *self.signer.both(state, self.hub),
-                       sender=by)
+        tx = self.send(
+            self.manager.startExitWithUpdate,
+            state.to_tuple(),
+            *self.signer.both(state, self.hub),
+            sender=by,
+        )
         self.send(self.manager.emptyChannel, user, sender=answer_by)
         return _n(tx.events["DidStartExitChannel"]["channelClosingTime"])
 
-    def exit_thread(self, user: Any, initial: ThreadState, by: Any, update: ThreadState | None = None) -> int:
+    def exit_thread(
+        self, user: Any, initial: ThreadState, by: Any, update: ThreadState | None = None
+    ) -> int:
         if update is None:
-            tx = self.send(self.manager.startExitThread, user, initial.to_tuple(), self.proof(user, initial),
-                           self.sig(initial), sender=by)
+            tx = self.send(
+                self.manager.startExitThread,
+                user,
+                initial.to_tuple(),
+                self.proof(user, initial),
+                self.sig(initial),
+                sender=by,
+            )
         else:
-            tx = self.send(self.manager.startExitThreadWithUpdate, user, initial.to_tuple(),
-                           self.proof(user, initial), self.sig(initial), update.to_tuple(), self.sig(update),
-                           sender=by)
+            tx = self.send(
+                self.manager.startExitThreadWithUpdate,
+                user,
+                initial.to_tuple(),
+                self.proof(user, initial),
+                self.sig(initial),
+                update.to_tuple(),
+                self.sig(update),
+                sender=by,
+            )
         return _n(tx.events["DidStartExitThread"]["threadClosingTime"])
 
     def challenge(self, update: ThreadState, by: Any) -> None:
         self.send(self.manager.challengeThread, update.to_tuple(), self.sig(update), sender=by)
 
     def empty_thread(self, user: Any, initial: ThreadState, by: Any) -> Any:
-        return self.send(self.manager.emptyThread, user, initial.to_tuple(), self.proof(user, initial),
-                         self.sig(initial), sender=by)
+        return self.send(
+            self.manager.emptyThread,
+            user,
+            initial.to_tuple(),
+            self.proof(user, initial),
+            self.sig(initial),
+            sender=by,
+        )
 
     # ---------------------------------------------------------------- outcomes
     def holdings(self, who: Any) -> tuple[int, int]:
@@ -243,7 +306,9 @@ class Story:
             token += _n(self.manager.getHubReserveTokens())
         return wei, token
 
-    def promised(self, channels: Iterable[ThreadedChannel] | None = None) -> dict[str, tuple[int, int]]:
+    def promised(
+        self, channels: Iterable[ThreadedChannel] | None = None
+    ) -> dict[str, tuple[int, int]]:
         """What the newest signed states promise each address, net of what it put in: per
         channel, the user gets its balance plus its side of every thread still locked there
         (at the thread's newest sender-signed state), the hub its balance plus the other side."""
@@ -268,7 +333,9 @@ class Story:
         gets[str(self.hub)][1] -= self.hub_deposits[1]
         return {a: (w, t) for a, (w, t) in gets.items()}
 
-    def assert_outcome(self, promised: dict[str, tuple[int, int]], expected: dict[Any, tuple[int, int]]) -> None:
+    def assert_outcome(
+        self, promised: dict[str, tuple[int, int]], expected: dict[Any, tuple[int, int]]
+    ) -> None:
         """Every address moved by what the states promised (and by the story's own figures);
         nothing is left in any channel; the ghost books balance."""
         for who in [self.hub, *self.users]:
@@ -278,7 +345,9 @@ class Story:
         assert {str(k): v for k, v in expected.items()} == {
             k: v for k, v in promised.items() if k in {str(x) for x in expected}
         }
-        assert sum(w for w, _ in promised.values()) == 0 and sum(t for _, t in promised.values()) == 0
+        assert (
+            sum(w for w, _ in promised.values()) == 0 and sum(t for _, t in promised.values()) == 0
+        )
         assert (_n(self.manager.totalChannelWei()), _n(self.manager.totalChannelToken())) == (0, 0)
         for u in self.users:
             assert _n(self.manager.getChannelDetails(u)[6]) == 0  # Open
@@ -296,7 +365,9 @@ def deployment(hub):
 @pytest.fixture
 def story(deployment, hub, alice, bob, carol) -> Story:
     manager, token = deployment
-    signer = Signer(Domain(chain.id, manager.address), {str(accounts[i]): anvil_key(i) for i in range(10)})
+    signer = Signer(
+        Domain(chain.id, manager.address), {str(accounts[i]): anvil_key(i) for i in range(10)}
+    )
     s = Story(manager, token, hub, [alice, bob, carol], signer)
     s.fund_reserve()
     return s
@@ -324,15 +395,26 @@ def test_story_cooperative_close(story, alice, bob, carol, hub):
     story.submit_by_hub(alice)
     story.submit_by_hub(bob)
     assert [_n(x) for x in story.manager.getChannelBalances(alice)] == [
-        3 * STEP_WEI, ETHER - 3 * STEP_WEI, ETHER, 53 * TOKEN, 97 * TOKEN, 150 * TOKEN
+        3 * STEP_WEI,
+        ETHER - 3 * STEP_WEI,
+        ETHER,
+        53 * TOKEN,
+        97 * TOKEN,
+        150 * TOKEN,
     ]
     assert story.manager.getChannelDetails(bob)[3] == 0  # no thread left in bob's state
     story.withdraw_everything(alice)
     story.withdraw_everything(bob)
 
-    story.assert_outcome(promised, {
-        alice: (-SHARE[0], -SHARE[1]), bob: SHARE, hub: (0, 0), carol: (0, 0),
-    })
+    story.assert_outcome(
+        promised,
+        {
+            alice: (-SHARE[0], -SHARE[1]),
+            bob: SHARE,
+            hub: (0, 0),
+            carol: (0, 0),
+        },
+    )
 
 
 def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, carol, hub):
@@ -344,8 +426,12 @@ def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, c
     story.send(story.manager.startExit, alice, sender=hub)
     # ... alice answers with the newest double-signed state, which locks the thread
     state = story.channels[str(alice)].state
-    story.send(story.manager.emptyChannelWithChallenge, state.to_tuple(), *story.signer.both(state, hub),
-               sender=alice)
+    story.send(
+        story.manager.emptyChannelWithChallenge,
+        state.to_tuple(),
+        *story.signer.both(state, hub),
+        sender=alice,
+    )
     assert _n(story.manager.getChannelDetails(alice)[6]) == 2  # ThreadDispute
     # the hub disputes bob's channel too; bob concedes at once
     story.exit_channel(bob, by=hub, answer_by=bob)
@@ -358,9 +444,15 @@ def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, c
     story.empty_thread(bob, initial, by=bob)
 
     assert [bool(x) for x in story.manager.getThread(alice, bob, 1)[4]] == [True, True]
-    story.assert_outcome(promised, {
-        alice: (-SHARE[0], -SHARE[1]), bob: SHARE, hub: (0, 0), carol: (0, 0),
-    })
+    story.assert_outcome(
+        promised,
+        {
+            alice: (-SHARE[0], -SHARE[1]),
+            bob: SHARE,
+            hub: (0, 0),
+            carol: (0, 0),
+        },
+    )
 
 
 def test_story_receiver_answers_stale_thread_exit(story, alice, bob, carol, hub):
@@ -385,9 +477,15 @@ def test_story_receiver_answers_stale_thread_exit(story, alice, bob, carol, hub)
     story.empty_thread(bob, initial, by=bob)
 
     share = (4 * STEP_WEI, 4 * STEP_TOKEN)
-    story.assert_outcome(promised, {
-        alice: (-share[0], -share[1]), bob: share, hub: (0, 0), carol: (0, 0),
-    })
+    story.assert_outcome(
+        promised,
+        {
+            alice: (-share[0], -share[1]),
+            bob: share,
+            hub: (0, 0),
+            carol: (0, 0),
+        },
+    )
 
 
 def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob, carol, hub):
@@ -427,7 +525,13 @@ def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob,
     assert _n(tx.events["DidNukeThreads"]["weiAmount"]) == ETHER // 5 + ETHER // 20
     assert _n(tx.events["DidNukeThreads"]["tokenAmount"]) == 5 * TOKEN
 
-    story.assert_outcome(promised, {
-        alice: (-SHARE[0], -SHARE[1]), bob: SHARE, carol: (0, 0), hub: (0, 0),
-    })
+    story.assert_outcome(
+        promised,
+        {
+            alice: (-SHARE[0], -SHARE[1]),
+            bob: SHARE,
+            carol: (0, 0),
+            hub: (0, 0),
+        },
+    )
     assert initial_of(story.newest_thread[paid.key]) == paid

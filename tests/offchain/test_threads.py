@@ -38,7 +38,9 @@ CONTRACT = to_checksum_address("0x" + "cf" * 20)
 ZERO = "0x" + "00" * 20
 
 # Hypothesis runs here touch no chain; the suite's autouse isolation fixture is harmless to share.
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def sender_channel(user: str = A) -> ChannelState:
@@ -52,7 +54,9 @@ def receiver_channel(user: str = B) -> ChannelState:
 
 
 def check_successor(prev: ThreadedChannel, new: ThreadedChannel) -> None:
-    validate_channel_update(prev.state, new.state, locked_before=prev.locked, locked_after=new.locked)
+    validate_channel_update(
+        prev.state, new.state, locked_before=prev.locked, locked_after=new.locked
+    )
 
 
 # ------------------------------------------------------------------ opening
@@ -180,8 +184,15 @@ def test_threaded_channel_refuses_root_that_does_not_commit_to_threads():
 @pytest.mark.parametrize(
     "sender, receiver",
     [(A, A), (ZERO, B), (A, ZERO), (HUB, B), (A, HUB), (CONTRACT, B), (A, CONTRACT)],
-    ids=["sender-is-receiver", "zero-sender", "zero-receiver", "hub-sender", "hub-receiver",
-         "contract-sender", "contract-receiver"],
+    ids=[
+        "sender-is-receiver",
+        "zero-sender",
+        "zero-receiver",
+        "hub-sender",
+        "hub-receiver",
+        "contract-sender",
+        "contract-receiver",
+    ],
 )
 def test_validate_initial_refuses_parties(sender, receiver):
     state = ThreadState(sender, receiver, 1, (5, 0), (0, 0), 0)
@@ -217,7 +228,9 @@ def test_pay_in_thread_moves_value_and_raises_tx_count():
     assert pay_in_thread(state, wei=70) == ThreadState(A, B, 1, (0, 100), (7, 3), 2)
 
 
-@pytest.mark.parametrize("wei, token", [(101, 0), (0, 11), (-1, 0)], ids=["wei", "token", "negative"])
+@pytest.mark.parametrize(
+    "wei, token", [(101, 0), (0, 11), (-1, 0)], ids=["wei", "token", "negative"]
+)
 def test_pay_in_thread_refuses_more_than_sender_holds(wei, token):
     with pytest.raises(ValueError):
         pay_in_thread(initial_thread_state(A, B, 1, wei=100, token=10), wei=wei, token=token)
@@ -241,11 +254,26 @@ PREV = ThreadState(A, B, 1, (70, 30), (7, 3), 4)
         (PREV.evolve(tx_count=5, token_balances=(8, 2)), "ReceiverBalanceDecreased", ()),
         # the contract's order: txCount before sums before receiver balances
         (PREV.evolve(tx_count=4, wei_balances=(90, 0)), "ThreadTxCountNotHigher", (4, 4)),
-        (PREV.evolve(tx_count=5, wei_balances=(90, 0), token_balances=(7, 4)), "ThreadSumsChanged", ()),
+        (
+            PREV.evolve(tx_count=5, wei_balances=(90, 0), token_balances=(7, 4)),
+            "ThreadSumsChanged",
+            (),
+        ),
     ],
-    ids=["other-id", "other-receiver", "other-sender", "equal-txcount", "lower-txcount",
-         "wei-sum-up", "wei-sum-down", "token-sum", "receiver-wei-down", "receiver-token-down",
-         "txcount-first", "sums-before-receiver"],
+    ids=[
+        "other-id",
+        "other-receiver",
+        "other-sender",
+        "equal-txcount",
+        "lower-txcount",
+        "wei-sum-up",
+        "wei-sum-down",
+        "token-sum",
+        "receiver-wei-down",
+        "receiver-token-down",
+        "txcount-first",
+        "sums-before-receiver",
+    ],
 )
 def test_validate_thread_update_refuses(new, error, args):
     with pytest.raises(E.ERRORS[error]) as info:
@@ -300,10 +328,15 @@ def test_close_one_of_two_threads_keeps_the_other_provable():
     second = open_thread(first.sender, receiver_channel(C), 2, wei=200, token=2)
     a_closed = release_thread(second.sender, pay_in_thread(first.initial, wei=40))
     assert a_closed.threads == (second.initial,)
-    assert (a_closed.state.thread_root, a_closed.state.thread_count) == thread_fields([second.initial])
+    assert (a_closed.state.thread_root, a_closed.state.thread_count) == thread_fields(
+        [second.initial]
+    )
     assert a_closed.state.wei_balances == (40, ETHER - 300 + 60)
-    assert merkle.verify(a_closed.proof(second.initial), a_closed.state.thread_root,
-                         thread_struct_hash(second.initial))
+    assert merkle.verify(
+        a_closed.proof(second.initial),
+        a_closed.state.thread_root,
+        thread_struct_hash(second.initial),
+    )
     check_successor(second.sender, a_closed)
 
 
@@ -367,7 +400,9 @@ def test_open_pay_close_conserves_value_and_moves_only_the_share(wei, token, pay
     assert a1.token_balances[1] - a0.token_balances[1] == -share_token
     assert b1.token_balances[1] - b0.token_balances[1] == share_token
     hub_wei = a1.wei_balances[0] + b1.wei_balances[0] - a0.wei_balances[0] - b0.wei_balances[0]
-    hub_token = a1.token_balances[0] + b1.token_balances[0] - a0.token_balances[0] - b0.token_balances[0]
+    hub_token = (
+        a1.token_balances[0] + b1.token_balances[0] - a0.token_balances[0] - b0.token_balances[0]
+    )
     assert (hub_wei, hub_token) == (0, 0)
 
 
@@ -409,16 +444,35 @@ def test_many_threads_open_and_close_in_any_order(sizes, close_order):
 
 
 @FAST
-@given(prev_receiver=st.tuples(amounts, amounts), new_receiver=st.tuples(amounts, amounts),
-       tx=st.tuples(st.integers(0, 5), st.integers(0, 5)))
+@given(
+    prev_receiver=st.tuples(amounts, amounts),
+    new_receiver=st.tuples(amounts, amounts),
+    tx=st.tuples(st.integers(0, 5), st.integers(0, 5)),
+)
 def test_validator_accepts_exactly_the_contract_rule(prev_receiver, new_receiver, tx):
     """With fixed sums, an update passes iff txCount rises and no receiver balance falls."""
     total = 2 * ETHER
-    prev = ThreadState(A, B, 1, (total - prev_receiver[0], prev_receiver[0]),
-                       (total - prev_receiver[1], prev_receiver[1]), tx[0])
-    new = ThreadState(A, B, 1, (total - new_receiver[0], new_receiver[0]),
-                      (total - new_receiver[1], new_receiver[1]), tx[1])
-    ok = tx[1] > tx[0] and new_receiver[0] >= prev_receiver[0] and new_receiver[1] >= prev_receiver[1]
+    prev = ThreadState(
+        A,
+        B,
+        1,
+        (total - prev_receiver[0], prev_receiver[0]),
+        (total - prev_receiver[1], prev_receiver[1]),
+        tx[0],
+    )
+    new = ThreadState(
+        A,
+        B,
+        1,
+        (total - new_receiver[0], new_receiver[0]),
+        (total - new_receiver[1], new_receiver[1]),
+        tx[1],
+    )
+    ok = (
+        tx[1] > tx[0]
+        and new_receiver[0] >= prev_receiver[0]
+        and new_receiver[1] >= prev_receiver[1]
+    )
     try:
         validate_thread_update(prev, new)
     except (E.ThreadTxCountNotHigher, E.ReceiverBalanceDecreased):

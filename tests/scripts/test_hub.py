@@ -100,3 +100,12 @@ def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
         "has no code",
     )
     assert chain.id == 31337
+
+
+def test_record_of_a_reset_chain_is_not_used(tmp_path, deployed, capsys):
+    import json
+
+    path = tmp_path / "dev" / f"{chain.id}.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(dict(deployed, block_hash="0x" + "00" * 32)))
+    refused(capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "does not match this chain")

@@ -134,6 +134,7 @@ def test_a_dispute_is_noted_once_per_deadline(store):
     store.set_dispute_status("channel", ALICE, "answered", "0xabc")
     assert not store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 5)  # the same event again
     assert store.dispute("channel", ALICE).status == "answered"
+    assert store.note_dispute("channel", ALICE, ALICE, 1000, 2, HUB, 7)  # same second, later block
     assert store.note_dispute("channel", ALICE, ALICE, 5000, 3, HUB, 9)  # a later dispute
     dispute = store.dispute("channel", ALICE)
     assert (dispute.status, dispute.closing_time, dispute.answer_tx) == ("open", 5000, None)

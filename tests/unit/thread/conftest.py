@@ -32,8 +32,18 @@ THREAD_WEI = ETHER // 10
 THREAD_TOKEN = 10 * TOKEN
 STEP_WEI = ETHER // 100  # one thread payment
 STEP_TOKEN = TOKEN
-SENDER_DEPOSIT = {"user_wei": ETHER, "user_token": 100 * TOKEN, "hub_wei": 0, "hub_token": 50 * TOKEN}
-RECEIVER_DEPOSIT = {"user_wei": ETHER, "user_token": 100 * TOKEN, "hub_wei": ETHER // 2, "hub_token": 50 * TOKEN}
+SENDER_DEPOSIT = {
+    "user_wei": ETHER,
+    "user_token": 100 * TOKEN,
+    "hub_wei": 0,
+    "hub_token": 50 * TOKEN,
+}
+RECEIVER_DEPOSIT = {
+    "user_wei": ETHER,
+    "user_token": 100 * TOKEN,
+    "hub_wei": ETHER // 2,
+    "hub_token": 50 * TOKEN,
+}
 STATUS_OPEN, STATUS_CHANNEL_DISPUTE, STATUS_THREAD_DISPUTE = 0, 1, 2
 ZERO_ROOT = "0x" + "00" * 32
 
@@ -129,17 +139,29 @@ class ThreadWorld:
         return self.channels[str(user)]
 
     def open_thread(
-        self, sender: Any, receiver: Any, thread_id: int = 1, wei: int = THREAD_WEI, token: int = THREAD_TOKEN
+        self,
+        sender: Any,
+        receiver: Any,
+        thread_id: int = 1,
+        wei: int = THREAD_WEI,
+        token: int = THREAD_TOKEN,
     ) -> ThreadState:
         """Open a thread off-chain: both channels move to their next (double-signed) state."""
         opening = open_thread(
-            self.channel(sender), self.channel(receiver), thread_id, wei=wei, token=token, hub=str(self.hub)
+            self.channel(sender),
+            self.channel(receiver),
+            thread_id,
+            wei=wei,
+            token=token,
+            hub=str(self.hub),
         )
         self.channels[str(sender)] = opening.sender
         self.channels[str(receiver)] = opening.receiver
         return opening.initial
 
-    def pay(self, state: ThreadState, times: int = 1, wei: int = STEP_WEI, token: int = STEP_TOKEN) -> ThreadState:
+    def pay(
+        self, state: ThreadState, times: int = 1, wei: int = STEP_WEI, token: int = STEP_TOKEN
+    ) -> ThreadState:
         for _ in range(times):
             state = pay_in_thread(state, wei=wei, token=token)
         return state
@@ -160,15 +182,23 @@ class ThreadWorld:
 
     def dispute_state(self, state: ChannelState) -> int:
         sig_hub, sig_user = self.signer.both(state, self.hub)
-        tx = self.manager.startExitWithUpdate(state.to_tuple(), sig_hub, sig_user, {"from": state.user})
+        tx = self.manager.startExitWithUpdate(
+            state.to_tuple(), sig_hub, sig_user, {"from": state.user}
+        )
         self.manager.emptyChannel(state.user, {"from": self.hub})
         return int(tx.events["DidStartExitChannel"]["channelClosingTime"])
 
-    def exit_thread(self, user: Any, initial: ThreadState, caller: Any = None, at: int | None = None) -> Any:
+    def exit_thread(
+        self, user: Any, initial: ThreadState, caller: Any = None, at: int | None = None
+    ) -> Any:
         if at is not None:
             set_next_timestamp(at)
         return self.manager.startExitThread(
-            user, initial.to_tuple(), self.proof(user, initial), self.sig(initial), {"from": caller or user}
+            user,
+            initial.to_tuple(),
+            self.proof(user, initial),
+            self.sig(initial),
+            {"from": caller or user},
         )
 
     def exit_thread_with_update(
@@ -189,11 +219,17 @@ class ThreadWorld:
             set_next_timestamp(at)
         return self.manager.challengeThread(update.to_tuple(), self.sig(update), {"from": caller})
 
-    def empty(self, user: Any, initial: ThreadState, caller: Any = None, at: int | None = None) -> Any:
+    def empty(
+        self, user: Any, initial: ThreadState, caller: Any = None, at: int | None = None
+    ) -> Any:
         if at is not None:
             set_next_timestamp(at)
         return self.manager.emptyThread(
-            user, initial.to_tuple(), self.proof(user, initial), self.sig(initial), {"from": caller or user}
+            user,
+            initial.to_tuple(),
+            self.proof(user, initial),
+            self.sig(initial),
+            {"from": caller or user},
         )
 
     def thread_closing(self, initial: ThreadState) -> int:
@@ -217,7 +253,9 @@ class ThreadWorld:
             manager_token=int(self.token.balanceOf(self.manager)),
             eth={a: int(web3.eth.get_balance(a)) for a in holders},
             tokens={a: int(self.token.balanceOf(a)) for a in holders},
-            credits={u: (int(self.manager.creditWei(u)), int(self.manager.creditToken(u))) for u in names},
+            credits={
+                u: (int(self.manager.creditWei(u)), int(self.manager.creditToken(u))) for u in names
+            },
         )
 
 

@@ -40,15 +40,17 @@ def test_challengeThread_state(thread_exited, alice, bob, caller_name, request):
     assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
-    assert event(tx, "DidChallengeThread") == plain({
-        "sender": alice,
-        "receiver": bob,
-        "threadId": 1,
-        "caller": caller,
-        "weiBalances": list(update.wei_balances),
-        "tokenBalances": list(update.token_balances),
-        "txCount": 3,
-    })
+    assert event(tx, "DidChallengeThread") == plain(
+        {
+            "sender": alice,
+            "receiver": bob,
+            "threadId": 1,
+            "caller": caller,
+            "weiBalances": list(update.wei_balances),
+            "tokenBalances": list(update.token_balances),
+            "txCount": 3,
+        }
+    )
 
 
 def test_challengeThread_successive_challenges(thread_exited, bob, hub):
@@ -168,15 +170,21 @@ def test_challengeThread_reverts_when_receiver_balance_decreases(thread_exited, 
     if asset == "wei":
         update = stored.evolve(tx_count=4, wei_balances=(THREAD_WEI - 2 * STEP_WEI, 2 * STEP_WEI))
     else:
-        update = stored.evolve(tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN))
+        update = stored.evolve(
+            tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN)
+        )
     with reverts("ReceiverBalanceDecreased"):
         w.challenge(update, alice)
 
 
 @pytest.mark.parametrize("signer_name", ["bob", "hub"])
-def test_challengeThread_reverts_when_not_signed_by_sender(thread_exited, alice, signer_name, request):
+def test_challengeThread_reverts_when_not_signed_by_sender(
+    thread_exited, alice, signer_name, request
+):
     w, initial = thread_exited.world, thread_exited.initial
     update = w.pay(initial)
     sig = w.sig(update, request.getfixturevalue(signer_name))
     with reverts("InvalidThreadSignature", alice):
-        w.manager.challengeThread(update.to_tuple(), sig, {"from": request.getfixturevalue(signer_name)})
+        w.manager.challengeThread(
+            update.to_tuple(), sig, {"from": request.getfixturevalue(signer_name)}
+        )

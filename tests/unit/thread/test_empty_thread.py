@@ -67,16 +67,18 @@ def test_emptyThread_state_sender_side(settled, alice, bob, hub):
     assert w.thread(initial)["emptied"] == [True, False]
     assert w.thread(initial)["weiBalances"] == [LEFT_WEI, PAID_WEI]  # the record stays
     assert after.credits[str(alice)] == (0, 0)
-    assert event(tx, "DidEmptyThread") == plain({
-        "user": alice,
-        "sender": alice,
-        "receiver": bob,
-        "threadId": 1,
-        "caller": alice,
-        "weiPaid": LEFT_WEI,
-        "tokenPaid": LEFT_TOKEN,
-        "threadCount": 0,
-    })
+    assert event(tx, "DidEmptyThread") == plain(
+        {
+            "user": alice,
+            "sender": alice,
+            "receiver": bob,
+            "threadId": 1,
+            "caller": alice,
+            "weiPaid": LEFT_WEI,
+            "tokenPaid": LEFT_TOKEN,
+            "threadCount": 0,
+        }
+    )
 
 
 def test_emptyThread_state_receiver_side(settled, alice, bob):
@@ -100,16 +102,18 @@ def test_emptyThread_state_receiver_side(settled, alice, bob):
     assert after.balances[str(alice)] == before.balances[str(alice)]
     assert after.details[str(bob)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
     assert w.thread(initial)["emptied"] == [False, True]
-    assert event(tx, "DidEmptyThread") == plain({
-        "user": bob,
-        "sender": alice,
-        "receiver": bob,
-        "threadId": 1,
-        "caller": bob,
-        "weiPaid": PAID_WEI,
-        "tokenPaid": PAID_TOKEN,
-        "threadCount": 0,
-    })
+    assert event(tx, "DidEmptyThread") == plain(
+        {
+            "user": bob,
+            "sender": alice,
+            "receiver": bob,
+            "threadId": 1,
+            "caller": bob,
+            "weiPaid": PAID_WEI,
+            "tokenPaid": PAID_TOKEN,
+            "threadCount": 0,
+        }
+    )
 
 
 def test_emptyThread_both_sides_settle_the_thread(settled, alice, bob, hub):
@@ -126,8 +130,10 @@ def test_emptyThread_both_sides_settle_the_thread(settled, alice, bob, hub):
     assert after.tokens[str(bob)] - before.tokens[str(bob)] == PAID_TOKEN
     assert after.reserve_wei - before.reserve_wei == THREAD_WEI
     assert after.reserve_token - before.reserve_token == THREAD_TOKEN
-    assert (after.total_wei, after.total_token) == (before.total_wei - 2 * THREAD_WEI,
-                                                    before.total_token - 2 * THREAD_TOKEN)
+    assert (after.total_wei, after.total_token) == (
+        before.total_wei - 2 * THREAD_WEI,
+        before.total_token - 2 * THREAD_TOKEN,
+    )
     assert after.details[str(alice)][6] == after.details[str(bob)][6] == STATUS_OPEN
 
 
@@ -156,7 +162,10 @@ def test_emptyThread_of_receiver_with_nothing_paid(thread_exited, alice, bob):
     assert after.tokens[str(bob)] == before.tokens[str(bob)]
     assert after.reserve_wei == before.reserve_wei + THREAD_WEI
     assert after.reserve_token == before.reserve_token + THREAD_TOKEN
-    assert (event(tx, "DidEmptyThread")["weiPaid"], event(tx, "DidEmptyThread")["tokenPaid"]) == (0, 0)
+    assert (event(tx, "DidEmptyThread")["weiPaid"], event(tx, "DidEmptyThread")["tokenPaid"]) == (
+        0,
+        0,
+    )
 
 
 @pytest.fixture
@@ -181,9 +190,22 @@ def test_emptyThread_keeps_channel_in_dispute_while_threads_remain(two_threads, 
     tx = world.empty(alice, to_bob)
 
     after = world.snapshot(alice)
-    assert after.balances[str(alice)] == (0, 0, 2 * THREAD_WEI, 0, 0, 0)  # carol's thread stays locked
+    assert after.balances[str(alice)] == (
+        0,
+        0,
+        2 * THREAD_WEI,
+        0,
+        0,
+        0,
+    )  # carol's thread stays locked
     root = "0x" + world.channel(alice).state.thread_root.hex()
-    assert after.details[str(alice)][2:] == (root, 1, NO_INITIATOR, channel_closing, STATUS_THREAD_DISPUTE)
+    assert after.details[str(alice)][2:] == (
+        root,
+        1,
+        NO_INITIATOR,
+        channel_closing,
+        STATUS_THREAD_DISPUTE,
+    )
     assert after.total_wei == before.total_wei - THREAD_WEI
     assert event(tx, "DidEmptyThread")["threadCount"] == 1
     # the remaining thread can still be disputed with the unchanged root
@@ -248,7 +270,9 @@ def test_emptyThread_reverts_when_channel_funds_short(world, alice, bob, asset):
     wei = ack.wei_balances if asset == "wei" else locked.wei_balances
     token = ack.token_balances if asset == "token" else locked.token_balances
     world.dispute_state(locked.evolve(wei_balances=wei, token_balances=token))
-    closing = int(world.exit_thread(alice, initial).events["DidStartExitThread"]["threadClosingTime"])
+    closing = int(
+        world.exit_thread(alice, initial).events["DidStartExitThread"]["threadClosingTime"]
+    )
     set_next_timestamp(closing)
     short_wei = plain(world.manager.getChannelBalances(alice))[2]
     short_token = plain(world.manager.getChannelBalances(alice))[5]
@@ -266,7 +290,7 @@ def test_emptyThread_reverts_when_channel_funds_short(world, alice, bob, asset):
 
 
 def test_emptyThread_reverts_when_channel_open(world, alice, bob, hub):
-    """bob disputes the thread from his channel; alice's channel is Open, nothing to settle there."""
+    """bob disputes the thread from his channel; alice's channel is Open: nothing to settle."""
     world.open_channel(alice, **SENDER_DEPOSIT)
     world.open_channel(bob, **RECEIVER_DEPOSIT)
     initial = world.open_thread(alice, bob, 1)

@@ -13,8 +13,13 @@ from tests.unit.thread.conftest import (
     read_thread,
 )
 
-NEVER = {"weiBalances": [0, 0], "tokenBalances": [0, 0], "txCount": 0, "threadClosingTime": 0,
-         "emptied": [False, False]}
+NEVER = {
+    "weiBalances": [0, 0],
+    "tokenBalances": [0, 0],
+    "txCount": 0,
+    "threadClosingTime": 0,
+    "emptied": [False, False],
+}
 
 
 def test_getThread_of_undisputed_thread_is_zero(both_disputed, alice, bob):
@@ -25,8 +30,11 @@ def test_getThread_after_startExitThread(both_disputed, alice, bob):
     w = both_disputed.world
     tx = w.exit_thread(alice, both_disputed.initial)
     assert read_thread(w.manager, alice, bob, 1) == {
-        "weiBalances": [THREAD_WEI, 0], "tokenBalances": [THREAD_TOKEN, 0], "txCount": 0,
-        "threadClosingTime": tx.timestamp + CHALLENGE_PERIOD, "emptied": [False, False],
+        "weiBalances": [THREAD_WEI, 0],
+        "tokenBalances": [THREAD_TOKEN, 0],
+        "txCount": 0,
+        "threadClosingTime": tx.timestamp + CHALLENGE_PERIOD,
+        "emptied": [False, False],
     }
 
 
@@ -36,7 +44,9 @@ def test_getThread_after_startExitThreadWithUpdate(both_disputed, alice, bob):
     assert read_thread(w.manager, alice, bob, 1) == {
         "weiBalances": [THREAD_WEI - 2 * STEP_WEI, 2 * STEP_WEI],
         "tokenBalances": [THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN],
-        "txCount": 2, "threadClosingTime": tx.timestamp + CHALLENGE_PERIOD, "emptied": [False, False],
+        "txCount": 2,
+        "threadClosingTime": tx.timestamp + CHALLENGE_PERIOD,
+        "emptied": [False, False],
     }
 
 
@@ -46,7 +56,9 @@ def test_getThread_after_challenge(thread_exited, alice, bob):
     assert read_thread(w.manager, alice, bob, 1) == {
         "weiBalances": [THREAD_WEI - 4 * STEP_WEI, 4 * STEP_WEI],
         "tokenBalances": [THREAD_TOKEN - 4 * STEP_TOKEN, 4 * STEP_TOKEN],
-        "txCount": 4, "threadClosingTime": thread_exited.thread_closing, "emptied": [False, False],
+        "txCount": 4,
+        "threadClosingTime": thread_exited.thread_closing,
+        "emptied": [False, False],
     }
 
 

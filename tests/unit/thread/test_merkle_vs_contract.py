@@ -25,7 +25,9 @@ def harness(hub):
 def thread_leaves(count: int, salt: int = 0) -> list[bytes]:
     """Leaves as the contract sees them: struct hashes of distinct initial thread states."""
     return [
-        thread_struct_hash(initial_thread_state(ALICE, BOB, salt * 1000 + i, wei=10**15 + i, token=i))
+        thread_struct_hash(
+            initial_thread_state(ALICE, BOB, salt * 1000 + i, wei=10**15 + i, token=i)
+        )
         for i in range(count)
     ]
 
@@ -79,7 +81,11 @@ def test_random_trees_verify_on_chain(harness, count, salt):
     check_tree_on_chain(harness, thread_leaves(count, salt + 1))
 
 
-@given(count=strategy("uint8", min_value=2, max_value=64), index=strategy("uint8"), bit=strategy("uint8"))
+@given(
+    count=strategy("uint8", min_value=2, max_value=64),
+    index=strategy("uint8"),
+    bit=strategy("uint8"),
+)
 def test_tampered_proof_fails_on_chain(harness, count, index, bit):
     """Flipping one bit of one sibling breaks the proof."""
     leaves = thread_leaves(count)

@@ -1,6 +1,7 @@
-"""nukeThreads (SPEC §8): anyone, once `block.timestamp >= channelClosingTime + 10 × challengePeriod`,
-pays whatever a ThreadDispute channel still holds to its user and reopens it with no threads;
-thread records stay, so the other party's channel can still settle its side."""
+"""nukeThreads (SPEC §8): anyone, once
+`block.timestamp >= channelClosingTime + 10 × challengePeriod`, pays whatever a ThreadDispute
+channel still holds to its user and reopens it with no threads; thread records stay, so the other
+party's channel can still settle its side."""
 
 from __future__ import annotations
 
@@ -44,11 +45,24 @@ def test_nukeThreads_state(sender_disputed, alice, bob, stranger):
     assert after.total_token == before.total_token - THREAD_TOKEN
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     tx_global, tx_chain = before.details[str(alice)][:2]
-    assert after.details[str(alice)] == (tx_global, tx_chain, ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
+    assert after.details[str(alice)] == (
+        tx_global,
+        tx_chain,
+        ZERO_ROOT,
+        0,
+        NO_INITIATOR,
+        0,
+        STATUS_OPEN,
+    )
     assert after.balances[str(bob)] == before.balances[str(bob)]
-    assert event(tx, "DidNukeThreads") == plain({
-        "user": alice, "caller": stranger, "weiAmount": THREAD_WEI, "tokenAmount": THREAD_TOKEN,
-    })
+    assert event(tx, "DidNukeThreads") == plain(
+        {
+            "user": alice,
+            "caller": stranger,
+            "weiAmount": THREAD_WEI,
+            "tokenAmount": THREAD_TOKEN,
+        }
+    )
 
 
 def test_nukeThreads_reverts_one_second_early(sender_disputed, alice, stranger):
@@ -84,7 +98,9 @@ def test_nukeThreads_pays_receiver_the_hub_collateral(both_disputed, bob, strang
     assert after.balances[str(bob)] == (0, 0, 0, 0, 0, 0)
 
 
-def test_nukeThreads_frees_what_remains_after_partial_settlement(world, alice, bob, carol, stranger):
+def test_nukeThreads_frees_what_remains_after_partial_settlement(
+    world, alice, bob, carol, stranger
+):
     """alice's channel holds threads to bob and carol; the thread to bob is settled, the one to
     carol never disputed: the nuke pays alice exactly carol's thread amount."""
     world.open_channel(alice, **SENDER_DEPOSIT)
@@ -109,7 +125,9 @@ def test_nukeThreads_frees_what_remains_after_partial_settlement(world, alice, b
     assert event(tx, "DidNukeThreads")["weiAmount"] == 2 * THREAD_WEI
 
 
-def test_nukeThreads_keeps_thread_records_for_the_other_channel(thread_exited, alice, bob, stranger):
+def test_nukeThreads_keeps_thread_records_for_the_other_channel(
+    thread_exited, alice, bob, stranger
+):
     """After alice's channel is nuked, bob still settles his side of the disputed thread."""
     w, initial = thread_exited.world, thread_exited.initial
     w.challenge(w.pay(initial, times=2), bob)
@@ -134,7 +152,9 @@ def test_nukeThreads_reverts_when_channel_open(opened, alice, stranger):
 def test_nukeThreads_reverts_when_channel_in_channel_dispute(opened, alice, hub, stranger):
     w = opened.world
     state = w.channel(alice).state
-    tx = w.manager.startExitWithUpdate(state.to_tuple(), *w.signer.both(state, hub), {"from": alice})
+    tx = w.manager.startExitWithUpdate(
+        state.to_tuple(), *w.signer.both(state, hub), {"from": alice}
+    )
     set_next_timestamp(int(tx.events["DidStartExitChannel"]["channelClosingTime"]) + NUKE_DELAY)
     with reverts("WrongChannelStatus", alice, STATUS_CHANNEL_DISPUTE):
         w.manager.nukeThreads(alice, {"from": stranger})

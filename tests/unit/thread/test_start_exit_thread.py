@@ -48,17 +48,19 @@ def test_startExitThread_state(both_disputed, alice, bob):
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
     assert after.eth[str(alice)] == before.eth[str(alice)] - fee_of(tx)
-    assert event(tx, "DidStartExitThread") == plain({
-        "user": alice,
-        "sender": alice,
-        "receiver": bob,
-        "threadId": 1,
-        "caller": alice,
-        "weiBalances": [THREAD_WEI, 0],
-        "tokenBalances": [THREAD_TOKEN, 0],
-        "txCount": 0,
-        "threadClosingTime": closing,
-    })
+    assert event(tx, "DidStartExitThread") == plain(
+        {
+            "user": alice,
+            "sender": alice,
+            "receiver": bob,
+            "threadId": 1,
+            "caller": alice,
+            "weiBalances": [THREAD_WEI, 0],
+            "tokenBalances": [THREAD_TOKEN, 0],
+            "txCount": 0,
+            "threadClosingTime": closing,
+        }
+    )
 
 
 def test_startExitThread_by_hub_in_receiver_channel(both_disputed, alice, bob, hub):
@@ -122,7 +124,9 @@ def test_startExitThread_reverts_when_receiver_channel_not_disputed(sender_dispu
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob", "carol"])
-def test_startExitThread_reverts_when_caller_not_hub_or_user(both_disputed, alice, caller_name, request):
+def test_startExitThread_reverts_when_caller_not_hub_or_user(
+    both_disputed, alice, caller_name, request
+):
     caller = request.getfixturevalue(caller_name)
     with reverts("NotHubOrUser", caller, alice):
         both_disputed.world.exit_thread(alice, both_disputed.initial, caller=caller)
@@ -131,7 +135,11 @@ def test_startExitThread_reverts_when_caller_not_hub_or_user(both_disputed, alic
 def test_startExitThread_reverts_when_user_is_hub(both_disputed, hub):
     with reverts("InvalidUser", hub):
         both_disputed.world.manager.startExitThread(
-            hub, both_disputed.initial.to_tuple(), [], both_disputed.world.sig(both_disputed.initial), {"from": hub}
+            hub,
+            both_disputed.initial.to_tuple(),
+            [],
+            both_disputed.world.sig(both_disputed.initial),
+            {"from": hub},
         )
 
 
@@ -159,7 +167,12 @@ PARTY_CASES = {
 @pytest.mark.parametrize("case", PARTY_CASES, ids=list(PARTY_CASES))
 def test_startExitThread_reverts_when_parties_invalid(sender_disputed, alice, hub, case):
     w = sender_disputed.world
-    names = {"alice": str(alice), "hub": str(hub), "manager": w.manager.address, "zero": ZERO_ADDRESS}
+    names = {
+        "alice": str(alice),
+        "hub": str(hub),
+        "manager": w.manager.address,
+        "zero": ZERO_ADDRESS,
+    }
     sender, receiver = (names[n] for n in PARTY_CASES[case])
     state = ThreadState(sender, receiver, 1, (THREAD_WEI, 0), (THREAD_TOKEN, 0), 0)
     # the parties are checked before the signature, so alice's signature does here
@@ -180,23 +193,34 @@ def test_startExitThread_reverts_when_initial_state_invalid(sender_disputed, ali
     w = sender_disputed.world
     state = sender_disputed.initial.evolve(**changes)
     with reverts("InvalidInitialThreadState"):
-        w.manager.startExitThread(alice, state.to_tuple(), w.proof(alice, sender_disputed.initial),
-                                  w.sig(state), {"from": alice})
+        w.manager.startExitThread(
+            alice,
+            state.to_tuple(),
+            w.proof(alice, sender_disputed.initial),
+            w.sig(state),
+            {"from": alice},
+        )
 
 
 @pytest.mark.parametrize("signer_name", ["bob", "hub", "carol"])
-def test_startExitThread_reverts_when_not_signed_by_sender(sender_disputed, alice, signer_name, request):
+def test_startExitThread_reverts_when_not_signed_by_sender(
+    sender_disputed, alice, signer_name, request
+):
     w, initial = sender_disputed.world, sender_disputed.initial
     sig = w.sig(initial, request.getfixturevalue(signer_name))
     with reverts("InvalidThreadSignature", alice):
-        w.manager.startExitThread(alice, initial.to_tuple(), w.proof(alice, initial), sig, {"from": alice})
+        w.manager.startExitThread(
+            alice, initial.to_tuple(), w.proof(alice, initial), sig, {"from": alice}
+        )
 
 
 def test_startExitThread_reverts_when_signature_is_of_another_state(sender_disputed, alice):
     w, initial = sender_disputed.world, sender_disputed.initial
     sig = w.sig(initial.evolve(thread_id=2))
     with reverts("InvalidThreadSignature", alice):
-        w.manager.startExitThread(alice, initial.to_tuple(), w.proof(alice, initial), sig, {"from": alice})
+        w.manager.startExitThread(
+            alice, initial.to_tuple(), w.proof(alice, initial), sig, {"from": alice}
+        )
 
 
 # ------------------------------------------------------------------ the proof
@@ -224,8 +248,13 @@ def test_startExitThread_reverts_with_proof_of_another_leaf(world, alice, bob, c
     root = world.channel(alice).state.thread_root
 
     with reverts("ThreadNotInRoot", b32(thread_struct_hash(to_bob_2)), b32(root)):
-        world.manager.startExitThread(alice, to_bob_2.to_tuple(), world.proof(alice, to_carol),
-                                      world.sig(to_bob_2), {"from": alice})
+        world.manager.startExitThread(
+            alice,
+            to_bob_2.to_tuple(),
+            world.proof(alice, to_carol),
+            world.sig(to_bob_2),
+            {"from": alice},
+        )
     # the same leaf with its own proof is accepted
     world.exit_thread(alice, to_bob)
 
@@ -243,8 +272,14 @@ def test_startExitThread_reverts_with_proof_from_another_channel(world, alice, b
 
     proof = world.proof(alice, to_bob)
     assert proof != []
-    with reverts("ThreadNotInRoot", b32(thread_struct_hash(to_bob)), b32(world.channel(bob).state.thread_root)):
-        world.manager.startExitThread(bob, to_bob.to_tuple(), proof, world.sig(to_bob), {"from": bob})
+    with reverts(
+        "ThreadNotInRoot",
+        b32(thread_struct_hash(to_bob)),
+        b32(world.channel(bob).state.thread_root),
+    ):
+        world.manager.startExitThread(
+            bob, to_bob.to_tuple(), proof, world.sig(to_bob), {"from": bob}
+        )
 
 
 @pytest.mark.parametrize("proof_kind", ["empty", "leaf", "zero"])
@@ -254,8 +289,11 @@ def test_startExitThread_reverts_against_zero_root(world, alice, bob, hub, proof
     from tests.unit.thread.conftest import SENDER_DEPOSIT
 
     ack = world.open_channel(alice, **SENDER_DEPOSIT).state
-    state = ack.evolve(tx_count=(ack.tx_count[0] + 1, ack.tx_count[1]),
-                       wei_balances=(0, ack.wei_balances[1] - THREAD_WEI), thread_count=1)
+    state = ack.evolve(
+        tx_count=(ack.tx_count[0] + 1, ack.tx_count[1]),
+        wei_balances=(0, ack.wei_balances[1] - THREAD_WEI),
+        thread_count=1,
+    )
     world.dispute_state(state)
     assert plain(world.manager.getChannelDetails(alice))[2:4] == [ZERO_ROOT, 1]
     initial = ThreadState(alice, bob, 1, (THREAD_WEI, 0), (0, 0), 0)
@@ -263,7 +301,9 @@ def test_startExitThread_reverts_against_zero_root(world, alice, bob, hub, proof
     proof = {"empty": [], "leaf": hexes([leaf]), "zero": [ZERO_ROOT]}[proof_kind]
 
     with reverts("ThreadNotInRoot", b32(leaf), b32(bytes(32))):
-        world.manager.startExitThread(alice, initial.to_tuple(), proof, world.sig(initial), {"from": hub})
+        world.manager.startExitThread(
+            alice, initial.to_tuple(), proof, world.sig(initial), {"from": hub}
+        )
 
 
 # ------------------------------------------------------------------ once only

@@ -39,17 +39,19 @@ def test_startExitThreadWithUpdate_state(both_disputed, alice, bob):
     assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
-    assert event(tx, "DidStartExitThread") == plain({
-        "user": bob,
-        "sender": alice,
-        "receiver": bob,
-        "threadId": 1,
-        "caller": bob,
-        "weiBalances": list(update.wei_balances),
-        "tokenBalances": list(update.token_balances),
-        "txCount": 3,
-        "threadClosingTime": closing,
-    })
+    assert event(tx, "DidStartExitThread") == plain(
+        {
+            "user": bob,
+            "sender": alice,
+            "receiver": bob,
+            "threadId": 1,
+            "caller": bob,
+            "weiBalances": list(update.wei_balances),
+            "tokenBalances": list(update.token_balances),
+            "txCount": 3,
+            "threadClosingTime": closing,
+        }
+    )
 
 
 def test_startExitThreadWithUpdate_by_hub_in_sender_channel(both_disputed, alice, bob, hub):
@@ -121,7 +123,9 @@ def test_startExitThreadWithUpdate_reverts_when_update_tx_count_zero(both_disput
     ],
     ids=["wei_sum_up", "wei_sum_down", "token_sum_up", "token_sum_down", "sender_above_sum"],
 )
-def test_startExitThreadWithUpdate_reverts_when_sums_change(both_disputed, alice, bob, wei_pair, token_pair):
+def test_startExitThreadWithUpdate_reverts_when_sums_change(
+    both_disputed, alice, bob, wei_pair, token_pair
+):
     w, initial = both_disputed.world, both_disputed.initial
     update = ThreadState(alice, bob, 1, wei_pair, token_pair, 1)
     with reverts("ThreadSumsChanged"):
@@ -137,21 +141,33 @@ def test_startExitThreadWithUpdate_reverts_when_update_not_signed_by_sender(
     sig = w.sig(update, request.getfixturevalue(signer_name))
     with reverts("InvalidThreadSignature", alice):
         w.manager.startExitThreadWithUpdate(
-            alice, initial.to_tuple(), w.proof(alice, initial), w.sig(initial), update.to_tuple(), sig,
+            alice,
+            initial.to_tuple(),
+            w.proof(alice, initial),
+            w.sig(initial),
+            update.to_tuple(),
+            sig,
             {"from": alice},
         )
 
 
-# ------------------------------------------------------------------ the initial state (shared guards)
+# ------------------------------------------------------------------ the initial state (shared)
 
 
-def test_startExitThreadWithUpdate_reverts_when_initial_not_signed_by_sender(both_disputed, alice, bob):
+def test_startExitThreadWithUpdate_reverts_when_initial_not_signed_by_sender(
+    both_disputed, alice, bob
+):
     w, initial = both_disputed.world, both_disputed.initial
     update = w.pay(initial)
     with reverts("InvalidThreadSignature", alice):
         w.manager.startExitThreadWithUpdate(
-            alice, initial.to_tuple(), w.proof(alice, initial), w.sig(initial, bob), update.to_tuple(),
-            w.sig(update), {"from": alice},
+            alice,
+            initial.to_tuple(),
+            w.proof(alice, initial),
+            w.sig(initial, bob),
+            update.to_tuple(),
+            w.sig(update),
+            {"from": alice},
         )
 
 
@@ -161,8 +177,13 @@ def test_startExitThreadWithUpdate_reverts_when_initial_is_a_later_state(both_di
     update = w.pay(initial, times=2)
     with reverts("InvalidInitialThreadState"):
         w.manager.startExitThreadWithUpdate(
-            alice, update.to_tuple(), [], w.sig(update), update.evolve(tx_count=3).to_tuple(),
-            w.sig(update.evolve(tx_count=3)), {"from": alice},
+            alice,
+            update.to_tuple(),
+            [],
+            w.sig(update),
+            update.evolve(tx_count=3).to_tuple(),
+            w.sig(update.evolve(tx_count=3)),
+            {"from": alice},
         )
 
 
@@ -172,7 +193,9 @@ def test_startExitThreadWithUpdate_reverts_when_channel_not_in_thread_dispute(se
         w.exit_thread_with_update(bob, initial, w.pay(initial))
 
 
-def test_startExitThreadWithUpdate_reverts_when_caller_not_hub_or_user(both_disputed, alice, stranger):
+def test_startExitThreadWithUpdate_reverts_when_caller_not_hub_or_user(
+    both_disputed, alice, stranger
+):
     w, initial = both_disputed.world, both_disputed.initial
     with reverts("NotHubOrUser", stranger, alice):
         w.exit_thread_with_update(alice, initial, w.pay(initial), caller=stranger)
