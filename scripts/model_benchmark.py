@@ -134,10 +134,28 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
             outcomes["offchain"] += 1
             continue
         elif kind == 9 and ch.status == Status.THREAD_DISPUTE:
-            # thread disputes on the chain's root: take the threads the model's root was built from
-            for t in list(ledger.threads.get(user, [])) or []:
-                pass
-            call("nukeThreads", model.nuke_threads, stranger, now, user)
+            # thread disputes on the root the model stores, then the nuke deadline
+            threads = ledger.roots.get((user, bytes(ch.thread_root)), [])
+            if threads and rnd.random() < 0.7:
+                t = rnd.choice(threads)
+                proof = ledger.proof(user, t, threads)
+                if model.thread(*t.initial.key).closing_time == 0:
+                    if t.updates and rnd.random() < 0.5:
+                        upd, sig = t.updates[-1]
+                        call("startExitThreadWithUpdate", model.start_exit_thread_with_update, rnd.choice((hub, user)),
+                             now, user, t.initial, proof, t.sig_initial, upd, sig)
+                    else:
+                        call("startExitThread", model.start_exit_thread, rnd.choice((hub, user)), now, user,
+                             t.initial, proof, t.sig_initial)
+                elif t.updates and rnd.random() < 0.3:
+                    upd, sig = t.updates[-1]
+                    call("challengeThread", model.challenge_thread, rnd.choice((hub, upd.sender, upd.receiver)),
+                         now, upd, sig)
+                else:
+                    call("emptyThread", model.empty_thread, rnd.choice((hub, user)), now, user, t.initial, proof,
+                         t.sig_initial)
+            else:
+                call("nukeThreads", model.nuke_threads, stranger, now, user)
         elif kind == 10:
             call("claim", model.claim, rnd.choice(users), now, rnd.choice((hub, user)))
         else:

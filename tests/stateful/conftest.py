@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATABASE = DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples"))
 
 PROFILES = {
-    "fast": {"max_examples": 40, "stateful_step_count": 30},
+    "fast": {"max_examples": 25, "stateful_step_count": 30},
     "deep": {"max_examples": 400, "stateful_step_count": 80},
 }
 
