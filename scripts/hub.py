@@ -23,7 +23,6 @@ from channel_manager.ops import OpsError
 from scripts import _common
 from scripts._common import command, fmt_duration, fmt_time, fmt_units, say
 
-STATUS_NAMES = ("Open", "ChannelDispute", "ThreadDispute")
 
 
 def main() -> None:
