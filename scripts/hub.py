@@ -24,7 +24,6 @@ from scripts import _common
 from scripts._common import command, fmt_duration, fmt_time, fmt_units, say
 
 
-
 def main() -> None:
     status()
 
