@@ -149,8 +149,9 @@ def run_suite(copy: Path, args: argparse.Namespace, label: str) -> tuple[int, fl
         FUZZ_PROFILE="fast",
         FUZZ_EXAMPLES=str(args.examples),
         FUZZ_SEED=str(args.seed),
+        FUZZ_NO_SHRINK="1",
     )
-    cmd = ["brownie", "test", *args.tests, "--network", args.network, "-x", "--failfast", "-p", "no:cacheprovider"]
+    cmd = ["brownie", "test", *args.tests, "--network", args.network, "-x", "-p", "no:cacheprovider"]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=args.timeout)
     elapsed = time.perf_counter() - start
@@ -227,7 +228,7 @@ def main() -> None:
         "# Mutation check", "",
         f"`python scripts/mutation_check.py --network {args.network} --examples {args.examples} --seed {args.seed}`", "",
         f"Suite: `brownie test {' '.join(args.tests)}` (fast profile, FUZZ_SEED={args.seed}, "
-        f"FUZZ_EXAMPLES={args.examples}, `--failfast`). Baseline passed in {base_elapsed:.0f} s.", "",
+        f"FUZZ_EXAMPLES={args.examples}, FUZZ_NO_SHRINK=1). Baseline passed in {base_elapsed:.0f} s.", "",
         f"**{killed}/{len(results)} killed**", "",
         "| mutant | edit | result | time (s) | first failing check |", "|---|---|---|---|---|",
     ]

@@ -6,7 +6,8 @@ conftest, i.e. `brownie test tests/stateful ...`, or with `FUZZ_PROFILE=NAME` an
 - `fast` (default, part of the normal run): a few dozen short histories per machine.
 - `deep`: hundreds of long histories, for campaigns.
 
-Overrides: `FUZZ_EXAMPLES`, `FUZZ_STEPS` (ints), `FUZZ_SEED` (int: replay a seeded run).
+Overrides: `FUZZ_EXAMPLES`, `FUZZ_STEPS` (ints), `FUZZ_SEED` (int: replay a seeded run),
+`FUZZ_NO_SHRINK=1` (skip shrinking; the mutation check uses it).
 Failures are saved in the project's `.hypothesis/` example database (gitignored) and replayed
 first on the next run; every failure prints the seed and the `@reproduce_failure` blob.
 """
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATABASE = DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples"))
 
 PROFILES = {
-    "fast": {"max_examples": 25, "stateful_step_count": 30},
+    "fast": {"max_examples": 40, "stateful_step_count": 30},
     "deep": {"max_examples": 400, "stateful_step_count": 80},
 }
 
@@ -76,6 +77,8 @@ def fuzz_settings(name: str) -> settings:
         overrides["max_examples"] = int(os.environ["FUZZ_EXAMPLES"])
     if os.environ.get("FUZZ_STEPS"):
         overrides["stateful_step_count"] = int(os.environ["FUZZ_STEPS"])
+    if os.environ.get("FUZZ_NO_SHRINK"):  # mutation runs: report the first failure as found
+        overrides["phases"] = (Phase.explicit, Phase.reuse, Phase.generate)
     return settings(settings.get_profile(f"channel-{name}"), **overrides)
 
 

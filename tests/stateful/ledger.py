@@ -63,9 +63,12 @@ class Ledger:
         h = self.history[user]
         return h[-1].state if h else ChannelState(user, self.recipient[user])
 
-    def sign(self, state: ChannelState) -> Signed:
+    def sign(self, state: ChannelState, record: bool = True) -> Signed:
+        """Both signatures; `record=False` for states an honest party would never sign (they
+        join the history only if the chain accepts them)."""
         rec = Signed(state, self.sign_channel(state, self.hub), self.sign_channel(state, state.user))
-        self.history[state.user].append(rec)
+        if record:
+            self.history[state.user].append(rec)
         return rec
 
     def settled_newest(self, user: str) -> ChannelState:

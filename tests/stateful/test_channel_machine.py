@@ -143,7 +143,7 @@ class ChannelMachine(RuleBasedStateMachine):
         self.ghost_token = env.token.balanceOf(self.m)
         self.seen_tx: dict[str, tuple[int, int]] = {u: (0, 0) for u in env.users}
         self.executed_pending: set[tuple[str, int]] = set()
-        self.honest_exit: dict[str, str] = {}  # user -> side that started with its newest state
+        self.honest_exit: dict[str, tuple] = {}  # user -> (side, newest state it started the exit with)
         self.dispute_log: dict[str, dict] = {}
         self.disputed_threads: set[tuple] = set()
         self.full_teardown = os.environ.get("FUZZ_FULL_TEARDOWN", "") == "1"
@@ -336,7 +336,7 @@ class ChannelMachine(RuleBasedStateMachine):
             out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
                             (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
             if out is not None and rec is hist[-1]:
-                self.honest_exit[user] = caller
+                self.honest_exit[user] = (caller, s)
             if out is not None:
                 self.dispute_log[user] = {"initiator": caller, "newest": rec is hist[-1]}
             return
@@ -364,17 +364,66 @@ class ChannelMachine(RuleBasedStateMachine):
         user = self.ledger.users[u]
         label = self._boundary_label(user)
         c = self.model.channel(user)
-        hub_side, user_side = c.wei_hub, c.wei_user
+        reserve_before = self.m.getHubReserveWei()
         out = self._act("emptyChannel", self.model.empty_channel, (user,), (user,), self._who(caller, user))
         if out is None:
             return
-        side = self.honest_exit.get(user)
-        if side in ("hub", "user"):
-            # SPEC §10.4: the honest initiator showed its newest state; the counterparty could
-            # only answer with something newer (it cannot: no newer state exists).
-            self._check_safety(user, side, self.ledger.newest(user), hub_side, user_side)
+        honest = self.honest_exit.get(user)
+        if honest and honest[0] in ("hub", "user") and c.tx_count_global == honest[1].tx_count[0]:
+            # SPEC §10.4: the honest initiator showed its newest state and nothing newer was shown
+            s = honest[1]
+            self._check_safety(user, honest[0], s, s.tx_count[1] == c.tx_count_chain, out, reserve_before)
         self._record_dispute(user, answered_by="none", boundary=label)
         self._after_empty(user)
+
+    @rule(u=users_idx, initiator=st.sampled_from(["hub", "user"]), offset=st.sampled_from([-1, 0, 1]),
+          action=st.sampled_from(["challenge", "initiator_empties", "counterparty_empties"]), stale=st.booleans())
+    def dispute_at_boundary(self, u, initiator, offset, action, stale):
+        """A whole dispute around its deadline: one side exits (with an old state if `stale`),
+        time moves to closing−1 / closing / closing+1, then the counterparty challenges with
+        its newest state or one side empties. The model decides what the chain must do."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        if c.status == Status.OPEN:
+            hist = self.ledger.history[user]
+            who = self._who(initiator, user)
+            if stale and len(hist) > 1:
+                rec = hist[0]
+                s = rec.state
+                out = self._act("startExitWithUpdate", self.model.start_exit_with_update,
+                                (s, rec.sig_hub, rec.sig_user), (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
+            else:
+                out = self._act("startExit", self.model.start_exit, (user,), (user,), who)
+            if out is not None:
+                self.dispute_log[user] = {"initiator": initiator, "newest": False}
+        c = self.model.channel(user)
+        if c.status != Status.CHANNEL_DISPUTE:
+            return
+        self.t = max(self.t, c.closing_time + offset)
+        started_by_hub = self.model.exit_initiator(user) == str(self.env.hub)
+        counterparty = "user" if started_by_hub else "hub"
+        label = f"closing{offset:+d}" if self.t == c.closing_time + offset else "closing (later)"
+        if action == "challenge":
+            rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
+            if rec is None:
+                return
+            s = rec.state
+            executed = s.tx_count[1] == c.tx_count_chain
+            reserve_before = self.m.getHubReserveWei()
+            out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
+                            (s, rec.sig_hub, rec.sig_user), (s.to_tuple(), rec.sig_hub, rec.sig_user),
+                            self._who(counterparty, user))
+            if out is not None:
+                self._check_safety(user, counterparty, s, executed, out, reserve_before)
+                self._record_dispute(user, answered_by=counterparty, boundary=label)
+                self._after_empty(user)
+        else:
+            who = self._who(("hub" if started_by_hub else "user") if action == "initiator_empties" else counterparty, user)
+            out = self._act("emptyChannel", self.model.empty_channel, (user,), (user,), who)
+            if out is not None:
+                self._record_dispute(user, answered_by="nobody" if action == "initiator_empties" else counterparty + " concedes",
+                                     boundary=label)
+                self._after_empty(user)
 
     @rule(u=users_idx)
     def honest_answer(self, u):
@@ -388,28 +437,34 @@ class ChannelMachine(RuleBasedStateMachine):
         who = self._who(side, user)
         rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
         label = self._boundary_label(user)
+        reserve_before = self.m.getHubReserveWei()
         if rec is not None and rec.state.tx_count[0] > c.tx_count_global:
             s = rec.state
             newest_exec = s.tx_count[1] == c.tx_count_chain
             out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
                             (s, rec.sig_hub, rec.sig_user), (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
             assert out is not None, "an honest answer with the newest state inside the window was refused"
-            settle = ChannelManagerModel.settle
-            wh, wu = settle(s.wei_balances, s.pending_wei_updates, newest_exec)
-            self._check_safety(user, side, s, wh, wu)
+            self._check_safety(user, side, s, newest_exec, out, reserve_before)
         else:
             out = self._act("emptyChannel", self.model.empty_channel, (user,), (user,), who)
             assert out is not None, "the non-initiator could not concede inside the window"
+            if rec is not None and rec.state.tx_count[0] == c.tx_count_global:  # the stored state is the newest
+                s = rec.state
+                self._check_safety(user, side, s, s.tx_count[1] == c.tx_count_chain, out, reserve_before)
         self._record_dispute(user, answered_by=side, boundary=label)
         self._after_empty(user)
 
-    def _check_safety(self, user, side, s, wei_hub_got, wei_user_got):
-        exec_ = s.tx_count[1] == self.model.channel(user).tx_count_chain
-        hub_bal, user_bal = ChannelManagerModel.settle(s.wei_balances, s.pending_wei_updates, exec_)
+    def _check_safety(self, user, side, s, executed, out, reserve_before):
+        """SPEC §10.4 on what actually moved: the honest user's payout (paid or credited), or
+        the hub's reserve increase, is at least its ETH balance in the newest state `s`."""
+        hub_bal, user_bal = ChannelManagerModel.settle(s.wei_balances, s.pending_wei_updates, executed)
         if side == "user":
-            assert wei_user_got >= user_bal, f"honest user got {wei_user_got} < {user_bal}"
+            got = out.paid_wei.get(user, 0) + out.credited.get(user, (0, 0))[0]
+            assert got >= user_bal, f"honest user got {got} < {user_bal}"
         else:
-            assert wei_hub_got >= hub_bal, f"honest hub got {wei_hub_got} < {hub_bal}"
+            got = self.m.getHubReserveWei() - reserve_before
+            assert got >= hub_bal, f"honest hub got {got} < {hub_bal}"
+        STATS["invariant_checks"] += 1
 
     def _record_dispute(self, user, answered_by, boundary="inside"):
         info = self.dispute_log.pop(user, {"initiator": "?", "newest": False})
@@ -576,14 +631,17 @@ class ChannelMachine(RuleBasedStateMachine):
         s = ChannelState(
             user, user, wei_balances=(hub_bal * unit, user_bal * unit), token_balances=(0, 0),
             pending_wei_updates=tuple(x * unit for x in pw), pending_token_updates=tuple(x * TOKEN for x in pt),
-            tx_count=(c.tx_count_global + 1, max(c.tx_count_chain + bump, 0)),
+            # global count above everything signed so far: nonces stay unique in the history
+            tx_count=(max(c.tx_count_global, self.ledger.newest(user).tx_count[0]) + 1, max(c.tx_count_chain + bump, 0)),
         )
-        rec = self.ledger.sign(s)
+        # not in the honest history unless the chain takes it (honest parties never sign these)
+        rec = self.ledger.sign(s, record=False)
         if entry == 2:
             out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
                             (s.to_tuple(), rec.sig_hub, rec.sig_user), self.env.hub if by_hub else user)
             if out is not None:
-                self.dispute_log[user] = {"initiator": "hub" if by_hub else "user", "newest": True}
+                self.ledger.history[user].append(rec)
+                self.dispute_log[user] = {"initiator": "collusion", "newest": True}
             return
         if entry == 0 or user == str(self.env.rej):
             out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
@@ -594,11 +652,13 @@ class ChannelMachine(RuleBasedStateMachine):
                             (s.to_tuple(), rec.sig_hub), user, v)
             if out is not None:
                 self.ghost_token += s.pending_token_updates[2]
-        if out is not None and s.has_pending:
-            key = (user, s.tx_count[1])
-            assert key not in self.executed_pending, f"pending updates of {key} executed twice"
-            self.executed_pending.add(key)
-            self.ledger.acknowledge(user)
+        if out is not None:
+            self.ledger.history[user].append(rec)
+            if s.has_pending:
+                key = (user, s.tx_count[1])
+                assert key not in self.executed_pending, f"pending updates of {key} executed twice"
+                self.executed_pending.add(key)
+                self.ledger.acknowledge(user)
 
     @rule(wei=st.sampled_from([0, 10**15, ETHER, 100 * ETHER, "drain"]), token=st.sampled_from([0, TOKEN, 10**9 * TOKEN]))
     def hub_withdraw(self, wei, token):
@@ -692,8 +752,8 @@ class ChannelMachine(RuleBasedStateMachine):
         """§10.5: every running dispute can be finished by anyone, and nothing stays locked past
         the nuke deadline: each disputed channel is emptied once its window closed and leftover
         threads are nuked at the deadline; the channel is then open and holds nothing.
-        (A full exit of every open channel per sequence costs ~6 transactions; the deep
-        profile sets FUZZ_FULL_TEARDOWN=1 semantics through `full_teardown`.)"""
+        With FUZZ_FULL_TEARDOWN=1 every open channel that holds value is exited too (about six
+        more transactions per sequence, so it is off by default)."""
         env = self.env
         disputed = []
         for user in self.ledger.users:
