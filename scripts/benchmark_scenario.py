@@ -225,7 +225,8 @@ class _Scenario:
 
         # The reserve: 100 ETH (receive()) and 10,000 TST; 1,000 TST to and approved by each user.
         timestamp = self.clock.next()
-        self._check(hub.transfer(self.manager, 100 * ETHER, gas_limit=TX_GAS_LIMIT, silent=True), timestamp, None)
+        tx = hub.transfer(self.manager, 100 * ETHER, gas_limit=TX_GAS_LIMIT, silent=True)
+        self._check(tx, timestamp, None)
         self.send(self.token.transfer, self.manager, 10_000 * TST, sender=hub)
         for user in (self.user_a, self.user_b, self.user_c):
             self.send(self.token.transfer, user, 1_000 * TST, sender=hub)
@@ -237,8 +238,9 @@ class _Scenario:
 
     def _deploy_token(self) -> Any:
         timestamp = self.clock.next()
-        token = self.TestToken.deploy("Test Token", "TST", {"from": self.hub, "gas_limit": TX_GAS_LIMIT},
-                                     silent=True)
+        token = self.TestToken.deploy(
+            "Test Token", "TST", {"from": self.hub, "gas_limit": TX_GAS_LIMIT}, silent=True
+        )
         self._check(token.tx, timestamp, None)
         return token
 
@@ -274,13 +276,15 @@ class _Scenario:
         self.send(m.startExitWithUpdate, paid.to_tuple(), *self.both(paid), sender=user_b, op=8)
         # #9: the hub answers with [4,1] (another 0.05 ETH + 5 TST) and empties at once.
         newer = transitions.pay(paid, to_hub=True, wei=50 * FINNEY, token=5 * TST)
-        self.send(m.emptyChannelWithChallenge, newer.to_tuple(), *self.both(newer), sender=hub, op=9)
+        self.send(m.emptyChannelWithChallenge, newer.to_tuple(), *self.both(newer),
+                  sender=hub, op=9)
         self.b_state = newer
 
     def thread_setup(self) -> None:
         """Played between #9 and #10: both channels of thread A→B end in ThreadDispute, and
         userC's channel is prepared for #14."""
-        hub, user_a, user_b, user_c, m = self.hub, self.user_a, self.user_b, self.user_c, self.manager
+        hub, user_a, user_b, user_c = self.hub, self.user_a, self.user_b, self.user_c
+        m = self.manager
         self.thread = ThreadState(str(user_a), str(user_b), 1, (100 * FINNEY, 0), (10 * TST, 0), 0)
         tree = MerkleTree.of_threads([self.thread])
 
@@ -317,11 +321,14 @@ class _Scenario:
         )
         self.send(m.startExitWithUpdate, b_thread.to_tuple(), *self.both(b_thread), sender=user_b)
         b_answer = transitions.pay(b_thread, to_hub=True, wei=50 * FINNEY)  # [8,2]
-        self.send(m.emptyChannelWithChallenge, b_answer.to_tuple(), *self.both(b_answer), sender=hub)
+        self.send(m.emptyChannelWithChallenge, b_answer.to_tuple(), *self.both(b_answer),
+                  sender=hub)
 
         # For #14: userC deposits (as #2), opens thread C→B at [3,1], exits, the hub empties
         # into ThreadDispute, userC starts the thread exit with an update; nobody empties it.
-        self.thread_c = ThreadState(str(user_c), str(user_b), 1, (100 * FINNEY, 0), (10 * TST, 0), 0)
+        self.thread_c = ThreadState(
+            str(user_c), str(user_b), 1, (100 * FINNEY, 0), (10 * TST, 0), 0
+        )
         tree_c = MerkleTree.of_threads([self.thread_c])
         ack_c = self.first_deposit(user_c)
         c_thread = ack_c.evolve(

@@ -206,7 +206,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=0, help="hypothesis examples (model: steps)")
     parser.add_argument("--steps", type=int, default=0, help="max steps per sequence (FUZZ_STEPS)")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 2**31)
-    parser.add_argument("--network", default="anvil-h4")
+    parser.add_argument("--network", default=os.environ.get("NETWORK", "anvil"),
+                        help="brownie network id (default $NETWORK or anvil)")
     parser.add_argument("--out", default=None, help="output folder (default campaigns/<machine>-<seed>)")
     args = parser.parse_args()
     out = Path(args.out or ROOT / "campaigns" / f"{args.machine}-{args.seed}")

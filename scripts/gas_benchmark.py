@@ -2,8 +2,8 @@
 beside the Connext v1 and target figures, as a table and as JSON.
 
     brownie run scripts/gas_benchmark.py --network anvil
-    UPDATE_GAS_SNAPSHOT=1 brownie run scripts/gas_benchmark.py --network anvil   # rewrite
-                                                                                  # gas-snapshot.json
+    UPDATE_GAS_SNAPSHOT=1 brownie run scripts/gas_benchmark.py --network anvil
+        (the second form also rewrites gas-snapshot.json: do it only for a deliberate change)
 
 It prints numbers and never fails on a figure; `tests/gas/test_gas_snapshot.py` is the gate
 that fails when any figure differs from the committed `gas-snapshot.json`.

@@ -1,13 +1,13 @@
 """Do the property/stateful tests bite? Known-bad edits of ChannelManager.sol, one at a time.
 
-    python scripts/mutation_check.py [--network anvil-h4] [--only NAME ...] [--examples 25]
+    python scripts/mutation_check.py [--network anvil] [--only NAME ...] [--examples 25]
                                      [--seed 1234] [--extra-tests tests/unit/dispute]
 
 For each mutant: the project is copied to a temp dir (node_modules and .venv symlinked, build/
 copied so only the mutated contract recompiles), the edit is applied to the copy's
 `contracts/ChannelManager.sol` (the script fails loudly if the pattern is not found exactly
 once), and `brownie test tests/stateful` (plus `--extra-tests`) runs against it on the given
-brownie network (default `anvil-h4`, i.e. this machine's anvil port 8644; mutants run one after
+brownie network (default `$NETWORK` or `anvil`; mutants run one after
 the other, each launching and stopping its own anvil on that port). A mutant is *killed* when the
 suite fails (pytest exit code 1), *survives* when it passes; any other outcome (compile error,
 usage error) aborts. An unmutated baseline must pass first.
@@ -161,16 +161,18 @@ def run_suite(copy: Path, args: argparse.Namespace, label: str) -> tuple[int, fl
 
 
 def first_failure(out: str) -> str:
-    for line in out.splitlines():
-        s = line.strip()
-        if s.startswith("E ") and ("Error" in s or "assert" in s):
-            return s[2:].strip()[:160]
+    lines = [ln.strip()[2:].strip() for ln in out.splitlines() if ln.strip().startswith("E ")]
+    for wanted in ("AssertionError", "assert ", "Error"):
+        for line in lines:
+            if wanted in line:
+                return line[:160]
     return "(see log)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--network", default="anvil-h4")
+    parser.add_argument("--network", default=os.environ.get("NETWORK", "anvil"),
+                        help="brownie network id (default $NETWORK or anvil)")
     parser.add_argument("--only", nargs="*", help="mutant names (default: all)")
     parser.add_argument("--examples", type=int, default=20, help="hypothesis examples per mutant run")
     parser.add_argument("--seed", type=int, default=20261121)

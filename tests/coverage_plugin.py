@@ -127,7 +127,9 @@ def _patch_confirmation_race() -> None:
     if getattr(original, "_waits_for_receipt", False):
         return
 
-    def await_confirmation(self, block_number=None, required_confs=1):  # type: ignore[no-untyped-def]
+    def await_confirmation(  # type: ignore[no-untyped-def]
+        self, block_number=None, required_confs=1
+    ):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

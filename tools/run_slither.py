@@ -148,7 +148,10 @@ def analyse() -> Report:
     json_input = target.to_dict()["settings"]
     json_input["evmVersion"] = settings.get("evm_version", "cancun")
     optimizer = settings["solc"].get("optimizer", {})
-    json_input["optimizer"] = {"enabled": bool(optimizer.get("enabled")), "runs": optimizer.get("runs", 200)}
+    json_input["optimizer"] = {
+        "enabled": bool(optimizer.get("enabled")),
+        "runs": optimizer.get("runs", 200),
+    }
 
     capture = _Capture()
     logging.getLogger().addHandler(capture)
@@ -203,7 +206,9 @@ def analyse() -> Report:
         report.findings.append(finding)
     report.stale_waivers = [w for i, w in enumerate(waivers) if i not in used]
     for f in report.failing():
-        report.problems.append(f"unwaived {f.impact} finding {f.detector} at {f.location} ({f.lines})")
+        report.problems.append(
+            f"unwaived {f.impact} finding {f.detector} at {f.location} ({f.lines})"
+        )
     return report
 
 
@@ -211,8 +216,12 @@ def _print(report: Report) -> None:
     print(f"slither: {len(report.contracts)} contracts analysed in {report.seconds} s "
           f"({MAIN_CONTRACT}: {report.main_contract_functions_with_ir} functions with IR)")
     order = {"High": 0, "Medium": 1, "Low": 2, "Informational": 3, "Optimization": 4}
-    for f in sorted(report.findings, key=lambda f: (order.get(f.impact, 9), f.detector, f.location)):
-        status = "waived" if f.waived_because else ("FAIL" if f.impact in FAILING_IMPACTS else "note")
+    def rank(f: Finding) -> tuple[int, str, str]:
+        return order.get(f.impact, 9), f.detector, f.location
+
+    for f in sorted(report.findings, key=rank):
+        failing = f.impact in FAILING_IMPACTS
+        status = "waived" if f.waived_because else ("FAIL" if failing else "note")
         print(f"  [{status:6}] {f.impact:<13} {f.detector:<22} {f.location}  {f.lines}")
     for message in report.ir_failures:
         print(f"  [ir-gap] {message.splitlines()[0]}")

@@ -10,10 +10,8 @@ from __future__ import annotations
 import gc
 import os
 import random
-import statistics
 from collections import Counter, defaultdict
 
-import brownie
 import pytest
 from brownie import ChannelManager, StatefulRejectingUser, TestToken, accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
@@ -23,7 +21,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -145,7 +142,6 @@ class ChannelMachine(RuleBasedStateMachine):
         self.executed_pending: set[tuple[str, int]] = set()
         self.honest_exit: dict[str, tuple] = {}  # user -> (side, newest state it started the exit with)
         self.dispute_log: dict[str, dict] = {}
-        self.disputed_threads: set[tuple] = set()
         self.full_teardown = os.environ.get("FUZZ_FULL_TEARDOWN", "") == "1"
         STATS["sequences"] += 1
         if os.environ.get("FUZZ_PROGRESS") and STATS["sequences"] % 10 == 0:
@@ -376,8 +372,10 @@ class ChannelMachine(RuleBasedStateMachine):
         self._record_dispute(user, answered_by="none", boundary=label)
         self._after_empty(user)
 
-    @rule(u=users_idx, initiator=st.sampled_from(["hub", "user"]), offset=st.sampled_from([-1, 0, 1]),
-          action=st.sampled_from(["challenge", "initiator_empties", "counterparty_empties"]), stale=st.booleans())
+    @rule(u=users_idx, initiator=st.sampled_from(["hub", "user"]), offset=st.sampled_from([-1, 0, 0, 1]),
+          action=st.sampled_from(["challenge", "challenge", "initiator_challenges", "initiator_empties",
+                                  "counterparty_empties"]),
+          stale=st.booleans())
     def dispute_at_boundary(self, u, initiator, offset, action, stale):
         """A whole dispute around its deadline: one side exits (with an old state if `stale`),
         time moves to closing−1 / closing / closing+1, then the counterparty challenges with
@@ -403,17 +401,21 @@ class ChannelMachine(RuleBasedStateMachine):
         started_by_hub = self.model.exit_initiator(user) == str(self.env.hub)
         counterparty = "user" if started_by_hub else "hub"
         label = f"closing{offset:+d}" if self.t == c.closing_time + offset else "closing (later)"
-        if action == "challenge":
+        if action in ("challenge", "initiator_challenges"):
             rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
             if rec is None:
                 return
             s = rec.state
             executed = s.tx_count[1] == c.tx_count_chain
             reserve_before = self.m.getHubReserveWei()
+            challenger = counterparty if action == "challenge" else ("hub" if started_by_hub else "user")
             out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
                             (s, rec.sig_hub, rec.sig_user), (s.to_tuple(), rec.sig_hub, rec.sig_user),
-                            self._who(counterparty, user))
-            if out is not None:
+                            self._who(challenger, user))
+            if out is not None and action == "initiator_challenges":
+                self._record_dispute(user, answered_by="initiator itself", boundary=label)
+                self._after_empty(user)
+            elif out is not None:
                 self._check_safety(user, counterparty, s, executed, out, reserve_before)
                 self._record_dispute(user, answered_by=counterparty, boundary=label)
                 self._after_empty(user)
@@ -424,6 +426,71 @@ class ChannelMachine(RuleBasedStateMachine):
                 self._record_dispute(user, answered_by="nobody" if action == "initiator_empties" else counterparty + " concedes",
                                      boundary=label)
                 self._after_empty(user)
+
+    @rule(u=users_idx, forge_hub=st.booleans(), challenge=st.booleans(), by_hub=st.booleans(),
+          authorized=st.booleans())
+    def forged_dispute(self, u, forge_hub, challenge, by_hub, authorized):
+        """A forger submits the newest state with one signature made by the wrong key through a
+        dispute entry point: exit with it, or (if a dispute runs) challenge with it as the
+        non-initiator, so that every check but the forged signature passes."""
+        user = self.ledger.users[u]
+        hist = self.ledger.history[user]
+        if not hist:
+            return
+        rec = hist[-1]
+        fake = self.env.sign_digest(str(self.env.stranger), channel_digest(self.env.domain, rec.state))
+        sig_hub, sig_user = (fake, rec.sig_user) if forge_hub else (rec.sig_hub, fake)
+        s = rec.state
+        c = self.model.channel(user)
+        if authorized:  # the signature the caller does not make itself is forged
+            if forge_hub and user != str(self.env.rej):
+                v = s.pending_wei_updates[2]
+                out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, fake, v),
+                                (s.to_tuple(), fake), user, v)
+            else:
+                out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, fake),
+                                (s.to_tuple(), fake), self.env.hub)
+            assert out is None, "a forged signature was accepted"
+        elif challenge and c.status == Status.CHANNEL_DISPUTE:
+            started_by_hub = self.model.exit_initiator(user) == str(self.env.hub)
+            who = self._who("user" if started_by_hub else "hub", user)
+            out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
+                            (s, sig_hub, sig_user), (s.to_tuple(), sig_hub, sig_user), who)
+            if out is not None:
+                self._after_empty(user)
+        else:
+            out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, sig_hub, sig_user),
+                            (s.to_tuple(), sig_hub, sig_user), self._who("hub" if by_hub else "user", user))
+            if out is not None:
+                self.dispute_log[user] = {"initiator": "forger", "newest": True}
+
+    @rule(u=users_idx, offset=st.sampled_from([-1, 0, 1]), by_hub=st.booleans())
+    def thread_dispute_to_nuke(self, u, offset, by_hub):
+        """Exit with the newest state (it commits the open threads), let the window pass, empty
+        the channel into ThreadDispute, then try nukeThreads at deadline−1 / deadline / +1."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        if c.status == Status.OPEN:
+            rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
+            if rec is None or rec.state.thread_count == 0:
+                return
+            s = rec.state
+            out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
+                            (s.to_tuple(), rec.sig_hub, rec.sig_user), self._who("hub" if by_hub else "user", user))
+            if out is None:
+                return
+            self.dispute_log[user] = {"initiator": "hub" if by_hub else "user", "newest": True}
+            c = self.model.channel(user)
+        if c.status == Status.CHANNEL_DISPUTE:
+            self.t = max(self.t, c.closing_time)
+            if self._act("emptyChannel", self.model.empty_channel, (user,), (user,), self.env.stranger) is None:
+                return
+            self._record_dispute(user, answered_by="nobody (stranger empties)", boundary="closing")
+            self._after_empty(user)
+            c = self.model.channel(user)
+        if c.status == Status.THREAD_DISPUTE:
+            self.t = max(self.t, c.closing_time + NUKE + offset)
+            self._act("nukeThreads", self.model.nuke_threads, (user,), (user,), self.env.stranger)
 
     @rule(u=users_idx)
     def honest_answer(self, u):
@@ -627,7 +694,7 @@ class ChannelMachine(RuleBasedStateMachine):
         BalancesExceedTotal of SPEC §5); the model says which error."""
         user = self.ledger.users[u]
         c = self.model.channel(user)
-        unit = ETHER // 4
+        unit = max(c.wei_total, ETHER) // 4
         s = ChannelState(
             user, user, wei_balances=(hub_bal * unit, user_bal * unit), token_balances=(0, 0),
             pending_wei_updates=tuple(x * unit for x in pw), pending_token_updates=tuple(x * TOKEN for x in pt),
@@ -659,6 +726,36 @@ class ChannelMachine(RuleBasedStateMachine):
                 assert key not in self.executed_pending, f"pending updates of {key} executed twice"
                 self.executed_pending.add(key)
                 self.ledger.acknowledge(user)
+
+    @rule(u=users_idx, delta=st.sampled_from([-1, 1, ETHER]))
+    def wrong_deposit_value(self, u, delta):
+        """userAuthorizedUpdate with msg.value off the signed user deposit by `delta`."""
+        user = self.ledger.users[u]
+        rec = self.ledger.propose_deposit(user, user_wei=ETHER)
+        s, value = rec.state, ETHER + delta
+        out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, value),
+                        (s.to_tuple(), rec.sig_hub), user, value)
+        assert out is None, "a deposit with the wrong msg.value was accepted"
+
+    @rule(u=users_idx, extra=st.sampled_from([1, ETHER // 4, ETHER]))
+    def reserve_theft_attempt(self, u, extra):
+        """v1's theft (SPEC §5): with a small reserve, a user deposit whose hub part exceeds the
+        reserve by less than the user's own msg.value. The user's ETH is never reserve, so the
+        model predicts InsufficientReserve and the chain must agree."""
+        user = self.ledger.users[u]
+        if self.model.channel(user).status != Status.OPEN:
+            return
+        reserve = self.model.reserve_wei()
+        if reserve > 2 * ETHER:  # the hub takes most of its reserve out first
+            self._act("hubContractWithdraw", self.model.hub_contract_withdraw, (reserve - ETHER // 2, 0),
+                      (reserve - ETHER // 2, 0), self.env.hub)
+            reserve = self.model.reserve_wei()
+        hub_wei, user_wei = reserve + extra, ETHER
+        rec = self.ledger.propose_deposit(user, user_wei=user_wei, hub_wei=hub_wei)
+        s = rec.state
+        out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, user_wei),
+                        (s.to_tuple(), rec.sig_hub), user, user_wei)
+        assert out is None, "a hub deposit was backed by the user's own msg.value"
 
     @rule(wei=st.sampled_from([0, 10**15, ETHER, 100 * ETHER, "drain"]), token=st.sampled_from([0, TOKEN, 10**9 * TOKEN]))
     def hub_withdraw(self, wei, token):
