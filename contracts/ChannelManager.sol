@@ -205,7 +205,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     function startExit(address user) external nonReentrant {
         Channel memory channel = _openChannel(user);
         _requireHubOrUser(user);
-        _startDispute(user, channel);
+        _startDispute(user, channel, false);
     }
 
     /// @inheritdoc IChannelManager
@@ -216,7 +216,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         Channel memory channel = _openChannel(state.user);
         _requireHubOrUser(state.user);
         _adoptDisputeState(channel, state, sigHub, sigUser);
-        _startDispute(state.user, channel);
+        _startDispute(state.user, channel, true);
     }
 
     /// @inheritdoc IChannelManager
@@ -495,6 +495,15 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @dev Range checks that make the packed storage lossless.
     function _requireStorable(ChannelState calldata state) internal pure {
+        uint256 amounts = state.weiBalances[0] | state.weiBalances[1] | state.tokenBalances[0]
+            | state.tokenBalances[1] | state.pendingWeiUpdates[0] | state.pendingWeiUpdates[1]
+            | state.pendingWeiUpdates[2] | state.pendingWeiUpdates[3] | state.pendingTokenUpdates[0]
+            | state.pendingTokenUpdates[1] | state.pendingTokenUpdates[2] | state.pendingTokenUpdates[3];
+        if (
+            amounts <= type(uint128).max && (state.txCount[0] | state.txCount[1]) <= type(uint64).max
+                && state.threadCount <= type(uint32).max
+        ) return;
+        // Slow path, only to name the first offending value (same order as before).
         for (uint256 i; i < 2; ++i) {
             _requireFits128(state.weiBalances[i]);
             _requireFits128(state.tokenBalances[i]);
@@ -583,56 +592,100 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     }
 
     /// @dev EIP-712 struct hash; fixed arrays are hashed as keccak256 of their packed words.
-    function _channelStructHash(ChannelState calldata s) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                CHANNEL_STATE_TYPEHASH,
-                s.user,
-                s.recipient,
-                keccak256(abi.encodePacked(s.weiBalances)),
-                keccak256(abi.encodePacked(s.tokenBalances)),
-                keccak256(abi.encodePacked(s.pendingWeiUpdates)),
-                keccak256(abi.encodePacked(s.pendingTokenUpdates)),
-                keccak256(abi.encodePacked(s.txCount)),
-                s.threadRoot,
-                s.threadCount,
-                s.timeout
-            )
-        );
+    ///      The struct is static, so its 19 words sit in calldata in field order; arrays are
+    ///      hashed from a copy in scratch memory past the free pointer (not allocated).
+    function _channelStructHash(ChannelState calldata s) internal pure returns (bytes32 h) {
+        bytes32 typeHash = CHANNEL_STATE_TYPEHASH;
+        // Reading the addresses through Solidity keeps the decoder's dirty-bit check.
+        address user = s.user;
+        address recipient = s.recipient;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let t := add(m, 0x160) // scratch for the array words
+            calldatacopy(t, add(s, 0x40), 0x40)
+            let weiHash := keccak256(t, 0x40)
+            calldatacopy(t, add(s, 0x80), 0x40)
+            let tokenHash := keccak256(t, 0x40)
+            calldatacopy(t, add(s, 0xc0), 0x80)
+            let pendingWeiHash := keccak256(t, 0x80)
+            calldatacopy(t, add(s, 0x140), 0x80)
+            let pendingTokenHash := keccak256(t, 0x80)
+            calldatacopy(t, add(s, 0x1c0), 0x40)
+            let txCountHash := keccak256(t, 0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), user)
+            mstore(add(m, 0x40), recipient)
+            mstore(add(m, 0x60), weiHash)
+            mstore(add(m, 0x80), tokenHash)
+            mstore(add(m, 0xa0), pendingWeiHash)
+            mstore(add(m, 0xc0), pendingTokenHash)
+            mstore(add(m, 0xe0), txCountHash)
+            calldatacopy(add(m, 0x100), add(s, 0x200), 0x60) // threadRoot, threadCount, timeout
+            h := keccak256(m, 0x160)
+        }
     }
 
     /// @dev EIP-712 struct hash of a thread state; of an initial state it is the thread's leaf.
-    function _threadStructHash(ThreadState calldata t) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                THREAD_STATE_TYPEHASH,
-                t.sender,
-                t.receiver,
-                t.threadId,
-                keccak256(abi.encodePacked(t.weiBalances)),
-                keccak256(abi.encodePacked(t.tokenBalances)),
-                t.txCount
-            )
-        );
+    function _threadStructHash(ThreadState calldata t) internal pure returns (bytes32 h) {
+        bytes32 typeHash = THREAD_STATE_TYPEHASH;
+        address sender = t.sender;
+        address receiver = t.receiver;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(add(m, 0x60), add(t, 0x60), 0x40)
+            let weiHash := keccak256(add(m, 0x60), 0x40)
+            calldatacopy(add(m, 0x60), add(t, 0xa0), 0x40)
+            let tokenHash := keccak256(add(m, 0x60), 0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), sender)
+            mstore(add(m, 0x40), receiver)
+            mstore(add(m, 0x60), calldataload(add(t, 0x40))) // threadId
+            mstore(add(m, 0x80), weiHash)
+            mstore(add(m, 0xa0), tokenHash)
+            mstore(add(m, 0xc0), calldataload(add(t, 0xe0))) // txCount
+            h := keccak256(m, 0xe0)
+        }
     }
 
     /// @dev The hub signs with its key: 65 bytes, v ∈ {27, 28}, low s, non-zero signer
     ///      (all enforced by ECDSA.tryRecover).
     function _requireHubSignature(bytes32 digest, bytes calldata sig) internal view {
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, sig);
-        if (err != ECDSA.RecoverError.NoError || signer != hub) revert InvalidHubSignature();
+        if (!_isValidKeySignature(hub, digest, sig)) revert InvalidHubSignature();
     }
 
     /// @dev ERC-1271 for users with code, the hub's rule otherwise.
     function _requireUserSignature(address user, bytes32 digest, bytes calldata sig) internal view {
-        if (!SignatureChecker.isValidSignatureNow(user, digest, sig)) revert InvalidUserSignature(user);
+        if (!_isValidSignatureNow(user, digest, sig)) revert InvalidUserSignature(user);
     }
 
     function _requireThreadSignature(ThreadState calldata state, bytes calldata sig) internal view {
         bytes32 digest = _hashTypedDataV4(_threadStructHash(state));
-        if (!SignatureChecker.isValidSignatureNow(state.sender, digest, sig)) {
+        if (!_isValidSignatureNow(state.sender, digest, sig)) {
             revert InvalidThreadSignature(state.sender);
         }
+    }
+
+    /// @dev SignatureChecker.isValidSignatureNow without copying a key signature to memory:
+    ///      code → ERC-1271 with the bytes unchanged; no code → the key rule below.
+    function _isValidSignatureNow(address signer, bytes32 digest, bytes calldata sig) internal view returns (bool) {
+        if (signer.code.length != 0) return SignatureChecker.isValidERC1271SignatureNow(signer, digest, sig);
+        return _isValidKeySignature(signer, digest, sig);
+    }
+
+    /// @dev ECDSA.tryRecover(bytes) read from calldata: exactly 65 bytes r‖s‖v; tryRecover(v, r, s)
+    ///      refuses high s, and v ∉ {27, 28} or a bad signature recovers to zero (refused).
+    function _isValidKeySignature(address signer, bytes32 digest, bytes calldata sig) internal pure returns (bool) {
+        if (sig.length != 65) return false;
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(sig.offset)
+            s := calldataload(add(sig.offset, 0x20))
+            v := byte(0, calldataload(add(sig.offset, 0x40)))
+        }
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
+        return err == ECDSA.RecoverError.NoError && recovered == signer;
     }
 
     // ------------------------------------------------------------------ internal: channel effects
@@ -747,12 +800,21 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         return total + pending[0] + pending[2] - pending[1] - pending[3];
     }
 
-    function _startDispute(address user, Channel memory channel) internal {
+    /// @dev `adopted`: the channel in memory carries a newly adopted state (store all slots);
+    ///      otherwise only slot 3 (closing time, status, initiator) differs from storage.
+    function _startDispute(address user, Channel memory channel, bool adopted) internal {
         uint256 closingTime = block.timestamp + challengePeriod;
         channel.closingTime = uint64(closingTime);
         channel.status = Status.ChannelDispute;
         channel.initiator = msg.sender == hub ? Initiator.Hub : Initiator.User;
-        _channels[user] = channel;
+        if (adopted) {
+            _channels[user] = channel;
+        } else {
+            Channel storage stored = _channels[user];
+            stored.closingTime = channel.closingTime;
+            stored.status = Status.ChannelDispute;
+            stored.initiator = channel.initiator;
+        }
         emit DidStartExitChannel(
             user,
             msg.sender,
@@ -851,7 +913,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireFits128(initial.tokenBalances[0]);
 
         bytes32 leaf = _threadStructHash(initial);
-        if (!SignatureChecker.isValidSignatureNow(sender, _hashTypedDataV4(leaf), sig)) {
+        if (!_isValidSignatureNow(sender, _hashTypedDataV4(leaf), sig)) {
             revert InvalidThreadSignature(sender);
         }
         // A zero root contains no thread (v1 skipped the proof then).
