@@ -10,8 +10,9 @@ Loaded as a pytest plugin, either from the command line (what tools/coverage.sh 
 
     brownie test --coverage --network anvil-cov -p tests.coverage_plugin
 
-or from tests/conftest.py with `pytest_plugins = ["tests.coverage_plugin"]`. It only swaps
-modules when `--coverage` is on; without it, it does nothing.
+or from tests/conftest.py with `pytest_plugins = ["tests.coverage_plugin"]`. It only acts when
+`--coverage` is on; without it, it does nothing. Under coverage it also keeps view calls as
+`eth_call` (see `pytest_sessionstart`).
 Coverage on anvil also needs steps tracing (`steps_tracing: true`, anvil `--steps-tracing`),
 else every transaction reports no coverage.
 """
@@ -159,3 +160,19 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
     """Conftest-listed plugins arrive after the initial hooks: decide from the parsed option."""
     if getattr(config.option, "coverage", False) or _coverage_requested(list(sys.argv)):
         use_pure_python_coverage()
+
+
+def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
+    """Keep view calls as `eth_call` under coverage.
+
+    Brownie's default under `--coverage` sends every contract *call* as a transaction (and
+    undoes it) to trace it. That mines a block per view call, which consumes a timestamp pinned
+    with `evm_setNextBlockTimestamp` before the transaction under test (the deadline tests then
+    fail with the wrong block time), and makes view-heavy property tests (the merkle
+    cross-checks) run for hours. So coverage counts what transactions execute; external view
+    functions' own lines are reported separately by tools/coverage.sh.
+    """
+    if getattr(session.config.option, "coverage", False):
+        from brownie._config import CONFIG
+
+        CONFIG.argv["always_transact"] = False

@@ -472,6 +472,9 @@ class ChannelMachine(RuleBasedStateMachine):
         c = self.model.channel(user)
         if c.status == Status.OPEN:
             rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
+            if rec is None or rec.state.thread_count == 0:  # open a thread to this user first
+                self.open_thread((u + 1) % 3, u, ETHER // 4, 0, 0)
+                rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
             if rec is None or rec.state.thread_count == 0:
                 return
             s = rec.state
@@ -726,6 +729,49 @@ class ChannelMachine(RuleBasedStateMachine):
                 assert key not in self.executed_pending, f"pending updates of {key} executed twice"
                 self.executed_pending.add(key)
                 self.ledger.acknowledge(user)
+
+    @rule(u=users_idx, by_hub=st.booleans())
+    def replay_executed_pending(self, u, by_hub):
+        """v1's double deposit (SPEC §4): a state that still carries already-executed pending
+        updates (same txCount[1]) at a higher global count, double-signed (as the protocol
+        allows before the acknowledgement), is submitted as an authorized update again."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        executed = [r.state for r in self.ledger.history[user]
+                    if r.state.has_pending and r.state.tx_count[1] == c.tx_count_chain]
+        if not executed:
+            return
+        g = max(c.tx_count_global, self.ledger.newest(user).tx_count[0]) + 1
+        s = executed[-1].evolve(tx_count=(g, c.tx_count_chain), timeout=0)
+        rec = self.ledger.sign(s, record=False)
+        if by_hub or user == str(self.env.rej):
+            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
+                            (s.to_tuple(), rec.sig_user), self.env.hub)
+        else:
+            v = s.pending_wei_updates[2]
+            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, v),
+                            (s.to_tuple(), rec.sig_hub), user, v)
+        assert out is None, "already-executed pending updates were executed again"
+
+    @rule(u=users_idx, frac=st.sampled_from([1, 2, 4]))
+    def post_apply_overdraw(self, u, frac):
+        """SPEC §5's example: hub + user = total before, and a hub deposit that is also paid out
+        as a user withdrawal; the pre-checks pass, only the post-apply BalancesExceedTotal
+        refuses it (hub and user collude)."""
+        user = self.ledger.users[u]
+        c = self.model.channel(user)
+        reserve = self.model.reserve_wei()
+        x = min(ETHER // frac, reserve)
+        if c.status != Status.OPEN or x == 0:
+            return
+        g = max(c.tx_count_global, self.ledger.newest(user).tx_count[0]) + 1
+        s = ChannelState(user, user, wei_balances=(c.wei_total - c.wei_user, c.wei_user),
+                         token_balances=(c.token_hub, c.token_user), pending_wei_updates=(x, 0, 0, x),
+                         tx_count=(g, c.tx_count_chain + 1))
+        rec = self.ledger.sign(s, record=False)
+        out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
+                        (s.to_tuple(), rec.sig_user), self.env.hub)
+        assert out is None, "a hub deposit paid out as a user withdrawal left hub + user above the total"
 
     @rule(u=users_idx, delta=st.sampled_from([-1, 1, ETHER]))
     def wrong_deposit_value(self, u, delta):
