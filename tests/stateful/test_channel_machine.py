@@ -427,6 +427,34 @@ class ChannelMachine(RuleBasedStateMachine):
                                      boundary=label)
                 self._after_empty(user)
 
+    @rule(u=users_idx, by_hub=st.booleans())
+    def late_answer_at_closing(self, u, by_hub):
+        """SPEC §6 / §10.6 at the exact boundary: one side exits, the other answers with its
+        newest state at exactly `closingTime` (too late: ChallengeWindowClosed), then a stranger
+        empties the channel at that same second (allowed)."""
+        user = self.ledger.users[u]
+        if self.model.channel(user).status == Status.OPEN:
+            if self._act("startExit", self.model.start_exit, (user,), (user,),
+                         self._who("hub" if by_hub else "user", user)) is None:
+                return
+            self.dispute_log[user] = {"initiator": "hub" if by_hub else "user", "newest": False}
+        c = self.model.channel(user)
+        if c.status != Status.CHANNEL_DISPUTE or not self.ledger.history[user]:
+            return
+        self.t = max(self.t, c.closing_time)
+        rec = self.ledger.history[user][-1]
+        answerer = "user" if self.model.exit_initiator(user) == str(self.env.hub) else "hub"
+        out = self._act("emptyChannelWithChallenge", self.model.empty_channel_with_challenge,
+                        (rec.state, rec.sig_hub, rec.sig_user), (rec.state.to_tuple(), rec.sig_hub, rec.sig_user),
+                        self._who(answerer, user))
+        if out is not None:  # only when the clock was already before closing (cannot happen here)
+            self._after_empty(user)
+            return
+        self.t = max(self.t - 1, c.closing_time)  # the refused call mined nothing: same second again
+        if self._act("emptyChannel", self.model.empty_channel, (user,), (user,), self.env.stranger) is not None:
+            self._record_dispute(user, answered_by=f"{answerer} too late", boundary="closing+0")
+            self._after_empty(user)
+
     @rule(u=users_idx, forge_hub=st.booleans(), challenge=st.booleans(), by_hub=st.booleans(),
           authorized=st.booleans())
     def forged_dispute(self, u, forge_hub, challenge, by_hub, authorized):
@@ -467,7 +495,7 @@ class ChannelMachine(RuleBasedStateMachine):
     @rule(u=users_idx, offset=st.sampled_from([-1, 0, 1]), by_hub=st.booleans())
     def thread_dispute_to_nuke(self, u, offset, by_hub):
         """Exit with the newest state (it commits the open threads), let the window pass, empty
-        the channel into ThreadDispute, then try nukeThreads at deadline−1 / deadline / +1."""
+        the channel into ThreadDispute, then try nukeThreads at deadline−1 and at deadline (or +1)."""
         user = self.ledger.users[u]
         c = self.model.channel(user)
         if c.status == Status.OPEN:
@@ -492,7 +520,11 @@ class ChannelMachine(RuleBasedStateMachine):
             self._after_empty(user)
             c = self.model.channel(user)
         if c.status == Status.THREAD_DISPUTE:
-            self.t = max(self.t, c.closing_time + NUKE + offset)
+            deadline = c.closing_time + NUKE
+            if self.t <= deadline - 1:  # one second early must be refused (a refusal mines nothing)
+                self.t = deadline - 1
+                self._act("nukeThreads", self.model.nuke_threads, (user,), (user,), self.env.stranger)
+            self.t = max(self.t, deadline + max(offset, 0))
             self._act("nukeThreads", self.model.nuke_threads, (user,), (user,), self.env.stranger)
 
     @rule(u=users_idx)
