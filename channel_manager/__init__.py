@@ -2,7 +2,8 @@
 
 State types (`states`), EIP-712 encoding (`eip712`), signing (`signing`), thread merkle trees
 (`merkle`), the protocol rules a wallet or hub checks before signing (`rules`), next-state
-helpers (`transitions`) and an executable reference model of the contract (`model`).
+helpers for channels (`transitions`) and threads (`threads`), an executable reference model of
+the contract (`model`), operator checks (`ops`) and the watchtower's store (`watchtower_store`).
 This package never imports brownie: chain glue lives in scripts/ and tests/.
 """
 

@@ -184,9 +184,10 @@ class ChannelManagerModel:
         signatures: SignatureOracle | None = None,
         world: World | None = None,
         token_has_code: bool = True,
+        token: str = ZERO_ADDRESS,
     ) -> None:
         if hub == ZERO_ADDRESS or not 1 <= challenge_period <= MAX_CHALLENGE_PERIOD or not token_has_code:
-            raise E.InvalidConfiguration(hub, challenge_period)
+            raise E.InvalidConfiguration(hub, challenge_period, token)
         self.hub = hub
         self.challenge_period = challenge_period
         self.address = address
