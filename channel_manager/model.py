@@ -26,6 +26,7 @@ from channel_manager.eip712 import Domain, channel_digest, thread_digest, thread
 from channel_manager.merkle import verify as merkle_verify
 from channel_manager.signing import recover
 from channel_manager.states import ChannelState, ThreadState
+from channel_manager.transitions import settle
 
 MAX_CHALLENGE_PERIOD = 365 * 24 * 3600
 NUKE_PERIODS = 10
@@ -546,16 +547,7 @@ class ChannelManagerModel:
 
     # ---------------------------------------------------------------- effects
 
-    @staticmethod
-    def settle(balances: tuple[int, int], pending: tuple[int, ...], executed: bool) -> tuple[int, int]:
-        """SPEC §4: per-side balance after pending updates were applied or reverted."""
-
-        def side(deposit: int, withdrawal: int) -> int:
-            if deposit > withdrawal:
-                return deposit - withdrawal if executed else 0
-            return 0 if executed else withdrawal - deposit
-
-        return balances[0] + side(pending[0], pending[1]), balances[1] + side(pending[2], pending[3])
+    settle = staticmethod(settle)  # SPEC §4 apply/revert, shared with channel_manager.transitions
 
     def _applied(self, ch: Channel, s: ChannelState) -> tuple[Channel, int, int]:
         pw, pt = s.pending_wei_updates, s.pending_token_updates

@@ -11,7 +11,7 @@ from __future__ import annotations
 from channel_manager import errors as E
 from channel_manager.aliases import MAX_AMOUNT, MAX_THREAD_COUNT, MAX_TX_COUNT, ZERO_BYTES32
 from channel_manager.states import ChannelState
-from channel_manager.transitions import _settle
+from channel_manager.transitions import settle_state
 
 
 class BalancesNotConserved(E.OffchainRuleBroken):
@@ -94,7 +94,7 @@ def validate_channel_update(
             raise PendingChanged(reason="txCount[1] changes only with pending updates")
 
     if mode in ("ack", "void"):
-        wei_before, token_before = (sum(x) for x in _settle(prev, executed=mode == "ack"))
+        wei_before, token_before = (sum(x) for x in settle_state(prev, executed=mode == "ack"))
     else:
         wei_before = _value(prev.wei_balances, prev.pending_wei_updates)
         token_before = _value(prev.token_balances, prev.pending_token_updates)

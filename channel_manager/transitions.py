@@ -24,16 +24,24 @@ def _require_no_pending(prev: ChannelState, action: str) -> None:
         raise ValueError(f"cannot {action} while pending updates await execution or acknowledgement")
 
 
-def _settle(prev: ChannelState, executed: bool) -> tuple[tuple[int, int], tuple[int, int]]:
-    def side(balance: int, deposit: int, withdrawal: int) -> int:
-        if deposit > withdrawal:
-            return balance + (deposit - withdrawal if executed else 0)
-        return balance + (0 if executed else withdrawal - deposit)
+def settle(balances: tuple[int, int], pending: tuple[int, ...], executed: bool) -> tuple[int, int]:
+    """SPEC §4, per side: the `(hub, user)` balances after the pending updates were executed
+    (apply) or not (revert). The contract's `_settle` and the model use the same rule."""
 
-    pw, pt = prev.pending_wei_updates, prev.pending_token_updates
-    wei = (side(prev.wei_balances[HUB], pw[0], pw[1]), side(prev.wei_balances[USER], pw[2], pw[3]))
-    token = (side(prev.token_balances[HUB], pt[0], pt[1]), side(prev.token_balances[USER], pt[2], pt[3]))
-    return wei, token
+    def side(deposit: int, withdrawal: int) -> int:
+        if deposit > withdrawal:
+            return deposit - withdrawal if executed else 0
+        return 0 if executed else withdrawal - deposit
+
+    return balances[HUB] + side(pending[0], pending[1]), balances[USER] + side(pending[2], pending[3])
+
+
+def settle_state(prev: ChannelState, executed: bool) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(wei, token) balances of `prev` after its pending updates were applied or reverted."""
+    return (
+        settle(prev.wei_balances, prev.pending_wei_updates, executed),
+        settle(prev.token_balances, prev.pending_token_updates, executed),
+    )
 
 
 def propose_deposit(
@@ -90,7 +98,7 @@ def acknowledge(prev: ChannelState) -> ChannelState:
     """The pending updates were executed on-chain: fold them into the balances."""
     if not prev.has_pending:
         raise ValueError("nothing pending to acknowledge")
-    wei, token = _settle(prev, executed=True)
+    wei, token = settle_state(prev, executed=True)
     return _next(
         prev,
         onchain_bump=False,
@@ -106,7 +114,7 @@ def void_pending(prev: ChannelState) -> ChannelState:
     """The proposal's timeout passed unexecuted: restore what it deducted, raise txCount[1]."""
     if not prev.has_pending:
         raise ValueError("nothing pending to void")
-    wei, token = _settle(prev, executed=False)
+    wei, token = settle_state(prev, executed=False)
     return _next(
         prev,
         onchain_bump=True,
