@@ -28,6 +28,7 @@ from channel_manager.eip712 import Domain
 from channel_manager.merkle import MerkleTree
 from channel_manager.signing import sign_channel_state, sign_thread_state
 from channel_manager.states import ChannelState, ThreadState
+from scripts import gas_trace
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -97,7 +98,11 @@ class ScenarioResult:
     gas: dict[int, int] = field(default_factory=dict)
     runtime_code_size: int = 0
     manager_address: str = ""
+    token_address: str = ""
     timestamps: dict[int, int] = field(default_factory=dict)
+    txids: dict[int, str] = field(default_factory=dict)
+    #: Per operation, gasUsed split into cost classes (`run_scenario(trace=True)` only).
+    breakdowns: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         names = {n: name for n, name, _ in OPERATIONS}
@@ -169,6 +174,7 @@ class _Scenario:
         if op is not None:
             self.result.gas[op] = tx.gas_used
             self.result.timestamps[op] = timestamp
+            self.result.txids[op] = tx.txid
 
     def sign(self, state: ChannelState, who: Any) -> bytes:
         assert self.domain is not None
@@ -213,6 +219,7 @@ class _Scenario:
         hub = self.hub
         _rpc("anvil_setNonce", [str(hub), hex(HUB_NONCE)])
         self.token = self._deploy_token()
+        self.result.token_address = self.token.address
         self.send(self.token.mint, hub, 1_000_000 * TST, sender=hub)
         timestamp = self.clock.next()
         self.manager = self.ChannelManager.deploy(
@@ -369,10 +376,29 @@ class _Scenario:
         self.send(self.manager.nukeThreads, self.user_c, sender=self.hub, op=14, at=nuke_at)
 
 
-def run_scenario(manager_container: Any = None, token_container: Any = None) -> ScenarioResult:
+def _trace_breakdowns(result: ScenarioResult) -> None:
+    """Split each operation's gasUsed into cost classes (scripts/gas_trace.py); must run
+    before the chain snapshot is reverted, while the transactions still exist. Leaves
+    `breakdowns` empty when the chain records no opcode steps (anvil without --steps-tracing)."""
+    options = {"disableStorage": True, "enableMemory": False, "enableReturnData": False}
+    for n in sorted(result.gas):
+        trace = _rpc("debug_traceTransaction", [result.txids[n], options])
+        if not trace["structLogs"]:
+            result.breakdowns.clear()
+            return
+        deposit = 200 * result.runtime_code_size if n == 0 else 0
+        result.breakdowns[n] = gas_trace.breakdown(
+            trace["structLogs"], gas_limit=TX_GAS_LIMIT, gas_used=result.gas[n],
+            token=result.token_address, code_deposit=deposit,
+        )
+
+
+def run_scenario(manager_container: Any = None, token_container: Any = None, *,
+                 trace: bool = False) -> ScenarioResult:
     """Play operations #0–#14 inside a chain snapshot and revert afterwards.
 
-    The containers default to the loaded project's `ChannelManager` and `TestToken`.
+    The containers default to the loaded project's `ChannelManager` and `TestToken`. With
+    `trace`, each operation's gas is also split into cost classes (`result.breakdowns`).
     """
     if manager_container is None or token_container is None:
         from brownie import ChannelManager, TestToken  # the project is loaded by now
@@ -385,6 +411,8 @@ def run_scenario(manager_container: Any = None, token_container: Any = None) -> 
     try:
         _rpc("evm_setTime", [GENESIS_TIMESTAMP])
         result = _Scenario(manager_container, token_container).play()
+        if trace:
+            _trace_breakdowns(result)
     finally:
         chain.revert()
     missing = {n for n, _, _ in OPERATIONS} - set(result.gas)

@@ -5,6 +5,11 @@ beside the Connext v1 and target figures, as a table and as JSON.
     UPDATE_GAS_SNAPSHOT=1 brownie run scripts/gas_benchmark.py --network anvil
         (the second form also rewrites gas-snapshot.json: do it only for a deliberate change)
 
+A second table splits each operation's gas into cost classes from an opcode trace
+(scripts/gas_trace.py): intrinsic, token calls, ETH transfers, signature checks, storage,
+refunds, events, hashing, guard, computation; its `floor` column (intrinsic + token + ETH) is
+what the operation costs before the contract checks or stores anything.
+
 It prints numbers and never fails on a figure; `tests/gas/test_gas_snapshot.py` is the gate
 that fails when any figure differs from the committed `gas-snapshot.json`.
 """
@@ -16,6 +21,7 @@ import os
 import sys
 from pathlib import Path
 
+from scripts import gas_trace
 from scripts.benchmark_scenario import (
     OPERATIONS,
     TARGET_GAS,
@@ -37,13 +43,24 @@ def report(result) -> dict:  # type: ignore[no-untyped-def]
         entry["ratio_to_v1"] = round(entry["gas_used"] / V1_GAS[n], 4)
         entry["target"] = TARGET_GAS[n]
         entry["ratio_to_target"] = round(entry["gas_used"] / TARGET_GAS[n], 4)
+        if n in result.breakdowns:
+            entry["breakdown"] = result.breakdowns[n]
+            entry["floor"] = gas_trace.floor(result.breakdowns[n])
     return data
 
 
 def main() -> None:
-    result = run_scenario()
+    result = run_scenario(trace=True)
     print()
     print(format_table(result))
+    print()
+    if result.breakdowns:
+        print("where the gas goes (opcode trace; floor = intrinsic + token + eth):")
+        names = {n: name for n, name, _ in OPERATIONS}
+        print(gas_trace.format_breakdown(result.breakdowns, names, result.gas, TARGET_GAS))
+    else:
+        print("no gas breakdown: this chain records no opcode steps (use `make gas`, which "
+              "runs on anvil with --steps-tracing)")
     print()
     print(json.dumps(report(result), indent=2))
     if os.environ.get("UPDATE_GAS_SNAPSHOT") == "1":

@@ -8,8 +8,9 @@
 #   NETWORK=anvil-cov PORT=8547 tools/coverage.sh
 #
 # Brownie 1.22.2 needs these for coverage here (TOOLCHAIN.md, tests/coverage_plugin.py): anvil
-# launched with --steps-tracing (a development network with `steps_tracing: true`, created below
-# if missing); and, done by the plugin loaded with `-p tests.coverage_plugin`: brownie's
+# launched with --steps-tracing (a development network with `steps_tracing: true`, created by
+# tools/ensure_network.sh if missing); and, done by the plugin loaded with
+# `-p tests.coverage_plugin`: brownie's
 # pure-Python coverage/output modules instead of the compiled ones, acceptance of
 # ChannelManager's immutables when brownie matches deployed code to the build, view calls kept
 # as eth_call, and a fix for a confirmation race. Expect several times a plain run.
@@ -23,12 +24,7 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 NETWORK=${NETWORK:-anvil-cov}
 PORT=${PORT:-8547}
 
-# `brownie networks list` prints "name: id" per network, coloured.
-if ! brownie networks list 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -qE ": $NETWORK\$"; then
-  echo "coverage: adding development network $NETWORK (anvil --steps-tracing on port $PORT)"
-  brownie networks add development "$NETWORK" cmd=anvil host=http://127.0.0.1 port="$PORT" \
-    accounts=10 gas_limit=30000000 base_fee=0 chain_id=31337 steps_tracing=true >/dev/null
-fi
+tools/ensure_network.sh "$NETWORK" "$PORT"
 
 start=$(date +%s)
 status=0
