@@ -515,7 +515,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             _requireFits128(state.pendingWeiUpdates[i]);
             _requireFits128(state.pendingTokenUpdates[i]);
         }
-        if (state.threadCount > type(uint32).max) revert ValueTooLarge(state.threadCount);
+        // Every other value fits, so threadCount is the one that does not.
+        revert ValueTooLarge(state.threadCount);
     }
 
     function _requireFits128(uint256 value) internal pure {
@@ -694,14 +695,15 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internal: channel effects
 
-    function _hasPending(ChannelState calldata s) internal pure returns (bool) {
-        // An OR-accumulator starting at zero (Solidity's default) is intended.
-        // slither-disable-next-line uninitialized-local
-        uint256 any;
-        for (uint256 i; i < 4; ++i) {
-            any |= s.pendingWeiUpdates[i] | s.pendingTokenUpdates[i];
+    /// @dev Whether any of the 8 pending words (calldata 0xc0–0x1bf of the static struct) is set.
+    function _hasPending(ChannelState calldata s) internal pure returns (bool any) {
+        assembly ("memory-safe") {
+            let acc := 0
+            for { let p := add(s, 0xc0) } lt(p, add(s, 0x1c0)) { p := add(p, 0x20) } {
+                acc := or(acc, calldataload(p))
+            }
+            any := iszero(iszero(acc))
         }
-        return any != 0;
     }
 
     /// @dev Effects of an authorized update (SPEC §5); all checks but the post-check done before.
@@ -712,17 +714,21 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         channel.threadRoot = state.threadRoot;
         channel.threadCount = uint32(state.threadCount);
         _channels[state.user] = channel;
-        emit DidUpdateChannel(
-            state.user,
-            msg.sender,
-            state.weiBalances,
-            state.tokenBalances,
-            state.pendingWeiUpdates,
-            state.pendingTokenUpdates,
-            state.txCount,
-            state.threadRoot,
-            state.threadCount
-        );
+        _emitDidUpdateChannel(state);
+    }
+
+    /// @dev `emit DidUpdateChannel(...)` with the state's fields copied straight from calldata:
+    ///      the state is a static struct, so its words from `weiBalances` to `threadCount`
+    ///      (16) are contiguous and already in the event's data order, behind `caller`.
+    function _emitDidUpdateChannel(ChannelState calldata state) internal {
+        bytes32 topic = DidUpdateChannel.selector;
+        address user = state.user;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, caller())
+            calldatacopy(add(m, 0x20), add(state, 0x40), 0x200)
+            log2(m, 0x220, topic, user)
+        }
     }
 
     /// @dev Executes the pending updates on balances and totals (channel in memory, globals in
@@ -1014,10 +1020,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     }
 
     /// @dev Balances fit 128 bits: each is bounded by the initial sender balance (checked).
+    ///      Receiver balances never fall (challenges check it) and start at zero, so a state
+    ///      with zero receiver balances finds zeros stored: the receiver slot is left untouched.
     function _storeThreadBalances(Thread storage thread, ThreadState calldata state) internal {
         thread.weiSender = uint128(state.weiBalances[0]);
         thread.tokenSender = uint128(state.tokenBalances[0]);
-        if (state.weiBalances[1] != 0 || state.tokenBalances[1] != 0 || thread.weiReceiver != 0 || thread.tokenReceiver != 0) {
+        if (state.weiBalances[1] != 0 || state.tokenBalances[1] != 0) {
             thread.weiReceiver = uint128(state.weiBalances[1]);
             thread.tokenReceiver = uint128(state.tokenBalances[1]);
         }

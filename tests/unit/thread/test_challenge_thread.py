@@ -76,6 +76,27 @@ def test_challengeThread_accepts_unchanged_balances_with_higher_tx_count(thread_
     assert w.thread(initial)["tokenBalances"] == list(update.token_balances)
 
 
+def test_challengeThread_with_token_only_payments(thread_exited, bob):
+    """The receiver's balances are stored when either asset moved, not only ETH."""
+    w, initial = thread_exited.world, thread_exited.initial
+    update = w.pay(initial, times=2, wei=0)
+
+    w.challenge(update, bob)
+
+    assert w.thread(initial)["weiBalances"] == [THREAD_WEI, 0]
+    assert w.thread(initial)["tokenBalances"] == [THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN]
+
+
+def test_challengeThread_without_payments_keeps_receiver_at_zero(thread_exited, bob):
+    w, initial = thread_exited.world, thread_exited.initial
+
+    w.challenge(initial.evolve(tx_count=1), bob)
+
+    assert w.thread(initial)["weiBalances"] == [THREAD_WEI, 0]
+    assert w.thread(initial)["tokenBalances"] == [THREAD_TOKEN, 0]
+    assert w.thread(initial)["txCount"] == 1
+
+
 def test_challengeThread_after_exit_with_update(both_disputed, alice, bob):
     w, initial = both_disputed.world, both_disputed.initial
     stale = w.pay(initial, times=1)
@@ -153,8 +174,10 @@ def test_challengeThread_reverts_when_tx_count_not_higher(thread_exited, bob, tx
         ((THREAD_WEI - STEP_WEI, STEP_WEI), (THREAD_TOKEN, STEP_TOKEN)),
         ((THREAD_WEI - STEP_WEI, STEP_WEI), (THREAD_TOKEN - 2 * STEP_TOKEN, STEP_TOKEN)),
         ((THREAD_WEI + 1, 0), (THREAD_TOKEN, 0)),
+        ((THREAD_WEI, 0), (THREAD_TOKEN + 1, 0)),
     ],
-    ids=["wei_sum_up", "wei_sum_down", "token_sum_up", "token_sum_down", "sender_above_sum"],
+    ids=["wei_sum_up", "wei_sum_down", "token_sum_up", "token_sum_down", "sender_above_sum",
+         "token_sender_above_sum"],
 )
 def test_challengeThread_reverts_when_sums_change(thread_exited, alice, bob, wei_pair, token_pair):
     w = thread_exited.world

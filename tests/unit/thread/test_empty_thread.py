@@ -247,6 +247,24 @@ def test_emptyThread_reverts_when_side_already_emptied(two_threads, alice):
         world.empty(alice, to_bob)
 
 
+def test_emptyThread_reverts_when_receiver_side_already_emptied(world, alice, bob, carol):
+    """bob receives two threads, so his channel stays in ThreadDispute after settling one;
+    settling the same receiver side again is refused by the thread's receiver flag."""
+    world.open_channel(alice, **SENDER_DEPOSIT)
+    world.open_channel(carol, **SENDER_DEPOSIT)
+    world.open_channel(bob, hub_wei=2 * THREAD_WEI, hub_token=2 * THREAD_TOKEN)
+    from_alice = world.open_thread(alice, bob, 1)
+    world.open_thread(carol, bob, 1)
+    world.dispute(bob)
+    tx = world.exit_thread(bob, from_alice)
+    set_next_timestamp(int(tx.events["DidStartExitThread"]["threadClosingTime"]))
+    world.empty(bob, from_alice)
+    assert world.thread(from_alice)["emptied"] == [False, True]
+
+    with reverts("ThreadSideAlreadyEmptied", bob):
+        world.empty(bob, from_alice)
+
+
 def test_emptyThread_reverts_after_last_thread_emptied(settled, alice):
     """With its last thread settled the channel is Open again: no second settlement."""
     w, initial = settled.world, settled.initial
