@@ -16,3 +16,6 @@ ZERO_BYTES32 = Bytes32(b"\x00" * 32)
 MAX_AMOUNT = 2**128 - 1
 MAX_TX_COUNT = 2**64 - 1
 MAX_THREAD_COUNT = 2**32 - 1
+# A disputed thread is stored in two slots, so its amounts (each bounded by the initial sender
+# balances) must fit 96 bits: startExitThread refuses larger initial balances.
+MAX_THREAD_AMOUNT = 2**96 - 1

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from channel_manager import errors as E
-from channel_manager.aliases import MAX_AMOUNT, MAX_THREAD_COUNT, MAX_TX_COUNT, ZERO_ADDRESS, ZERO_BYTES32
+from channel_manager.aliases import (
+    MAX_AMOUNT,
+    MAX_THREAD_AMOUNT,
+    MAX_THREAD_COUNT,
+    MAX_TX_COUNT,
+    ZERO_ADDRESS,
+    ZERO_BYTES32,
+)
 from channel_manager.eip712 import Domain, channel_digest, thread_digest, thread_struct_hash
 from channel_manager.merkle import verify as merkle_verify
 from channel_manager.signing import recover
@@ -678,7 +685,7 @@ class ChannelManagerModel:
         if initial.tx_count != 0 or initial.wei_balances[1] != 0 or initial.token_balances[1] != 0:
             raise E.InvalidInitialThreadState()
         for value in (initial.wei_balances[0], initial.token_balances[0]):
-            if value > MAX_AMOUNT:
+            if value > MAX_THREAD_AMOUNT:
                 raise E.ValueTooLarge(value)
         leaf = thread_struct_hash(initial)
         if not self.signatures.is_valid_signature(sender, thread_digest(self.domain, initial), sig):

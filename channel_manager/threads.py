@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from channel_manager import errors as E
-from channel_manager.aliases import MAX_AMOUNT, ZERO_ADDRESS, ZERO_BYTES32, Bytes32
+from channel_manager.aliases import MAX_THREAD_AMOUNT, ZERO_ADDRESS, ZERO_BYTES32, Bytes32
 from channel_manager.merkle import MerkleTree
 from channel_manager.rules import validate_channel_update
 from channel_manager.states import HUB, RECEIVER, SENDER, USER, ChannelState, ThreadState
@@ -47,7 +47,7 @@ def initial_thread_state(
         raise ValueError("thread amounts cannot be negative")
     if wei == 0 and token == 0:
         raise ValueError("a thread must lock a non-zero amount")
-    if wei > MAX_AMOUNT or token > MAX_AMOUNT:
+    if wei > MAX_THREAD_AMOUNT or token > MAX_THREAD_AMOUNT:
         raise E.ValueTooLarge(max(wei, token))
     return ThreadState(sender, receiver, thread_id, (wei, 0), (token, 0), 0)
 
@@ -89,7 +89,7 @@ def validate_initial_thread_state(
     ):
         raise E.InvalidInitialThreadState(reason="initial state: txCount 0, receiver balances 0")
     for value in (initial.wei_balances[SENDER], initial.token_balances[SENDER]):
-        if value > MAX_AMOUNT:
+        if value > MAX_THREAD_AMOUNT:
             raise E.ValueTooLarge(value)
 
 
