@@ -51,20 +51,21 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         bytes32 threadRoot;
     }
 
-    /// @dev A disputed thread. Disputed ⇔ closingTime ≠ 0 (it is set once, never cleared).
-    ///      Invariant: sender + receiver = the initial sender balances, per asset.
+    /// @dev A disputed thread in two slots. Disputed ⇔ closingTime ≠ 0 (set once, never
+    ///      cleared). Invariant: sender + receiver = the initial sender balances, per asset, which
+    ///      must fit 96 bits (`ValueTooLarge`), so every amount here does.
     struct Thread {
-        // slot 0 — written at dispute start
-        uint128 weiSender;
-        uint128 tokenSender;
-        // slot 1 — zero until a challenge moves money to the receiver
-        uint128 weiReceiver;
-        uint128 tokenReceiver;
-        // slot 2
-        uint64 txCount;
-        uint64 closingTime;
+        // slot 0 — written at dispute start: the sender side, the clock and the settled sides.
+        // One slot, so a dispute on an initial state writes one fresh slot, not two.
+        uint96 weiSender;
+        uint96 tokenSender;
+        uint48 closingTime;
         bool senderEmptied;
         bool receiverEmptied;
+        // slot 1 — zero until a state with txCount > 0 is stored
+        uint96 weiReceiver;
+        uint96 tokenReceiver;
+        uint64 txCount;
     }
 
     /// @dev Credits from refused payouts (SPEC §7).
@@ -298,8 +299,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         );
         _requireThreadSignature(update, sig);
 
-        _storeThreadBalances(thread, update);
-        thread.txCount = uint64(update.txCount);
+        _storeThreadState(thread, update);
         emit DidChallengeThread(
             update.sender,
             update.receiver,
@@ -921,8 +921,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (initial.txCount != 0 || initial.weiBalances[1] != 0 || initial.tokenBalances[1] != 0) {
             revert InvalidInitialThreadState();
         }
-        _requireFits128(initial.weiBalances[0]);
-        _requireFits128(initial.tokenBalances[0]);
+        // Thread amounts are stored in 96 bits (two-slot thread records).
+        if (initial.weiBalances[0] > type(uint96).max) revert ValueTooLarge(initial.weiBalances[0]);
+        if (initial.tokenBalances[0] > type(uint96).max) revert ValueTooLarge(initial.tokenBalances[0]);
 
         bytes32 leaf = _threadStructHash(initial);
         if (!_isValidSignatureNow(sender, _hashTypedDataV4(leaf), sig)) {
@@ -1003,9 +1004,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     function _startThreadDispute(address user, bytes32 key, ThreadState calldata state) internal {
         Thread storage thread = _threads[key];
         uint256 closingTime = block.timestamp + challengePeriod;
-        _storeThreadBalances(thread, state);
-        thread.txCount = uint64(state.txCount);
-        thread.closingTime = uint64(closingTime);
+        _storeThreadState(thread, state);
+        // Below 2^48 for millions of years (timestamp + at most 365 days).
+        thread.closingTime = uint48(closingTime);
         emit DidStartExitThread(
             user,
             state.sender,
@@ -1019,15 +1020,17 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         );
     }
 
-    /// @dev Balances fit 128 bits: each is bounded by the initial sender balance (checked).
-    ///      Receiver balances never fall (challenges check it) and start at zero, so a state
-    ///      with zero receiver balances finds zeros stored: the receiver slot is left untouched.
-    function _storeThreadBalances(Thread storage thread, ThreadState calldata state) internal {
-        thread.weiSender = uint128(state.weiBalances[0]);
-        thread.tokenSender = uint128(state.tokenBalances[0]);
-        if (state.weiBalances[1] != 0 || state.tokenBalances[1] != 0) {
-            thread.weiReceiver = uint128(state.weiBalances[1]);
-            thread.tokenReceiver = uint128(state.tokenBalances[1]);
+    /// @dev Balances fit 96 bits: each is bounded by the initial sender balance (checked).
+    ///      A state with txCount 0 is an initial state (receiver balances zero, checked), and
+    ///      slot 1 of a thread not yet stored is all zeros: it is left untouched then. Every
+    ///      later state has txCount > 0 (checked), so it is written in full.
+    function _storeThreadState(Thread storage thread, ThreadState calldata state) internal {
+        thread.weiSender = uint96(state.weiBalances[0]);
+        thread.tokenSender = uint96(state.tokenBalances[0]);
+        if (state.txCount != 0) {
+            thread.weiReceiver = uint96(state.weiBalances[1]);
+            thread.tokenReceiver = uint96(state.tokenBalances[1]);
+            thread.txCount = uint64(state.txCount);
         }
     }
 

@@ -212,6 +212,24 @@ def test_validate_initial_refuses_non_initial_state(wei, token, tx_count):
     assert info.value.revert_text() == "InvalidInitialThreadState"
 
 
+@pytest.mark.parametrize("asset", ["wei", "token"])
+def test_thread_amounts_limited_to_96_bits(asset):
+    """The contract stores a disputed thread in two slots (startExitThread: ValueTooLarge above
+    2^96 - 1), so no thread is opened, or accepted as initial state, beyond that."""
+    from channel_manager.aliases import MAX_THREAD_AMOUNT
+
+    assert MAX_THREAD_AMOUNT == 2**96 - 1
+    at_limit = initial_thread_state(A, B, 1, **{asset: MAX_THREAD_AMOUNT})
+    validate_initial_thread_state(at_limit)
+    with pytest.raises(E.ValueTooLarge):
+        initial_thread_state(A, B, 1, **{asset: MAX_THREAD_AMOUNT + 1})
+    pair = (MAX_THREAD_AMOUNT + 1, 0)
+    too_big = ThreadState(A, B, 1, pair if asset == "wei" else (0, 0),
+                          pair if asset == "token" else (0, 0), 0)
+    with pytest.raises(E.ValueTooLarge):
+        validate_initial_thread_state(too_big)
+
+
 def test_initial_of_recovers_initial_from_any_later_state():
     initial = initial_thread_state(A, B, 3, wei=100, token=10)
     later = pay_in_thread(pay_in_thread(initial, wei=30), token=4)

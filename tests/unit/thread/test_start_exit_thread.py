@@ -326,3 +326,47 @@ def test_startExitThread_reverts_when_disputed_with_update(both_disputed, alice,
 
     with reverts("ThreadAlreadyDisputed", alice, bob, 1):
         w.exit_thread(alice, initial)
+
+
+# ------------------------------------------------------------------ amount limit
+
+
+@pytest.mark.parametrize("asset", ["wei", "token"])
+def test_startExitThread_thread_amounts_limited_to_96_bits(world, alice, bob, asset):
+    """A disputed thread is stored in two slots, so its initial sender balances must fit 96
+    bits: 2^96 is refused with ValueTooLarge, 2^96 - 1 is stored and challenged exactly."""
+    from channel_manager.merkle import MerkleTree
+    from tests.unit.thread.conftest import SENDER_DEPOSIT
+
+    limit = 2**96 - 1
+    world.open_channel(alice, **SENDER_DEPOSIT)
+
+    def thread(thread_id: int, amount: int) -> ThreadState:
+        pair = (amount, 0)
+        if asset == "wei":
+            return ThreadState(str(alice), str(bob), thread_id, pair, (0, 0), 0)
+        return ThreadState(str(alice), str(bob), thread_id, (0, 0), pair, 0)
+
+    at_limit, too_big = thread(1, limit), thread(2, limit + 1)
+    tree = MerkleTree.of_threads([at_limit, too_big])
+    base = world.channel(alice).state
+    world.dispute_state(base.evolve(tx_count=(base.tx_count[0] + 1, base.tx_count[1]),
+                                    thread_root=tree.root, thread_count=2))
+
+    with reverts("ValueTooLarge", limit + 1):
+        world.manager.startExitThread(alice, too_big.to_tuple(), hexes(tree.thread_proof(too_big)),
+                                      world.sig(too_big), {"from": alice})
+
+    world.manager.startExitThread(alice, at_limit.to_tuple(), hexes(tree.thread_proof(at_limit)),
+                                  world.sig(at_limit), {"from": alice})
+    stored = world.thread(at_limit)
+    assert stored[f"{asset}Balances"] == [limit, 0]
+    assert stored["txCount"] == 0 and stored["emptied"] == [False, False]
+
+    paid = at_limit.evolve(tx_count=1, **{f"{asset}_balances": (0, limit)})
+    world.challenge(paid, bob)
+    stored = world.thread(at_limit)
+    assert stored[f"{asset}Balances"] == [0, limit]
+    other = "token" if asset == "wei" else "wei"
+    assert stored[f"{other}Balances"] == [0, 0]
+    assert stored["txCount"] == 1
