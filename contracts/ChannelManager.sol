@@ -233,7 +233,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (_callerIsInitiator(channel)) revert CallerIsExitInitiator(msg.sender);
         if (block.timestamp >= channel.closingTime) revert ChallengeWindowClosed(channel.closingTime, block.timestamp);
         _adoptDisputeState(channel, state, sigHub, sigUser);
-        _emptyChannel(user, channel);
+        _emptyChannel(user, channel, true);
     }
 
     /// @inheritdoc IChannelManager
@@ -244,7 +244,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             block.timestamp < channel.closingTime
                 && ((msg.sender != hub && msg.sender != user) || _callerIsInitiator(channel))
         ) revert ChallengeWindowOpen(channel.closingTime, block.timestamp);
-        _emptyChannel(user, channel);
+        _emptyChannel(user, channel, false);
     }
 
     // ------------------------------------------------------------------ threads
@@ -841,7 +841,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @dev Pays the user its balances (credit on refusal), returns the hub's to the reserve.
     ///      Whatever is locked in threads stays in the channel for the thread disputes.
-    function _emptyChannel(address user, Channel memory channel) internal {
+    ///      `adopted`: `channel` carries a newly adopted state (txCount, root, threadCount).
+    function _emptyChannel(address user, Channel memory channel, bool adopted) internal {
         uint256 weiHub = channel.weiHub;
         uint256 weiUser = channel.weiUser;
         uint256 tokenHub = channel.tokenHub;
@@ -855,10 +856,6 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             _totalChannelWei -= weiOut;
             _totalChannelToken -= tokenOut;
         }
-        channel.weiHub = 0;
-        channel.weiUser = 0;
-        channel.tokenHub = 0;
-        channel.tokenUser = 0;
         channel.initiator = Initiator.None;
         if (channel.threadCount == 0) {
             channel.status = Status.Open;
@@ -866,17 +863,43 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         } else {
             channel.status = Status.ThreadDispute;
         }
-        _channels[user] = channel;
+        // Written field by field: the root (slot 4) only when `adopted` (a state adopted by
+        // emptyChannelWithChallenge may change it), so emptyChannel does not rewrite it.
+        Channel storage stored = _channels[user];
+        stored.weiHub = 0;
+        stored.weiUser = 0;
+        stored.tokenHub = 0;
+        stored.tokenUser = 0;
+        stored.weiTotal = channel.weiTotal;
+        stored.tokenTotal = channel.tokenTotal;
+        stored.txCountGlobal = channel.txCountGlobal;
+        stored.closingTime = channel.closingTime;
+        stored.threadCount = channel.threadCount;
+        stored.status = channel.status;
+        stored.initiator = Initiator.None;
+        if (adopted) stored.threadRoot = channel.threadRoot;
 
-        emit DidEmptyChannel(
-            user,
-            msg.sender,
-            [weiHub, weiUser],
-            [tokenHub, tokenUser],
-            [uint256(channel.txCountGlobal), channel.txCountChain],
-            channel.threadRoot,
-            channel.threadCount
-        );
+        // emit DidEmptyChannel(user, msg.sender, [weiHub, weiUser], [tokenHub, tokenUser],
+        //     [txCountGlobal, txCountChain], threadRoot, threadCount) — written as the ABI
+        // encoding of its nine static data words, without building three memory arrays.
+        bytes32 topic = DidEmptyChannel.selector;
+        uint256 txCountGlobal = channel.txCountGlobal;
+        uint256 txCountChain = channel.txCountChain;
+        bytes32 threadRoot = channel.threadRoot;
+        uint256 threadCount = channel.threadCount;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, caller())
+            mstore(add(m, 0x20), weiHub)
+            mstore(add(m, 0x40), weiUser)
+            mstore(add(m, 0x60), tokenHub)
+            mstore(add(m, 0x80), tokenUser)
+            mstore(add(m, 0xa0), txCountGlobal)
+            mstore(add(m, 0xc0), txCountChain)
+            mstore(add(m, 0xe0), threadRoot)
+            mstore(add(m, 0x100), threadCount)
+            log2(m, 0x120, topic, user)
+        }
         _payOrCredit(user, weiUser, tokenUser);
     }
 
