@@ -335,13 +335,17 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireValidUser(user);
         Channel storage channel = _channels[user];
         if (channel.status != Status.ThreadDispute) revert WrongChannelStatus(user, channel.status);
-        uint256 nukeTime = uint256(channel.closingTime) + NUKE_PERIODS * challengePeriod;
-        if (block.timestamp < nukeTime) revert NukeTooEarly(nukeTime, block.timestamp);
-
+        uint256 nukeTime;
         uint128 weiAmount = channel.weiTotal;
         uint128 tokenAmount = channel.tokenTotal;
-        _totalChannelWei -= weiAmount;
-        _totalChannelToken -= tokenAmount;
+        unchecked {
+            // closingTime < 2^64 and challengePeriod ≤ 365 days: no overflow. A global total is
+            // the sum of all channel totals, so it is at least this channel's: no underflow.
+            nukeTime = uint256(channel.closingTime) + NUKE_PERIODS * challengePeriod;
+            if (block.timestamp < nukeTime) revert NukeTooEarly(nukeTime, block.timestamp);
+            _totalChannelWei -= weiAmount;
+            _totalChannelToken -= tokenAmount;
+        }
         channel.weiTotal = 0;
         channel.tokenTotal = 0;
         channel.threadRoot = bytes32(0);
@@ -540,8 +544,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireWithinTotal(state.tokenBalances[0], state.tokenBalances[1], channel.tokenTotal);
     }
 
+    /// @dev Callers pass values below 2^129 (range-checked state balances, or those plus one
+    ///      net deposit), so the sum cannot overflow.
     function _requireWithinTotal(uint256 hubBalance, uint256 userBalance, uint256 total) internal pure {
-        if (hubBalance + userBalance > total) revert BalancesExceedTotal(hubBalance, userBalance, total);
+        unchecked {
+            if (hubBalance + userBalance > total) revert BalancesExceedTotal(hubBalance, userBalance, total);
+        }
     }
 
     /// @dev The checks of SPEC §5 that do not depend on who calls.
@@ -582,10 +590,14 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireFunds(channel.tokenTotal, state.tokenBalances, state.pendingTokenUpdates);
     }
 
+    /// @dev Every term is below 2^128 (range-checked, or a stored total), so neither sum of at
+    ///      most four terms can overflow.
     function _requireFunds(uint256 total, uint256[2] calldata balances, uint256[4] calldata pending) internal pure {
-        uint256 available = total + pending[0] + pending[2];
-        uint256 required = balances[0] + balances[1] + pending[1] + pending[3];
-        if (required > available) revert InsufficientChannelFunds(required, available);
+        unchecked {
+            uint256 available = total + pending[0] + pending[2];
+            uint256 required = balances[0] + balances[1] + pending[1] + pending[3];
+            if (required > available) revert InsufficientChannelFunds(required, available);
+        }
     }
 
     // ------------------------------------------------------------------ internal: signatures
@@ -744,8 +756,14 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireFits128(tokenTotal);
 
         // Global totals move by the channel's change; a global total above 128 bits is refused.
-        uint256 globalWei = uint256(_totalChannelWei) + weiTotal - channel.weiTotal;
-        uint256 globalToken = uint256(_totalChannelToken) + tokenTotal - channel.tokenTotal;
+        // Unchecked: both terms added are below 2^129, and a global total is at least the
+        // channel's old total (it is the sum of all channel totals).
+        uint256 globalWei;
+        uint256 globalToken;
+        unchecked {
+            globalWei = uint256(_totalChannelWei) + weiTotal - channel.weiTotal;
+            globalToken = uint256(_totalChannelToken) + tokenTotal - channel.tokenTotal;
+        }
         _requireFits128(globalWei);
         _requireFits128(globalToken);
         _totalChannelWei = uint128(globalWei);
@@ -798,18 +816,26 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         pure
         returns (uint256 hubBalance, uint256 userBalance)
     {
-        hubBalance = balances[0] + _sideAdjustment(pending[0], pending[1], executed);
-        userBalance = balances[1] + _sideAdjustment(pending[2], pending[3], executed);
+        unchecked {
+            hubBalance = balances[0] + _sideAdjustment(pending[0], pending[1], executed);
+            userBalance = balances[1] + _sideAdjustment(pending[2], pending[3], executed);
+        }
     }
 
+    /// @dev Each subtraction is guarded by the comparison before it.
     function _sideAdjustment(uint256 deposit, uint256 withdrawal, bool executed) internal pure returns (uint256) {
-        if (deposit > withdrawal) return executed ? deposit - withdrawal : 0;
-        return executed ? 0 : withdrawal - deposit;
+        unchecked {
+            if (deposit > withdrawal) return executed ? deposit - withdrawal : 0;
+            return executed ? 0 : withdrawal - deposit;
+        }
     }
 
-    /// @dev total + deposits − withdrawals; cannot underflow after `_requireChannelFunds`.
+    /// @dev total + deposits − withdrawals: the terms are below 2^128 (no overflow), and after
+    ///      `_requireChannelFunds` total + deposits ≥ balances + withdrawals (no underflow).
     function _newTotal(uint256 total, uint256[4] calldata pending) internal pure returns (uint256) {
-        return total + pending[0] + pending[2] - pending[1] - pending[3];
+        unchecked {
+            return total + pending[0] + pending[2] - pending[1] - pending[3];
+        }
     }
 
     /// @dev `adopted`: the channel in memory carries a newly adopted state (store all slots);
@@ -1015,7 +1041,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             _totalChannelToken -= uint128(tokenAmount);
         }
         // ThreadDispute is only entered with threadCount > 0 and left at 0, so this cannot underflow.
-        threadCount = channel.threadCount - 1;
+        unchecked {
+            threadCount = channel.threadCount - 1;
+        }
         channel.threadCount = uint32(threadCount);
         if (threadCount == 0) {
             channel.threadRoot = bytes32(0);
