@@ -7,7 +7,8 @@ pragma solidity 0.8.30;
 ///      to it. Channel balances are `[hub, user]`, thread balances `[sender, receiver]`, pending
 ///      updates `[hubDeposit, hubWithdrawal, userDeposit, userWithdrawal]`, txCount
 ///      `[global, onchain]`. Amounts are limited to 128 bits and counters to 64 bits
-///      (`ValueTooLarge`) so that a channel fits in five storage slots.
+///      (`ValueTooLarge`) so that a channel fits in five storage slots; a thread's amounts to
+///      96 bits, so that a disputed thread fits in two.
 interface IChannelManager {
     // ------------------------------------------------------------------ types
 
@@ -210,7 +211,8 @@ interface IChannelManager {
     error NothingToClaim(address caller);
     /// @notice A transfer that must succeed failed.
     error TransferFailed(address to);
-    /// @notice An amount above 2^128 − 1, or a counter above 2^64 − 1 (storage packing).
+    /// @notice An amount above 2^128 − 1, a thread's initial sender balance above 2^96 − 1, or a
+    ///         counter above 2^64 − 1 (storage packing).
     error ValueTooLarge(uint256 value);
 
     // ------------------------------------------------------------------ hub reserve
