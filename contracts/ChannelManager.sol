@@ -238,7 +238,11 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IChannelManager
     function emptyChannel(address user) external nonReentrant {
-        Channel memory channel = _disputedChannel(user);
+        // `_disputedChannel` written out: copying the channel straight into this frame skips
+        // the helper's zeroed return struct (−295 gas per call for +370 bytes of code).
+        _requireValidUser(user);
+        Channel memory channel = _channels[user];
+        if (channel.status != Status.ChannelDispute) revert WrongChannelStatus(user, channel.status);
         // Before the deadline only the party that did not start the dispute may concede.
         if (
             block.timestamp < channel.closingTime
@@ -882,15 +886,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             _totalChannelWei -= weiOut;
             _totalChannelToken -= tokenOut;
         }
-        channel.initiator = Initiator.None;
-        if (channel.threadCount == 0) {
-            channel.status = Status.Open;
-            channel.closingTime = 0;
-        } else {
-            channel.status = Status.ThreadDispute;
-        }
-        // Written field by field: the root (slot 4) only when `adopted` (a state adopted by
-        // emptyChannelWithChallenge may change it), so emptyChannel does not rewrite it.
+        // Written field by field, and only the fields that change: balances, totals, the
+        // dispute data; the counters and the root only when `adopted` (a state adopted by
+        // emptyChannelWithChallenge may change them).
         Channel storage stored = _channels[user];
         stored.weiHub = 0;
         stored.weiUser = 0;
@@ -898,12 +896,19 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         stored.tokenUser = 0;
         stored.weiTotal = channel.weiTotal;
         stored.tokenTotal = channel.tokenTotal;
-        stored.txCountGlobal = channel.txCountGlobal;
-        stored.closingTime = channel.closingTime;
-        stored.threadCount = channel.threadCount;
-        stored.status = channel.status;
+        if (adopted) {
+            stored.txCountGlobal = channel.txCountGlobal;
+            stored.threadCount = channel.threadCount;
+            stored.threadRoot = channel.threadRoot;
+        }
         stored.initiator = Initiator.None;
-        if (adopted) stored.threadRoot = channel.threadRoot;
+        if (channel.threadCount == 0) {
+            stored.status = Status.Open;
+            stored.closingTime = 0;
+        } else {
+            // The closing time stays: it dates the nuke deadline.
+            stored.status = Status.ThreadDispute;
+        }
 
         // emit DidEmptyChannel(user, msg.sender, [weiHub, weiUser], [tokenHub, tokenUser],
         //     [txCountGlobal, txCountChain], threadRoot, threadCount) — written as the ABI
