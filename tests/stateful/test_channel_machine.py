@@ -739,10 +739,20 @@ class ChannelMachine(RuleBasedStateMachine):
         # not in the honest history unless the chain takes it (honest parties never sign these)
         rec = self.ledger.sign(s, record=False)
         if entry == 2:
+            executed = s.tx_count[1] == c.tx_count_chain
             out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
                             (s.to_tuple(), rec.sig_hub, rec.sig_user), self.env.hub if by_hub else user)
             if out is not None:
                 self.ledger.history[user].append(rec)
+                if s.has_pending:
+                    # The chain adopted the state with SPEC §4's rule: pending updates applied
+                    # when its txCount[1] equals the stored one, reverted when higher. The
+                    # parties continue from those balances (the ledger would otherwise void
+                    # them, and its later states would hold more than the channel does).
+                    if executed:
+                        self.ledger.acknowledge(user)
+                    else:
+                        self.ledger.void(user)
                 self.dispute_log[user] = {"initiator": "collusion", "newest": True}
             return
         if entry == 0 or user == str(self.env.rej):
