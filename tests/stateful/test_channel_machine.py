@@ -530,14 +530,18 @@ class ChannelMachine(RuleBasedStateMachine):
     @rule(u=users_idx)
     def honest_answer(self, u):
         """The party that did not start the dispute answers inside the window with the newest
-        state it holds; it must leave with at least its balance in that state (SPEC §10.4)."""
+        double-signed state with timeout 0 it holds; it must leave with at least its balance in
+        that state (SPEC §10.4)."""
         user = self.ledger.users[u]
         c = self.model.channel(user)
         if c.status != Status.CHANNEL_DISPUTE or self.t >= c.closing_time:
             return
         side = "user" if self.model.exit_initiator(user) == str(self.env.hub) else "hub"
         who = self._who(side, user)
-        rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
+        # SPEC §10.4 is about the newest state with timeout 0: a later proposal with a timeout
+        # cannot be submitted in a dispute (TimeSensitiveState), so the party answers with the
+        # newest one it can submit.
+        rec = next((r for r in reversed(self.ledger.history[user]) if r.state.timeout == 0), None)
         label = self._boundary_label(user)
         reserve_before = self.m.getHubReserveWei()
         if rec is not None and rec.state.tx_count[0] > c.tx_count_global:
