@@ -111,8 +111,7 @@ def floor(parts: Mapping[str, int]) -> int | None:
 def format_breakdown(rows: Mapping[int, Mapping[str, int]], names: Mapping[int, str],
                      gas: Mapping[int, int], targets: Mapping[int, int]) -> str:
     """One line per operation: gasUsed, each class, the floor, and target / floor."""
-    shown = ["intrinsic", "token", "eth", "signature", "storage", "refund", "events",
-             "hashing", "guard", "computation"]
+    shown = CLASSES
     header = (f"{'#':>2}  {'operation':<30} {'gasUsed':>9} "
               + " ".join(f"{c[:8]:>8}" for c in shown)
               + f" {'floor':>9} {'0.70xtgt':>9}")

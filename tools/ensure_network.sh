@@ -4,7 +4,8 @@
 # launches anvil with it when the network asks for it (TOOLCHAIN.md).
 #   tools/ensure_network.sh anvil-cov 8547
 set -euo pipefail
-name=$1 port=$2
+name=${1:?usage: tools/ensure_network.sh NAME PORT} port=${2:?usage: tools/ensure_network.sh NAME PORT}
+[[ $port =~ ^[0-9]+$ ]] || { echo "ensure_network: port must be a number, got '$port'" >&2; exit 2; }
 # `brownie networks list` prints "name: id" per network, coloured.
 if ! brownie networks list 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -qE ": $name\$"; then
   echo "adding development network $name (anvil --steps-tracing on port $port)"

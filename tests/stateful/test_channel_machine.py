@@ -202,6 +202,21 @@ class ChannelMachine(RuleBasedStateMachine):
                 self.ghost_token -= amount
         return outcome
 
+    def _hub_update(self, s, sig_user, sender=None):
+        """hubAuthorizedUpdate of `s`, sent by the hub unless `sender` is given."""
+        return self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, sig_user),
+                         (s.to_tuple(), sig_user), sender or self.env.hub)
+
+    def _user_update(self, s, sig_hub, sender, value=None):
+        """userAuthorizedUpdate of `s` with msg.value `value` (default: the signed user deposit);
+        a successful call's pulled token deposit enters the ghost accounting."""
+        value = s.pending_wei_updates[2] if value is None else value
+        out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, sig_hub, value),
+                        (s.to_tuple(), sig_hub), sender, value)
+        if out is not None:
+            self.ghost_token += s.pending_token_updates[2]
+        return out
+
     def _chain_tx(self, user: str) -> tuple[int, int]:
         c = self.model.channel(user)
         return c.tx_count_global, c.tx_count_chain
@@ -244,14 +259,9 @@ class ChannelMachine(RuleBasedStateMachine):
         rec = self.ledger.propose_deposit(user, user_wei=uw, user_token=ut, hub_wei=hw, hub_token=ht, timeout=timeout)
         s = rec.state
         if by_hub:
-            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
-                            (s.to_tuple(), rec.sig_user), self.env.hub)
+            out = self._hub_update(s, rec.sig_user)
         else:
-            value = uw + (1 if wrong_value and uw else 0)
-            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, value),
-                            (s.to_tuple(), rec.sig_hub), user, value)
-            if out is not None:
-                self.ghost_token += ut
+            out = self._user_update(s, rec.sig_hub, user, uw + (1 if wrong_value and uw else 0))
         self._after_update(user, s, out)
 
     @rule(u=users_idx, fw=st.integers(0, 4), ft=st.integers(0, 4), by_hub=st.booleans(),
@@ -266,21 +276,17 @@ class ChannelMachine(RuleBasedStateMachine):
         recipient = self.m.address if (to_contract and fw == 1) else None
         rec = self.ledger.propose_withdrawal(user, user_wei=uw, user_token=ut, hub_token=ht, recipient=recipient)
         s = rec.state
-        if by_hub:
-            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
-                            (s.to_tuple(), rec.sig_user), self.env.hub)
-        else:
-            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, 0),
-                            (s.to_tuple(), rec.sig_hub), user)
+        out = self._hub_update(s, rec.sig_user) if by_hub else self._user_update(s, rec.sig_hub, user)
         self._after_update(user, s, out)
 
     def _after_update(self, user: str, s, out) -> None:
-        if out is None:
+        """An accepted update with pending fields: exactly-once execution (SPEC §10.3), checked
+        on the chain's view, then the parties acknowledge it."""
+        if out is None or not s.has_pending:
             return
-        if s.has_pending:  # exactly-once pending execution (SPEC §10.3), checked on the chain's view
-            key = (user, s.tx_count[1])
-            assert key not in self.executed_pending, f"pending updates of {key} executed twice"
-            self.executed_pending.add(key)
+        key = (user, s.tx_count[1])
+        assert key not in self.executed_pending, f"pending updates of {key} executed twice"
+        self.executed_pending.add(key)
         self.ledger.acknowledge(user)
 
     @rule(u=users_idx, to_hub=st.booleans(), wei=amounts, token=tokens)
@@ -320,14 +326,9 @@ class ChannelMachine(RuleBasedStateMachine):
             rec = Signed(rec.state, fake, rec.sig_user) if forge == "hub" else Signed(rec.state, rec.sig_hub, fake)
         s, who = rec.state, self._who(caller, user)
         if entry == 0:
-            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
-                            (s.to_tuple(), rec.sig_user), who)
+            out = self._hub_update(s, rec.sig_user, who)
         elif entry == 1:
-            v = s.pending_wei_updates[2]
-            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, v),
-                            (s.to_tuple(), rec.sig_hub), who, v)
-            if out is not None:
-                self.ghost_token += s.pending_token_updates[2]
+            out = self._user_update(s, rec.sig_hub, who)
         elif entry == 2:
             out = self._act("startExitWithUpdate", self.model.start_exit_with_update, (s, rec.sig_hub, rec.sig_user),
                             (s.to_tuple(), rec.sig_hub, rec.sig_user), who)
@@ -472,12 +473,9 @@ class ChannelMachine(RuleBasedStateMachine):
         c = self.model.channel(user)
         if authorized:  # the signature the caller does not make itself is forged
             if forge_hub and user != str(self.env.rej):
-                v = s.pending_wei_updates[2]
-                out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, fake, v),
-                                (s.to_tuple(), fake), user, v)
+                out = self._user_update(s, fake, user)
             else:
-                out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, fake),
-                                (s.to_tuple(), fake), self.env.hub)
+                out = self._hub_update(s, fake)
             assert out is None, "a forged signature was accepted"
         elif challenge and c.status == Status.CHANNEL_DISPUTE:
             started_by_hub = self.model.exit_initiator(user) == str(self.env.hub)
@@ -760,21 +758,12 @@ class ChannelMachine(RuleBasedStateMachine):
                 self.dispute_log[user] = {"initiator": "collusion", "newest": True}
             return
         if entry == 0 or user == str(self.env.rej):
-            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
-                            (s.to_tuple(), rec.sig_user), self.env.hub)
+            out = self._hub_update(s, rec.sig_user)
         else:
-            v = s.pending_wei_updates[2]
-            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, v),
-                            (s.to_tuple(), rec.sig_hub), user, v)
-            if out is not None:
-                self.ghost_token += s.pending_token_updates[2]
+            out = self._user_update(s, rec.sig_hub, user)
         if out is not None:
             self.ledger.history[user].append(rec)
-            if s.has_pending:
-                key = (user, s.tx_count[1])
-                assert key not in self.executed_pending, f"pending updates of {key} executed twice"
-                self.executed_pending.add(key)
-                self.ledger.acknowledge(user)
+        self._after_update(user, s, out)
 
     @rule(u=users_idx, by_hub=st.booleans())
     def replay_executed_pending(self, u, by_hub):
@@ -791,12 +780,9 @@ class ChannelMachine(RuleBasedStateMachine):
         s = executed[-1].evolve(tx_count=(g, c.tx_count_chain), timeout=0)
         rec = self.ledger.sign(s, record=False)
         if by_hub or user == str(self.env.rej):
-            out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
-                            (s.to_tuple(), rec.sig_user), self.env.hub)
+            out = self._hub_update(s, rec.sig_user)
         else:
-            v = s.pending_wei_updates[2]
-            out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, v),
-                            (s.to_tuple(), rec.sig_hub), user, v)
+            out = self._user_update(s, rec.sig_hub, user)
         assert out is None, "already-executed pending updates were executed again"
 
     @rule(u=users_idx, frac=st.sampled_from([1, 2, 4]))
@@ -815,8 +801,7 @@ class ChannelMachine(RuleBasedStateMachine):
                          token_balances=(c.token_hub, c.token_user), pending_wei_updates=(x, 0, 0, x),
                          tx_count=(g, c.tx_count_chain + 1))
         rec = self.ledger.sign(s, record=False)
-        out = self._act("hubAuthorizedUpdate", self.model.hub_authorized_update, (s, rec.sig_user),
-                        (s.to_tuple(), rec.sig_user), self.env.hub)
+        out = self._hub_update(s, rec.sig_user)
         assert out is None, "a hub deposit paid out as a user withdrawal left hub + user above the total"
 
     @rule(u=users_idx, delta=st.sampled_from([-1, 1, ETHER]))
@@ -825,8 +810,7 @@ class ChannelMachine(RuleBasedStateMachine):
         user = self.ledger.users[u]
         rec = self.ledger.propose_deposit(user, user_wei=ETHER)
         s, value = rec.state, ETHER + delta
-        out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, value),
-                        (s.to_tuple(), rec.sig_hub), user, value)
+        out = self._user_update(s, rec.sig_hub, user, value)
         assert out is None, "a deposit with the wrong msg.value was accepted"
 
     @rule(u=users_idx, extra=st.sampled_from([1, ETHER // 4, ETHER]))
@@ -845,8 +829,7 @@ class ChannelMachine(RuleBasedStateMachine):
         hub_wei, user_wei = reserve + extra, ETHER
         rec = self.ledger.propose_deposit(user, user_wei=user_wei, hub_wei=hub_wei)
         s = rec.state
-        out = self._act("userAuthorizedUpdate", self.model.user_authorized_update, (s, rec.sig_hub, user_wei),
-                        (s.to_tuple(), rec.sig_hub), user, user_wei)
+        out = self._user_update(s, rec.sig_hub, user)
         assert out is None, "a hub deposit was backed by the user's own msg.value"
 
     @rule(wei=st.sampled_from([0, 10**15, ETHER, 100 * ETHER, "drain"]), token=st.sampled_from([0, TOKEN, 10**9 * TOKEN]))
