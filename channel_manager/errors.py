@@ -49,10 +49,13 @@ _NAMES = [
     "TokenTransferShortfall", "InvalidHubSignature", "InvalidUserSignature",
     "InvalidThreadSignature", "ChallengeWindowClosed", "ChallengeWindowOpen", "NukeTooEarly",
     "InvalidThreadParties", "UserNotThreadParty", "InvalidInitialThreadState", "ThreadNotInRoot",
-    "ThreadAlreadyDisputed", "ThreadNotDisputed", "ThreadMismatch", "ThreadTxCountNotHigher",
-    "ThreadSumsChanged", "ReceiverBalanceDecreased", "ThreadSideAlreadyEmptied",
-    "NothingToClaim", "TransferFailed", "ValueTooLarge",
+    "ThreadAlreadyDisputed", "ThreadNotDisputed", "ThreadMismatch", "ThreadStateNotNewer",
+    "ThreadSumsChanged", "ThreadSideAlreadyEmptied", "NothingToClaim", "TransferFailed",
+    "InvalidRecipient", "ValueTooLarge",
 ]  # fmt: skip
+# docs/protocol.md §9: v2's ThreadTxCountNotHigher and ReceiverBalanceDecreased are no contract
+# errors any more (receiver balances order thread states on chain, §8). A receiver still refuses
+# such states before accepting them: see rules.ThreadTxCountNotRaised / ReceiverBalanceLowered.
 
 # One subclass per contract error, created from the list above so the two cannot drift.
 ERRORS: dict[str, type[ChannelError]] = {
@@ -62,7 +65,8 @@ globals().update(ERRORS)
 
 # Off-chain only: refusals the contract cannot express (the validator's own rules).
 class OffchainRuleBroken(ChannelError):
-    """A state breaks a rule only the signing parties can check (conservation, pending carry)."""
+    """A state breaks a rule only the signing parties can check (conservation, pending carry, a
+    thread receiver's balances and txCount)."""
 
 
 __all__ = ["ChannelError", "ERRORS", "OffchainRuleBroken", *_NAMES]

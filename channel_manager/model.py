@@ -8,7 +8,8 @@ Conventions:
   state changes (the model keeps the contract's all-or-nothing semantics by checking first and
   mutating after, exactly like the contract's checks → effects → interactions).
 - Signatures are checked by an injected `SignatureOracle`: by default real EIP-712 + ECDSA
-  recovery (`EcdsaOracle`); fuzzers can inject a cheap deterministic one.
+  recovery (`EcdsaOracle`), key signatures first and ERC-1271 only for a signer with code
+  whose key signature failed (docs/protocol.md §3); fuzzers can inject a cheap deterministic one.
 - The outside world (who refuses ETH, which token transfers fail or deliver less) is described
   by a `World` object so refused payouts and shortfalls can be modelled.
 """
@@ -73,6 +74,10 @@ class Channel:
 
 @dataclass(slots=True)
 class Thread:
+    """A thread's dispute record. Its sums (sender + receiver of each asset) are those of the
+    initial state it was started from, and never change: that is what binds the record to its
+    initial state (docs/protocol.md §8, `ThreadMismatch`)."""
+
     wei_sender: int = 0
     token_sender: int = 0
     wei_receiver: int = 0
@@ -100,13 +105,16 @@ def key_signature_form_ok(signature: bytes) -> bool:
 
 
 class EcdsaOracle:
-    """Real verification: 65-byte low-s ECDSA for keys; contract signers through `erc1271`.
+    """Real verification: 65-byte low-s ECDSA for keys; signers with code also through `erc1271`.
 
     `erc1271` maps a signer that has code to what its `isValidSignature` accepts: either an
     owner address (the wallet accepts a key signature of its owner, like
     `contracts/test/StatefulRejectingUser.sol`) or a set of accepted `digest` or
-    `digest + signature` byte strings. A signer with code is asked *only* through ERC-1271
-    (OpenZeppelin 5.4 `SignatureChecker`), so it must be registered here.
+    `digest + signature` byte strings (an empty set: a wallet that answers every query "no",
+    like an EOA delegated by EIP-7702 to `contracts/test/RevokingDelegate.sol`).
+    A user's or thread sender's key signature that recovers to its address is accepted whether
+    or not the address has code; only when it does not is a registered signer asked through
+    ERC-1271 (docs/protocol.md §3: a signature once given cannot be revoked by new code).
     """
 
     def __init__(self, erc1271: dict[str, str | set[bytes]] | None = None) -> None:
@@ -123,9 +131,11 @@ class EcdsaOracle:
         return recovered == signer and recovered != ZERO_ADDRESS
 
     def is_valid_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
+        if self.is_valid_key_signature(signer, digest, signature):
+            return True
         wallet = self.erc1271.get(signer)
-        if wallet is None:
-            return self.is_valid_key_signature(signer, digest, signature)
+        if wallet is None:  # no code: nobody else to ask
+            return False
         if isinstance(wallet, str):
             return self.is_valid_key_signature(wallet, digest, signature)
         return digest in wallet or digest + signature in wallet
@@ -263,6 +273,7 @@ class ChannelManagerModel:
     def hub_authorized_update(self, caller: str, now: int, s: ChannelState, sig_user: bytes) -> Outcome:
         self._require_hub(caller)
         ch = self._open_channel(s.user)
+        self._require_recipient_not_self(s.recipient)
         self._require_authorized_update(ch, s, now)
         pw, pt = s.pending_wei_updates, s.pending_token_updates
         self._require_reserve(pw[0] + pw[2], pt[0] + pt[2], 0)
@@ -281,6 +292,7 @@ class ChannelManagerModel:
         if caller != s.user:
             raise E.NotUser(caller, s.user)
         ch = self._open_channel(s.user)
+        self._require_recipient_not_self(s.recipient)
         pw, pt = s.pending_wei_updates, s.pending_token_updates
         if value != pw[2]:
             raise E.WrongDepositValue(value, pw[2])
@@ -361,9 +373,12 @@ class ChannelManagerModel:
         key = self._require_proven_thread(caller, user, initial, proof, sig_initial)
         if update.key != initial.key:
             raise E.ThreadMismatch()
-        self._require_thread_progress(update, 0, initial.wei_balances[0], initial.token_balances[0], 0, 0)
+        record = self._thread_record(initial)
+        self._require_newer_thread_state(update, record)
         self._require_thread_signature(update, sig_update)
-        self._start_thread_dispute(now, key, update)
+        self._store_newer_thread_state(record, update)
+        record.closing_time = now + self.challenge_period
+        self.threads[key] = record
         return Outcome()
 
     def challenge_thread(self, caller: str, now: int, update: ThreadState, sig: bytes) -> Outcome:
@@ -374,27 +389,25 @@ class ChannelManagerModel:
             raise E.ThreadNotDisputed(*update.key)
         if now >= t.closing_time:
             raise E.ChallengeWindowClosed(t.closing_time, now)
-        self._require_thread_progress(
-            update,
-            t.tx_count,
-            t.wei_sender + t.wei_receiver,
-            t.token_sender + t.token_receiver,
-            t.wei_receiver,
-            t.token_receiver,
-        )
+        self._require_newer_thread_state(update, t)
         self._require_thread_signature(update, sig)
-        t.wei_sender, t.wei_receiver = update.wei_balances
-        t.token_sender, t.token_receiver = update.token_balances
-        t.tx_count = update.tx_count
+        self._store_newer_thread_state(t, update)
         return Outcome()
 
     def empty_thread(
         self, caller: str, now: int, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
     ) -> Outcome:
-        key = self._require_thread_in_channel(caller, user, initial, proof, sig)
+        # `sig` is not checked: the record's creation checked the sender's signature, and the
+        # proof and the record's sums bind `initial` to it (docs/protocol.md §8).
+        key = self._require_thread_in_channel(caller, user, initial, proof, None)
         t = self.threads.get(key)
         if t is None or t.closing_time == 0:
             raise E.ThreadNotDisputed(*key)
+        if (t.wei_sender + t.wei_receiver, t.token_sender + t.token_receiver) != (
+            initial.wei_balances[0],
+            initial.token_balances[0],
+        ):
+            raise E.ThreadMismatch()
         if now < t.closing_time:
             raise E.ChallengeWindowOpen(t.closing_time, now)
         is_sender = user == initial.sender
@@ -422,6 +435,9 @@ class ChannelManagerModel:
             ch.thread_root = ZERO_BYTES32
             ch.closing_time = 0
             ch.status = Status.OPEN
+            # Nothing stranded (docs/protocol.md §8): the channel reopens holding nothing.
+            paid = (paid[0] + ch.wei_total, paid[1] + ch.token_total)
+            self._drop_totals(ch)
         return self._pay_or_credit(user, *paid)
 
     def nuke_threads(self, caller: str, now: int, user: str) -> Outcome:
@@ -445,19 +461,21 @@ class ChannelManagerModel:
     # ---------------------------------------------------------------- credits
 
     def claim(self, caller: str, now: int, to: str) -> Outcome:
+        if to == ZERO_ADDRESS:
+            raise E.InvalidRecipient(to)
+        self._require_recipient_not_self(to)
         wei = self.credit_wei.get(caller, 0)
         token = self.credit_token.get(caller, 0)
         if wei == 0 and token == 0:
             raise E.NothingToClaim(caller)
-        if (wei and not self._eth_accepted(to)) or (token and not self.world.token_accepted(to)):
+        if (wei and not self.world.eth_accepted(to)) or (token and not self.world.token_accepted(to)):
             raise E.TransferFailed(to)
         self.credit_wei.pop(caller, None)
         self.credit_token.pop(caller, None)
         self.total_credit_wei -= wei
         self.total_credit_token -= token
         self.eth_balance -= wei
-        if to != self.address:  # a token transfer to itself leaves the balance unchanged
-            self.token_balance -= token
+        self.token_balance -= token
         out = Outcome()
         out.pay(to, wei, token)
         return out
@@ -580,13 +598,14 @@ class ChannelManagerModel:
         new.thread_count = s.thread_count
         return new, global_wei, global_token
 
-    def _eth_accepted(self, to: str) -> bool:
-        # ETH sent to the contract itself hits its nonReentrant receive() inside the guarded
-        # call and fails.
-        return to != self.address and self.world.eth_accepted(to)
+    def _require_recipient_not_self(self, recipient: str) -> None:
+        # Tokens sent to the contract itself would silently become hub reserve
+        # (docs/protocol.md §5, §7), so it is never a recipient.
+        if recipient == self.address:
+            raise E.InvalidRecipient(recipient)
 
     def _require_recipient_accepts(self, s: ChannelState) -> None:
-        if s.pending_wei_updates[3] and not self._eth_accepted(s.recipient):
+        if s.pending_wei_updates[3] and not self.world.eth_accepted(s.recipient):
             raise E.TransferFailed(s.recipient)
         if s.pending_token_updates[3] and not self.world.token_accepted(s.recipient):
             raise E.TransferFailed(s.recipient)
@@ -599,8 +618,7 @@ class ChannelManagerModel:
     def _pay_recipient(self, s: ChannelState) -> Outcome:
         wei, token = s.pending_wei_updates[3], s.pending_token_updates[3]
         self.eth_balance -= wei
-        if s.recipient != self.address:  # a token transfer to itself leaves the balance unchanged
-            self.token_balance -= token
+        self.token_balance -= token
         out = Outcome()
         out.pay(s.recipient, wei, token)
         return out
@@ -646,10 +664,21 @@ class ChannelManagerModel:
         if ch.thread_count == 0:
             ch.status = Status.OPEN
             ch.closing_time = 0
+            # Nothing stranded (docs/protocol.md §8): what neither balance held (a double-signed
+            # state that assigned less than the total) goes to the user with its balance.
+            wei_user += ch.wei_total
+            token_user += ch.token_total
+            self._drop_totals(ch)
         else:
             ch.status = Status.THREAD_DISPUTE
         self.channels[user] = ch
         return self._pay_or_credit(user, wei_user, token_user)
+
+    def _drop_totals(self, ch: Channel) -> None:
+        """The channel's whole remaining total leaves it (and the global totals)."""
+        self.total_channel_wei -= ch.wei_total
+        self.total_channel_token -= ch.token_total
+        ch.wei_total = ch.token_total = 0
 
     def _pay_or_credit(self, user: str, wei: int, token: int) -> Outcome:
         out = Outcome()
@@ -669,8 +698,10 @@ class ChannelManagerModel:
     # ---------------------------------------------------------------- threads: checks
 
     def _require_thread_in_channel(
-        self, caller: str, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+        self, caller: str, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes | None
     ) -> tuple[str, str, int]:
+        """The checks shared by the thread calls, in the contract's order; `sig` None: the
+        sender's signature is not checked (emptyThread)."""
         self._require_valid_user(user)
         self._require_hub_or_user(caller, user)
         ch = self.channel(user)
@@ -688,7 +719,9 @@ class ChannelManagerModel:
             if value > MAX_THREAD_AMOUNT:
                 raise E.ValueTooLarge(value)
         leaf = thread_struct_hash(initial)
-        if not self.signatures.is_valid_signature(sender, thread_digest(self.domain, initial), sig):
+        if sig is not None and not self.signatures.is_valid_signature(
+            sender, thread_digest(self.domain, initial), sig
+        ):
             raise E.InvalidThreadSignature(sender)
         if not merkle_verify(proof, ch.thread_root, leaf):
             raise E.ThreadNotInRoot(leaf, ch.thread_root)
@@ -703,25 +736,38 @@ class ChannelManagerModel:
         return key
 
     @staticmethod
-    def _require_thread_progress(
-        update: ThreadState, stored_tx: int, wei_sum: int, token_sum: int, wei_recv: int, token_recv: int
-    ) -> None:
-        if update.tx_count > MAX_TX_COUNT:
-            raise E.ValueTooLarge(update.tx_count)
-        if update.tx_count <= stored_tx:
-            raise E.ThreadTxCountNotHigher(update.tx_count, stored_tx)
-        if update.wei_sum != wei_sum or update.token_sum != token_sum:
+    def _thread_record(initial: ThreadState) -> Thread:
+        """A new record holding `initial` (the sender holds the sums, txCount 0)."""
+        return Thread(wei_sender=initial.wei_balances[0], token_sender=initial.token_balances[0])
+
+    @staticmethod
+    def _require_newer_thread_state(update: ThreadState, t: Thread) -> None:
+        """docs/protocol.md §8: the record's sums kept, and at least one receiver balance raised.
+        txCount decides nothing (an unreachable txCount must not void the receiver's states)."""
+        if (update.wei_sum, update.token_sum) != (
+            t.wei_sender + t.wei_receiver,
+            t.token_sender + t.token_receiver,
+        ):
             raise E.ThreadSumsChanged()
-        if update.wei_balances[1] < wei_recv or update.token_balances[1] < token_recv:
-            raise E.ReceiverBalanceDecreased()
+        if update.wei_balances[1] <= t.wei_receiver and update.token_balances[1] <= t.token_receiver:
+            raise E.ThreadStateNotNewer()
+
+    @staticmethod
+    def _store_newer_thread_state(t: Thread, update: ThreadState) -> None:
+        """Per asset, the receiver keeps the highest balance shown (an asset the update lowers
+        keeps its stored value) and the sender the rest; txCount is the highest shown,
+        saturating at the 64-bit storage limit."""
+        wei_sum, token_sum = t.wei_sender + t.wei_receiver, t.token_sender + t.token_receiver
+        t.wei_receiver = max(t.wei_receiver, update.wei_balances[1])
+        t.token_receiver = max(t.token_receiver, update.token_balances[1])
+        t.wei_sender, t.token_sender = wei_sum - t.wei_receiver, token_sum - t.token_receiver
+        t.tx_count = max(t.tx_count, min(update.tx_count, MAX_TX_COUNT))
 
     def _require_thread_signature(self, state: ThreadState, sig: bytes) -> None:
         if not self.signatures.is_valid_signature(state.sender, thread_digest(self.domain, state), sig):
             raise E.InvalidThreadSignature(state.sender)
 
-    def _start_thread_dispute(self, now: int, key: tuple[str, str, int], state: ThreadState) -> None:
-        t = self.threads.setdefault(key, Thread())
-        t.wei_sender, t.wei_receiver = state.wei_balances
-        t.token_sender, t.token_receiver = state.token_balances
-        t.tx_count = state.tx_count
-        t.closing_time = now + self.challenge_period
+    def _start_thread_dispute(self, now: int, key: tuple[str, str, int], initial: ThreadState) -> None:
+        record = self._thread_record(initial)
+        record.closing_time = now + self.challenge_period
+        self.threads[key] = record

@@ -1,16 +1,22 @@
-"""The checks a hub or wallet makes before signing a new channel state.
+"""The checks a hub or wallet makes before signing (or, for threads, accepting) a new state.
 
 `validate_channel_update(prev, new)` raises an exception named like the contract error where
 the contract has one (StaleTxCount, StaleOnchainTxCount, StateExpired, ValueTooLarge, …) and an
 `OffchainRuleBroken` subclass for rules only the signers can check: value conserved, pending
 updates carried unchanged until acknowledged, the user and thread fields consistent.
+
+`validate_thread_update(prev, new)` is the check a thread's receiver makes before accepting a
+sender-signed state. On chain, receiver balances order thread states per asset and txCount
+decides nothing (docs/protocol.md §8); off-chain the receiver is stricter: a state must raise
+txCount and must not lower its balance of either asset (`ThreadTxCountNotRaised`,
+`ReceiverBalanceLowered`), so its newest state is always also its best one on chain.
 """
 
 from __future__ import annotations
 
 from channel_manager import errors as E
 from channel_manager.aliases import MAX_AMOUNT, MAX_THREAD_COUNT, MAX_TX_COUNT, ZERO_BYTES32
-from channel_manager.states import ChannelState
+from channel_manager.states import RECEIVER, ChannelState, ThreadState
 from channel_manager.transitions import settle_state
 
 
@@ -28,6 +34,14 @@ class ChannelIdentityChanged(E.OffchainRuleBroken):
 
 class ThreadFieldsInconsistent(E.OffchainRuleBroken):
     """threadRoot and threadCount disagree (zero root iff no thread)."""
+
+
+class ThreadTxCountNotRaised(E.OffchainRuleBroken):
+    """A thread state whose txCount is not above the previous one's (args: given, previous)."""
+
+
+class ReceiverBalanceLowered(E.OffchainRuleBroken):
+    """A thread state that gives the receiver less of an asset than the previous one."""
 
 
 def _net_withdrawals(pending: tuple[int, ...]) -> int:
@@ -117,3 +131,36 @@ def _check_ranges(s: ChannelState) -> None:
             raise E.ValueTooLarge(value)
     if s.thread_count > MAX_THREAD_COUNT:
         raise E.ValueTooLarge(s.thread_count)
+
+
+def validate_thread_update(prev: ThreadState, new: ThreadState) -> None:
+    """Refuse `new` as the successor of `prev` (the initial state or a later one) unless the
+    receiver should accept it. In this order: the same thread (`ThreadMismatch`), the same sum of
+    each asset (`ThreadSumsChanged`), no receiver balance lower (`ReceiverBalanceLowered`), at
+    least one receiver balance higher (`ThreadStateNotNewer`: the contract refuses a state that
+    raises none over one it holds), a higher txCount (`ThreadTxCountNotRaised(given, previous)`).
+    A state that passes raises the receiver's balances on chain over `prev` in every asset it
+    touches (docs/protocol.md §8)."""
+    if new.key != prev.key:
+        raise E.ThreadMismatch(reason=f"{new.key} is not {prev.key}")
+    if new.wei_sum != prev.wei_sum or new.token_sum != prev.token_sum:
+        raise E.ThreadSumsChanged(
+            reason=f"sums ({new.wei_sum}, {new.token_sum}) != ({prev.wei_sum}, {prev.token_sum})"
+        )
+    lowered = [
+        asset
+        for asset, before, after in (
+            ("ETH", prev.wei_balances[RECEIVER], new.wei_balances[RECEIVER]),
+            ("token", prev.token_balances[RECEIVER], new.token_balances[RECEIVER]),
+        )
+        if after < before
+    ]
+    if lowered:
+        raise ReceiverBalanceLowered(reason=f"the receiver's {' and '.join(lowered)} balance falls")
+    if (new.wei_balances[RECEIVER], new.token_balances[RECEIVER]) == (
+        prev.wei_balances[RECEIVER],
+        prev.token_balances[RECEIVER],
+    ):
+        raise E.ThreadStateNotNewer(reason="the state pays the receiver nothing more")
+    if new.tx_count <= prev.tx_count:
+        raise ThreadTxCountNotRaised(new.tx_count, prev.tx_count, reason="thread nonce not higher")

@@ -13,7 +13,11 @@ sums of those initial sender balances; they stay in the channel's on-chain total
 balance, which is what `rules.validate_channel_update(..., locked_before=, locked_after=)` checks.
 
 Inside the thread only the sender signs: each payment raises `txCount` by one and moves value
-from the sender's to the receiver's balance; the sums never change. Closing the thread
+from the sender's to the receiver's balance; the sums never change. On chain the receiver's
+balance of each asset is the highest any state shown gives it, whatever the txCounts
+(docs/protocol.md §8); off-chain the receiver still refuses a state that lowers either of its
+balances or does not raise txCount (`rules.validate_thread_update`), and every payment made
+here raises at least one receiver balance, so no helper returns a state the contract refuses. Closing the thread
 cooperatively releases the final balances into both channels (A's channel: A gets the sender
 remainder back, the hub gets the receiver share — it paid B that share in B's channel; B's
 channel: B gets its share, the hub gets the remainder) and drops the thread's leaf.
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from channel_manager import errors as E
 from channel_manager.aliases import MAX_THREAD_AMOUNT, ZERO_ADDRESS, ZERO_BYTES32, Bytes32
 from channel_manager.merkle import MerkleTree
-from channel_manager.rules import validate_channel_update
+from channel_manager.rules import validate_channel_update, validate_thread_update
 from channel_manager.states import HUB, RECEIVER, SENDER, USER, ChannelState, ThreadState
 
 Pair = tuple[int, int]
@@ -93,32 +97,14 @@ def validate_initial_thread_state(
             raise E.ValueTooLarge(value)
 
 
-def validate_thread_update(prev: ThreadState, new: ThreadState) -> None:
-    """Refuse `new` as the successor of `prev` (the initial state or a later one) unless it is a
-    valid thread update, checked in the contract's order (`challengeThread`,
-    `startExitThreadWithUpdate`): the same thread (`ThreadMismatch`), a higher txCount
-    (`ThreadTxCountNotHigher(given, stored)`), the same sum of each asset (`ThreadSumsChanged`)
-    and receiver balances that do not fall (`ReceiverBalanceDecreased`)."""
-    if new.key != prev.key:
-        raise E.ThreadMismatch(reason=f"{new.key} is not {prev.key}")
-    if new.tx_count <= prev.tx_count:
-        raise E.ThreadTxCountNotHigher(new.tx_count, prev.tx_count)
-    if new.wei_sum != prev.wei_sum or new.token_sum != prev.token_sum:
-        raise E.ThreadSumsChanged(
-            reason=f"sums ({new.wei_sum}, {new.token_sum}) != ({prev.wei_sum}, {prev.token_sum})"
-        )
-    if (
-        new.wei_balances[RECEIVER] < prev.wei_balances[RECEIVER]
-        or new.token_balances[RECEIVER] < prev.token_balances[RECEIVER]
-    ):
-        raise E.ReceiverBalanceDecreased()
-
-
 def pay_in_thread(prev: ThreadState, *, wei: int = 0, token: int = 0) -> ThreadState:
     """The next state of a thread after the sender pays the receiver `wei` and `token`:
-    txCount + 1, value moved from the sender's to the receiver's balance. The sender signs it."""
+    txCount + 1, value moved from the sender's to the receiver's balance. The sender signs it.
+    A payment of nothing is refused: on chain it would not be newer (`ThreadStateNotNewer`)."""
     if wei < 0 or token < 0:
         raise ValueError("a thread payment cannot be negative")
+    if wei == 0 and token == 0:
+        raise ValueError("a thread payment must move some value (wei or token)")
     if wei > prev.wei_balances[SENDER] or token > prev.token_balances[SENDER]:
         raise ValueError("thread payment exceeds the sender's balance")
     (ws, wr), (ts, tr) = prev.wei_balances, prev.token_balances

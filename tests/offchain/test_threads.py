@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 from channel_manager import errors as E
 from channel_manager import merkle
 from channel_manager.eip712 import thread_struct_hash
-from channel_manager.rules import validate_channel_update
+from channel_manager.rules import (
+    ReceiverBalanceLowered,
+    ThreadTxCountNotRaised,
+    validate_channel_update,
+)
 from channel_manager.states import ChannelState, ThreadState
 from channel_manager.threads import (
     ThreadedChannel,
@@ -254,53 +258,82 @@ def test_pay_in_thread_refuses_more_than_sender_holds(wei, token):
         pay_in_thread(initial_thread_state(A, B, 1, wei=100, token=10), wei=wei, token=token)
 
 
+def test_pay_in_thread_refuses_a_payment_of_nothing():
+    """A state that raises no receiver balance is not newer on chain (ThreadStateNotNewer), so
+    the sender's helper never makes one."""
+    with pytest.raises(ValueError, match="must move some value"):
+        pay_in_thread(initial_thread_state(A, B, 1, wei=100, token=10))
+
+
 PREV = ThreadState(A, B, 1, (70, 30), (7, 3), 4)
 
 
 @pytest.mark.parametrize(
     "new, error, args",
     [
-        (PREV.evolve(thread_id=2, tx_count=5), "ThreadMismatch", ()),
-        (PREV.evolve(receiver=C, tx_count=5), "ThreadMismatch", ()),
-        (PREV.evolve(sender=C, tx_count=5), "ThreadMismatch", ()),
-        (PREV.evolve(tx_count=4, wei_balances=(60, 40)), "ThreadTxCountNotHigher", (4, 4)),
-        (PREV.evolve(tx_count=3, wei_balances=(60, 40)), "ThreadTxCountNotHigher", (3, 4)),
-        (PREV.evolve(tx_count=5, wei_balances=(70, 31)), "ThreadSumsChanged", ()),
-        (PREV.evolve(tx_count=5, wei_balances=(69, 30)), "ThreadSumsChanged", ()),
-        (PREV.evolve(tx_count=5, token_balances=(7, 4)), "ThreadSumsChanged", ()),
-        (PREV.evolve(tx_count=5, wei_balances=(71, 29)), "ReceiverBalanceDecreased", ()),
-        (PREV.evolve(tx_count=5, token_balances=(8, 2)), "ReceiverBalanceDecreased", ()),
-        # the contract's order: txCount before sums before receiver balances
-        (PREV.evolve(tx_count=4, wei_balances=(90, 0)), "ThreadTxCountNotHigher", (4, 4)),
+        (PREV.evolve(thread_id=2, tx_count=5), E.ThreadMismatch, ()),
+        (PREV.evolve(receiver=C, tx_count=5), E.ThreadMismatch, ()),
+        (PREV.evolve(sender=C, tx_count=5), E.ThreadMismatch, ()),
+        (PREV.evolve(tx_count=5, wei_balances=(70, 31)), E.ThreadSumsChanged, ()),
+        (PREV.evolve(tx_count=5, wei_balances=(69, 30)), E.ThreadSumsChanged, ()),
+        (PREV.evolve(tx_count=5, token_balances=(7, 4)), E.ThreadSumsChanged, ()),
+        (PREV.evolve(tx_count=5, wei_balances=(71, 29)), ReceiverBalanceLowered, ()),
+        (PREV.evolve(tx_count=5, token_balances=(8, 2)), ReceiverBalanceLowered, ()),
+        # one asset up, the other down: the contract would take it (per-asset maximum), the
+        # receiver does not sign off on losing anything
         (
-            PREV.evolve(tx_count=5, wei_balances=(90, 0), token_balances=(7, 4)),
-            "ThreadSumsChanged",
+            PREV.evolve(tx_count=5, wei_balances=(60, 40), token_balances=(8, 2)),
+            ReceiverBalanceLowered,
             (),
         ),
+        (PREV.evolve(tx_count=9), E.ThreadStateNotNewer, ()),
+        (PREV.evolve(tx_count=4, wei_balances=(60, 40)), ThreadTxCountNotRaised, (4, 4)),
+        (PREV.evolve(tx_count=3, wei_balances=(60, 40)), ThreadTxCountNotRaised, (3, 4)),
+        # the order: sums, then receiver balances, then txCount
+        (
+            PREV.evolve(tx_count=5, wei_balances=(90, 0), token_balances=(7, 4)),
+            E.ThreadSumsChanged,
+            (),
+        ),
+        (PREV.evolve(tx_count=4, wei_balances=(90, 10)), ReceiverBalanceLowered, ()),
+        (PREV.evolve(tx_count=4), E.ThreadStateNotNewer, ()),
     ],
     ids=[
         "other-id",
         "other-receiver",
         "other-sender",
-        "equal-txcount",
-        "lower-txcount",
         "wei-sum-up",
         "wei-sum-down",
         "token-sum",
         "receiver-wei-down",
         "receiver-token-down",
-        "txcount-first",
+        "one-asset-up-other-down",
+        "nothing-raised",
+        "equal-txcount",
+        "lower-txcount",
         "sums-before-receiver",
+        "receiver-before-txcount",
+        "not-newer-before-txcount",
     ],
 )
 def test_validate_thread_update_refuses(new, error, args):
-    with pytest.raises(E.ERRORS[error]) as info:
+    with pytest.raises(error) as info:
         validate_thread_update(PREV, new)
+    assert type(info.value) is error
     assert info.value.args == args
 
 
-def test_validate_thread_update_accepts_unchanged_balances_with_higher_tx_count():
-    validate_thread_update(PREV, PREV.evolve(tx_count=9))
+def test_receiver_refusals_are_offchain_rules_not_contract_errors():
+    """docs/protocol.md §9: the contract has no txCount or lowered-balance error for threads."""
+    assert issubclass(ThreadTxCountNotRaised, E.OffchainRuleBroken)
+    assert issubclass(ReceiverBalanceLowered, E.OffchainRuleBroken)
+    for gone in ("ThreadTxCountNotHigher", "ReceiverBalanceDecreased"):
+        assert gone not in E.ERRORS and not hasattr(E, gone)
+    assert {"ThreadStateNotNewer", "InvalidRecipient", "ThreadMismatch"} <= set(E.ERRORS)
+
+
+def test_validate_thread_update_accepts_one_asset_raised_the_other_kept():
+    validate_thread_update(PREV, PREV.evolve(tx_count=5, token_balances=(6, 4)))
 
 
 # ------------------------------------------------------------------ closing
@@ -361,10 +394,12 @@ def test_close_one_of_two_threads_keeps_the_other_provable():
 def test_close_thread_refuses_state_that_breaks_thread_rules():
     opening = opened(wei=100, token=0)
     bad = ThreadState(A, B, 1, (40, 60), (0, 0), 0)  # txCount 0 but value moved
-    with pytest.raises(KeyError):  # its sums match, but it is not the initial state's successor
+    with pytest.raises(KeyError):  # its sums differ: no open thread has them
         close_thread(opening.sender, opening.receiver, bad.evolve(wei_balances=(50, 60)))
-    with pytest.raises(E.ThreadTxCountNotHigher):
+    with pytest.raises(ThreadTxCountNotRaised):
         close_thread(opening.sender, opening.receiver, bad)
+    with pytest.raises(E.ThreadStateNotNewer):  # txCount raised, nothing paid
+        close_thread(opening.sender, opening.receiver, opening.initial.evolve(tx_count=1))
 
 
 def test_close_thread_refuses_unknown_thread():
@@ -404,6 +439,8 @@ def test_open_pay_close_conserves_value_and_moves_only_the_share(wei, token, pay
     for pay_wei, pay_token in payments:
         pay_wei = min(pay_wei, state.wei_balances[0])
         pay_token = min(pay_token, state.token_balances[0])
+        if not (pay_wei or pay_token):
+            continue  # nothing left to pay (a payment of nothing is refused)
         nxt = pay_in_thread(state, wei=pay_wei, token=pay_token)
         validate_thread_update(state, nxt)
         state = nxt
@@ -467,8 +504,9 @@ def test_many_threads_open_and_close_in_any_order(sizes, close_order):
     new_receiver=st.tuples(amounts, amounts),
     tx=st.tuples(st.integers(0, 5), st.integers(0, 5)),
 )
-def test_validator_accepts_exactly_the_contract_rule(prev_receiver, new_receiver, tx):
-    """With fixed sums, an update passes iff txCount rises and no receiver balance falls."""
+def test_validator_accepts_exactly_the_receiver_rule(prev_receiver, new_receiver, tx):
+    """With fixed sums, an update passes iff txCount rises, no receiver balance falls and at
+    least one rises."""
     total = 2 * ETHER
     prev = ThreadState(
         A,
@@ -490,10 +528,11 @@ def test_validator_accepts_exactly_the_contract_rule(prev_receiver, new_receiver
         tx[1] > tx[0]
         and new_receiver[0] >= prev_receiver[0]
         and new_receiver[1] >= prev_receiver[1]
+        and new_receiver != prev_receiver
     )
     try:
         validate_thread_update(prev, new)
-    except (E.ThreadTxCountNotHigher, E.ReceiverBalanceDecreased):
+    except (ThreadTxCountNotRaised, ReceiverBalanceLowered, E.ThreadStateNotNewer):
         assert not ok
     else:
         assert ok
