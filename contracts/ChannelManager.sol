@@ -12,8 +12,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IChannelManager} from "../interfaces/IChannelManager.sol";
 
 /// @title ChannelManager — Connext-style payment-channel hub for ETH and one ERC20
-/// @notice Holds every channel between one hub and its users; see IChannelManager and SPEC.md.
-/// @dev No owner, no upgrade path, no pause. Every state-changing function is `nonReentrant`
+/// @notice Holds every channel between one hub and its users; see IChannelManager and docs/protocol.md.
+/// @dev Section numbers (§) refer to docs/protocol.md. No owner, no upgrade path, no pause. Every state-changing function is `nonReentrant`
 ///      and follows checks → effects → interactions; user payouts in disputes never revert
 ///      (a refused payout is credited, SPEC §7).
 contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
@@ -53,7 +53,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @dev A disputed thread in two slots. Disputed ⇔ closingTime ≠ 0 (set once, never
     ///      cleared). Invariant: sender + receiver = the initial sender balances, per asset, which
-    ///      must fit 96 bits (`ValueTooLarge`), so every amount here does.
+    ///      must fit 96 bits (`ValueTooLarge`), so every amount here does. These sums bind the
+    ///      record to the one initial state it was started from (with the key they determine
+    ///      its leaf), and receiver balances only ever rise (§8).
     struct Thread {
         // slot 0 — written at dispute start: the sender side, the clock and the settled sides.
         // One slot, so a dispute on an initial state writes one fresh slot, not two.
@@ -62,7 +64,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint48 closingTime;
         bool senderEmptied;
         bool receiverEmptied;
-        // slot 1 — zero until a state with txCount > 0 is stored
+        // slot 1 — zero until a later state raised a receiver balance; txCount is the highest
+        // shown (saturated), kept for watchers, deciding nothing
         uint96 weiReceiver;
         uint96 tokenReceiver;
         uint64 txCount;
@@ -163,6 +166,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     /// @inheritdoc IChannelManager
     function hubAuthorizedUpdate(ChannelState calldata state, bytes calldata sigUser) external nonReentrant onlyHub {
         Channel memory channel = _openChannel(state.user);
+        _requireRecipient(state.recipient);
         _requireAuthorizedUpdate(channel, state);
         // Both deposits come from the reserve.
         _requireReserve(
@@ -186,6 +190,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     {
         if (msg.sender != state.user) revert NotUser(msg.sender, state.user);
         Channel memory channel = _openChannel(state.user);
+        _requireRecipient(state.recipient);
         if (msg.value != state.pendingWeiUpdates[2]) revert WrongDepositValue(msg.value, state.pendingWeiUpdates[2]);
         _requireAuthorizedUpdate(channel, state);
         // Only the hub's deposits come from the reserve, measured before this call: the user's
@@ -259,7 +264,11 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         nonReentrant
     {
         bytes32 key = _requireProvenThread(user, initial, proof, sig);
-        _startThreadDispute(user, key, initial);
+        Thread storage thread = _threads[key];
+        // Slot 1 of a thread never disputed is all zeros: an initial state leaves it untouched.
+        thread.weiSender = uint96(initial.weiBalances[0]);
+        thread.tokenSender = uint96(initial.tokenBalances[0]);
+        _openThreadDispute(user, thread, initial, initial.weiBalances, initial.tokenBalances, 0);
     }
 
     /// @inheritdoc IChannelManager
@@ -276,9 +285,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             update.sender != initial.sender || update.receiver != initial.receiver
                 || update.threadId != initial.threadId
         ) revert ThreadMismatch();
-        _requireThreadProgress(update, 0, initial.weiBalances[0], initial.tokenBalances[0], 0, 0);
-        _requireThreadSignature(update, sigUpdate);
-        _startThreadDispute(user, key, update);
+        _startWithUpdate(user, key, update, sigUpdate, initial.weiBalances[0], initial.tokenBalances[0]);
     }
 
     /// @inheritdoc IChannelManager
@@ -291,47 +298,44 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint256 closingTime = thread.closingTime;
         if (closingTime == 0) revert ThreadNotDisputed(update.sender, update.receiver, update.threadId);
         if (block.timestamp >= closingTime) revert ChallengeWindowClosed(closingTime, block.timestamp);
-        uint256 weiReceiver = thread.weiReceiver;
-        uint256 tokenReceiver = thread.tokenReceiver;
-        _requireThreadProgress(
-            update,
-            thread.txCount,
-            thread.weiSender + weiReceiver,
-            thread.tokenSender + tokenReceiver,
-            weiReceiver,
-            tokenReceiver
-        );
+        uint256 storedWei = thread.weiReceiver;
+        uint256 storedToken = thread.tokenReceiver;
+        uint256 weiSum;
+        uint256 tokenSum;
+        unchecked {
+            // Both terms are 96-bit fields.
+            weiSum = thread.weiSender + storedWei;
+            tokenSum = thread.tokenSender + storedToken;
+        }
+        (uint256 weiReceiver, uint256 tokenReceiver) =
+            _requireReceiverRaise(update, weiSum, tokenSum, storedWei, storedToken);
         _requireThreadSignature(update, sig);
 
-        _storeThreadState(thread, update);
+        uint64 txCount = _saturatedTxCount(update.txCount, thread.txCount);
+        _storeThreadRecord(thread, weiSum, tokenSum, weiReceiver, tokenReceiver, txCount);
+        // The record as it now stands (per asset the higher receiver balance), not the update.
         emit DidChallengeThread(
             update.sender,
             update.receiver,
             update.threadId,
             msg.sender,
-            update.weiBalances,
-            update.tokenBalances,
-            update.txCount
+            [weiSum - weiReceiver, weiReceiver],
+            [tokenSum - tokenReceiver, tokenReceiver],
+            txCount
         );
     }
 
     /// @inheritdoc IChannelManager
-    function emptyThread(address user, ThreadState calldata initial, bytes32[] calldata proof, bytes calldata sig)
+    /// @dev The signature argument is not checked: the record's creation checked the sender's
+    ///      signature and the record's sums bind `initial` to it, so a sender cannot block
+    ///      settlement by revoking (§8).
+    function emptyThread(address user, ThreadState calldata initial, bytes32[] calldata proof, bytes calldata)
         external
         nonReentrant
     {
-        bytes32 key = _requireThreadInChannel(user, initial, proof, sig);
-        Thread storage thread = _threads[key];
-        uint256 closingTime = thread.closingTime;
-        if (closingTime == 0) revert ThreadNotDisputed(initial.sender, initial.receiver, initial.threadId);
-        if (block.timestamp < closingTime) revert ChallengeWindowOpen(closingTime, block.timestamp);
-
-        (uint256 weiPaid, uint256 tokenPaid) = _markSideEmptied(thread, user, user == initial.sender);
-        uint256 threadCount = _releaseThread(user, initial.weiBalances[0], initial.tokenBalances[0]);
-        emit DidEmptyThread(
-            user, initial.sender, initial.receiver, initial.threadId, msg.sender, weiPaid, tokenPaid, threadCount
-        );
-        _payOrCredit(user, weiPaid, tokenPaid);
+        (bytes32 leaf, bytes32 root) = _requireThreadInitial(user, initial);
+        _requireInRoot(proof, root, leaf);
+        _emptyThreadSide(user, initial);
     }
 
     /// @inheritdoc IChannelManager
@@ -365,6 +369,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IChannelManager
     function claim(address to) external nonReentrant {
+        if (to == address(0) || to == address(this)) revert InvalidRecipient(to);
         Credit memory credit = _credits[msg.sender];
         if (credit.weiAmount == 0 && credit.tokenAmount == 0) revert NothingToClaim(msg.sender);
         delete _credits[msg.sender];
@@ -482,6 +487,11 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     function _requireHubOrUser(address user) internal view {
         if (msg.sender != hub && msg.sender != user) revert NotHubOrUser(msg.sender, user);
+    }
+
+    /// @dev The contract is never a recipient: what it is sent silently becomes hub reserve.
+    function _requireRecipient(address recipient) internal view {
+        if (recipient == address(this)) revert InvalidRecipient(recipient);
     }
 
     /// @dev Only called once the caller is known to be the hub or the user.
@@ -672,7 +682,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (!_isValidKeySignature(hub, digest, sig)) revert InvalidHubSignature();
     }
 
-    /// @dev ERC-1271 for users with code, the hub's rule otherwise.
+    /// @dev A key signature first, then ERC-1271 for users with code (§3).
     function _requireUserSignature(address user, bytes32 digest, bytes calldata sig) internal view {
         if (!_isValidSignatureNow(user, digest, sig)) revert InvalidUserSignature(user);
     }
@@ -684,11 +694,13 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev SignatureChecker.isValidSignatureNow without copying a key signature to memory:
-    ///      code → ERC-1271 with the bytes unchanged; no code → the key rule below.
+    /// @dev A signature that recovers to the signer is accepted whatever code the address carries;
+    ///      only failing that is an address with code asked through ERC-1271 (bytes unchanged).
+    ///      Key first, because a signature once given must not be revocable: since EIP-7702 an EOA
+    ///      can delegate to code that answers every ERC-1271 query "no" (M-1, §3).
     function _isValidSignatureNow(address signer, bytes32 digest, bytes calldata sig) internal view returns (bool) {
-        if (signer.code.length != 0) return SignatureChecker.isValidERC1271SignatureNow(signer, digest, sig);
-        return _isValidKeySignature(signer, digest, sig);
+        if (_isValidKeySignature(signer, digest, sig)) return true;
+        return signer.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(signer, digest, sig);
     }
 
     /// @dev ECDSA.tryRecover(bytes) read from calldata: exactly 65 bytes r‖s‖v; tryRecover(v, r, s)
@@ -870,7 +882,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     }
 
     /// @dev Pays the user its balances (credit on refusal), returns the hub's to the reserve.
-    ///      Whatever is locked in threads stays in the channel for the thread disputes.
+    ///      Whatever is locked in threads stays in the channel for the thread disputes; with no
+    ///      thread, the surplus goes to the user and the channel ends empty.
     ///      `adopted`: `channel` carries a newly adopted state (txCount, root, threadCount).
     function _emptyChannel(address user, Channel memory channel, bool adopted) internal {
         uint256 weiHub = channel.weiHub;
@@ -878,6 +891,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint256 tokenHub = channel.tokenHub;
         uint256 tokenUser = channel.tokenUser;
         unchecked {
+            // Nothing is stranded (§8, L-1): with no open thread left, the user is paid all the
+            // channel holds but the hub's balance, surplus included. hub ≤ total (invariant).
+            if (channel.threadCount == 0) {
+                weiUser = channel.weiTotal - weiHub;
+                tokenUser = channel.tokenTotal - tokenHub;
+            }
             // hub + user ≤ total (invariant), and Σ totals = global totals.
             uint128 weiOut = uint128(weiHub + weiUser);
             uint128 tokenOut = uint128(tokenHub + tokenUser);
@@ -940,27 +959,32 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         return keccak256(abi.encode(sender, receiver, threadId));
     }
 
-    /// @dev Everything startExitThread needs: channel in ThreadDispute, caller, a valid signed
-    ///      initial state in the user's root, a thread never disputed before.
+    /// @dev Everything startExitThread needs: channel in ThreadDispute, caller, a valid initial
+    ///      state signed by its sender and in the user's root, a thread never disputed before.
     function _requireProvenThread(
         address user,
         ThreadState calldata initial,
         bytes32[] calldata proof,
         bytes calldata sig
     ) internal view returns (bytes32 key) {
-        key = _requireThreadInChannel(user, initial, proof, sig);
+        (bytes32 leaf, bytes32 root) = _requireThreadInitial(user, initial);
+        if (!_isValidSignatureNow(initial.sender, _hashTypedDataV4(leaf), sig)) {
+            revert InvalidThreadSignature(initial.sender);
+        }
+        _requireInRoot(proof, root, leaf);
+        key = _threadKey(initial.sender, initial.receiver, initial.threadId);
         if (_threads[key].closingTime != 0) {
             revert ThreadAlreadyDisputed(initial.sender, initial.receiver, initial.threadId);
         }
     }
 
-    /// @dev Shared by thread exits and emptyThread.
-    function _requireThreadInChannel(
-        address user,
-        ThreadState calldata initial,
-        bytes32[] calldata proof,
-        bytes calldata sig
-    ) internal view returns (bytes32 key) {
+    /// @dev Shared by thread exits and emptyThread: the user's channel in ThreadDispute, the
+    ///      caller, the parties and a well-formed initial state. Returns its leaf and the root.
+    function _requireThreadInitial(address user, ThreadState calldata initial)
+        internal
+        view
+        returns (bytes32 leaf, bytes32 root)
+    {
         _requireValidUser(user);
         _requireHubOrUser(user);
         Channel storage channel = _channels[user];
@@ -978,37 +1002,75 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         // Thread amounts are stored in 96 bits (two-slot thread records).
         if (initial.weiBalances[0] > type(uint96).max) revert ValueTooLarge(initial.weiBalances[0]);
         if (initial.tokenBalances[0] > type(uint96).max) revert ValueTooLarge(initial.tokenBalances[0]);
-
-        bytes32 leaf = _threadStructHash(initial);
-        if (!_isValidSignatureNow(sender, _hashTypedDataV4(leaf), sig)) {
-            revert InvalidThreadSignature(sender);
-        }
-        // A zero root contains no thread (v1 skipped the proof then).
-        bytes32 root = channel.threadRoot;
-        if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leaf)) revert ThreadNotInRoot(leaf, root);
-        key = _threadKey(sender, receiver, initial.threadId);
+        leaf = _threadStructHash(initial);
+        root = channel.threadRoot;
     }
 
-    /// @dev A later thread state: higher txCount, same sums, receiver balances not lower.
-    function _requireThreadProgress(
+    /// @dev A zero root contains no thread (v1 skipped the proof then).
+    function _requireInRoot(bytes32[] calldata proof, bytes32 root, bytes32 leaf) internal pure {
+        if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leaf)) revert ThreadNotInRoot(leaf, root);
+    }
+
+    /// @dev A later thread state (§8): same sums as the record, and a receiver balance of at
+    ///      least one asset above the stored one. Returns the new receiver balances, per asset
+    ///      the higher of stored and submitted: receiver balances, not txCount, order thread
+    ///      states, so a sender cannot void its payments with an unreachable txCount (M-2).
+    function _requireReceiverRaise(
         ThreadState calldata update,
-        uint256 storedTxCount,
         uint256 weiSum,
         uint256 tokenSum,
-        uint256 weiReceiver,
-        uint256 tokenReceiver
-    ) internal pure {
-        _requireFits64(update.txCount);
-        if (update.txCount <= storedTxCount) revert ThreadTxCountNotHigher(update.txCount, storedTxCount);
-        // Sums compared without overflow: each balance is bounded by the (≤ 128-bit) sum.
+        uint256 storedWei,
+        uint256 storedToken
+    ) internal pure returns (uint256 weiReceiver, uint256 tokenReceiver) {
+        weiReceiver = update.weiBalances[1];
+        tokenReceiver = update.tokenBalances[1];
+        // Sums compared without overflow: each balance is bounded by the (96-bit) sum.
         if (
             update.weiBalances[0] > weiSum || update.tokenBalances[0] > tokenSum
-                || update.weiBalances[1] != weiSum - update.weiBalances[0]
-                || update.tokenBalances[1] != tokenSum - update.tokenBalances[0]
+                || weiReceiver != weiSum - update.weiBalances[0] || tokenReceiver != tokenSum - update.tokenBalances[0]
         ) revert ThreadSumsChanged();
-        if (update.weiBalances[1] < weiReceiver || update.tokenBalances[1] < tokenReceiver) {
-            revert ReceiverBalanceDecreased();
+        if (weiReceiver <= storedWei && tokenReceiver <= storedToken) {
+            revert ThreadStateNotNewer(weiReceiver, tokenReceiver, storedWei, storedToken);
         }
+        if (weiReceiver < storedWei) weiReceiver = storedWei;
+        if (tokenReceiver < storedToken) tokenReceiver = storedToken;
+    }
+
+    /// @dev The highest txCount shown, saturated at 2^64 − 1: it decides nothing on chain, so a
+    ///      state is never refused for its txCount (a refusal would let a sender sign payments
+    ///      the receiver cannot submit).
+    function _saturatedTxCount(uint256 given, uint64 stored) internal pure returns (uint64) {
+        uint64 txCount = given > type(uint64).max ? type(uint64).max : uint64(given);
+        return txCount > stored ? txCount : stored;
+    }
+
+    /// @dev emptyThread once the initial state is proven in `user`'s root: the record, bound to
+    ///      this initial state, past its window; this side settled, the thread released.
+    function _emptyThreadSide(address user, ThreadState calldata initial) internal {
+        Thread storage thread = _threads[_threadKey(initial.sender, initial.receiver, initial.threadId)];
+        uint256 closingTime = thread.closingTime;
+        if (closingTime == 0) revert ThreadNotDisputed(initial.sender, initial.receiver, initial.threadId);
+        uint256 weiAmount = initial.weiBalances[0];
+        uint256 tokenAmount = initial.tokenBalances[0];
+        // Bound to the initial state the record was started from (H-1: two "initial" states for
+        // one key, proven in two channels' roots, paid one record's amounts out of the other).
+        if (
+            thread.weiSender + thread.weiReceiver != weiAmount
+                || thread.tokenSender + thread.tokenReceiver != tokenAmount
+        ) revert ThreadMismatch();
+        if (block.timestamp < closingTime) revert ChallengeWindowOpen(closingTime, block.timestamp);
+
+        (uint256 weiPaid, uint256 tokenPaid) = _markSideEmptied(thread, user, user == initial.sender);
+        (uint256 threadCount, uint256 weiRest, uint256 tokenRest) = _releaseThread(user, weiAmount, tokenAmount);
+        unchecked {
+            // Both below 2^129: a side of a 96-bit thread plus what was left of a 128-bit total.
+            weiPaid += weiRest;
+            tokenPaid += tokenRest;
+        }
+        emit DidEmptyThread(
+            user, initial.sender, initial.receiver, initial.threadId, msg.sender, weiPaid, tokenPaid, threadCount
+        );
+        _payOrCredit(user, weiPaid, tokenPaid);
     }
 
     /// @dev Marks `user`'s side of the thread settled, returning what that side is owed.
@@ -1028,10 +1090,11 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @dev The whole thread amount leaves `user`'s channel: the user's side is paid by the
     ///      caller, the other side (locked by the hub in this channel) returns to the reserve.
-    ///      Reopens the channel when its last thread is settled. Returns the threads left.
+    ///      When this was the last thread the channel reopens empty: whatever else it held is
+    ///      returned as `weiRest`/`tokenRest` for the user (nothing is stranded, §8).
     function _releaseThread(address user, uint256 weiAmount, uint256 tokenAmount)
         internal
-        returns (uint256 threadCount)
+        returns (uint256 threadCount, uint256 weiRest, uint256 tokenRest)
     {
         Channel storage channel = _channels[user];
         uint256 weiTotal = channel.weiTotal;
@@ -1039,28 +1102,63 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (weiAmount > weiTotal) revert InsufficientChannelFunds(weiAmount, weiTotal);
         if (tokenAmount > tokenTotal) revert InsufficientChannelFunds(tokenAmount, tokenTotal);
         unchecked {
-            // Checked above; global totals ≥ any channel total (Σ invariant).
-            channel.weiTotal = uint128(weiTotal - weiAmount);
-            channel.tokenTotal = uint128(tokenTotal - tokenAmount);
+            // Checked above. ThreadDispute is only entered with threadCount > 0 and left at 0,
+            // so the count cannot underflow.
+            weiRest = weiTotal - weiAmount;
+            tokenRest = tokenTotal - tokenAmount;
+            threadCount = channel.threadCount - 1;
+        }
+        if (threadCount == 0) {
+            weiAmount = weiTotal;
+            tokenAmount = tokenTotal;
+            channel.weiTotal = 0;
+            channel.tokenTotal = 0;
+            channel.threadRoot = bytes32(0);
+            channel.threadCount = 0;
+            channel.closingTime = 0;
+            channel.status = Status.Open;
+        } else {
+            channel.weiTotal = uint128(weiRest);
+            channel.tokenTotal = uint128(tokenRest);
+            channel.threadCount = uint32(threadCount);
+            weiRest = 0;
+            tokenRest = 0;
+        }
+        unchecked {
+            // Global totals ≥ any channel total (Σ invariant), and the amounts are at most it.
             _totalChannelWei -= uint128(weiAmount);
             _totalChannelToken -= uint128(tokenAmount);
         }
-        // ThreadDispute is only entered with threadCount > 0 and left at 0, so this cannot underflow.
-        unchecked {
-            threadCount = channel.threadCount - 1;
-        }
-        channel.threadCount = uint32(threadCount);
-        if (threadCount == 0) {
-            channel.threadRoot = bytes32(0);
-            channel.closingTime = 0;
-            channel.status = Status.Open;
-        }
     }
 
-    function _startThreadDispute(address user, bytes32 key, ThreadState calldata state) internal {
+    /// @dev The update applied to the initial state exactly as challengeThread would apply it.
+    ///      From a zero receiver balance the per-asset maxima are the update's own balances.
+    function _startWithUpdate(
+        address user,
+        bytes32 key,
+        ThreadState calldata update,
+        bytes calldata sig,
+        uint256 weiSum,
+        uint256 tokenSum
+    ) internal {
+        (uint256 weiReceiver, uint256 tokenReceiver) = _requireReceiverRaise(update, weiSum, tokenSum, 0, 0);
+        _requireThreadSignature(update, sig);
         Thread storage thread = _threads[key];
+        uint64 txCount = _saturatedTxCount(update.txCount, 0);
+        _storeThreadRecord(thread, weiSum, tokenSum, weiReceiver, tokenReceiver, txCount);
+        _openThreadDispute(user, thread, update, update.weiBalances, update.tokenBalances, txCount);
+    }
+
+    /// @dev Starts the thread's clock and logs the record as stored.
+    function _openThreadDispute(
+        address user,
+        Thread storage thread,
+        ThreadState calldata state,
+        uint256[2] memory weiBalances,
+        uint256[2] memory tokenBalances,
+        uint256 txCount
+    ) internal {
         uint256 closingTime = block.timestamp + challengePeriod;
-        _storeThreadState(thread, state);
         // Below 2^48 for millions of years (timestamp + at most 365 days).
         thread.closingTime = uint48(closingTime);
         emit DidStartExitThread(
@@ -1069,25 +1167,30 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             state.receiver,
             state.threadId,
             msg.sender,
-            state.weiBalances,
-            state.tokenBalances,
-            state.txCount,
+            weiBalances,
+            tokenBalances,
+            txCount,
             closingTime
         );
     }
 
-    /// @dev Balances fit 96 bits: each is bounded by the initial sender balance (checked).
-    ///      A state with txCount 0 is an initial state (receiver balances zero, checked), and
-    ///      slot 1 of a thread not yet stored is all zeros: it is left untouched then. Every
-    ///      later state has txCount > 0 (checked), so it is written in full.
-    function _storeThreadState(Thread storage thread, ThreadState calldata state) internal {
-        thread.weiSender = uint96(state.weiBalances[0]);
-        thread.tokenSender = uint96(state.tokenBalances[0]);
-        if (state.txCount != 0) {
-            thread.weiReceiver = uint96(state.weiBalances[1]);
-            thread.tokenReceiver = uint96(state.tokenBalances[1]);
-            thread.txCount = uint64(state.txCount);
+    /// @dev Writes a thread record: sender = sum − receiver per asset. Every amount is at most a
+    ///      sum, which is at most 2^96 − 1 (checked on the initial state), so the casts are exact.
+    function _storeThreadRecord(
+        Thread storage thread,
+        uint256 weiSum,
+        uint256 tokenSum,
+        uint256 weiReceiver,
+        uint256 tokenReceiver,
+        uint64 txCount
+    ) internal {
+        unchecked {
+            thread.weiSender = uint96(weiSum - weiReceiver);
+            thread.tokenSender = uint96(tokenSum - tokenReceiver);
         }
+        thread.weiReceiver = uint96(weiReceiver);
+        thread.tokenReceiver = uint96(tokenReceiver);
+        thread.txCount = txCount;
     }
 
     // ------------------------------------------------------------------ internal: money

@@ -3,8 +3,7 @@ pragma solidity 0.8.30;
 
 /// @title IChannelManager — the public surface of the payment-channel hub
 /// @notice One hub, one channel per user, ETH plus one ERC20, single-hop threads between users.
-/// @dev Behaviour is specified in SPEC.md (shared with the project); section numbers below refer
-///      to it. Channel balances are `[hub, user]`, thread balances `[sender, receiver]`, pending
+/// @dev Behaviour is specified in docs/protocol.md; section numbers below refer to it. Channel balances are `[hub, user]`, thread balances `[sender, receiver]`, pending
 ///      updates `[hubDeposit, hubWithdrawal, userDeposit, userWithdrawal]`, txCount
 ///      `[global, onchain]`. Amounts are limited to 128 bits and counters to 64 bits
 ///      (`ValueTooLarge`) so that a channel fits in five storage slots; a thread's amounts to
@@ -12,14 +11,14 @@ pragma solidity 0.8.30;
 interface IChannelManager {
     // ------------------------------------------------------------------ types
 
-    /// @notice Dispute status of a channel (SPEC §2).
+    /// @notice Dispute status of a channel (§2).
     enum Status {
         Open,
         ChannelDispute,
         ThreadDispute
     }
 
-    /// @notice A channel state signed by hub and user (SPEC §3).
+    /// @notice A channel state signed by hub and user (§3).
     struct ChannelState {
         address user;
         address recipient;
@@ -33,7 +32,7 @@ interface IChannelManager {
         uint256 timeout;
     }
 
-    /// @notice A thread state signed by its sender (SPEC §3, §8).
+    /// @notice A thread state signed by its sender (§3, §8).
     struct ThreadState {
         address sender;
         address receiver;
@@ -49,7 +48,7 @@ interface IChannelManager {
     event DidHubContractWithdraw(uint256 weiAmount, uint256 tokenAmount);
 
     /// @notice An authorized update was executed; the fields are the submitted state's.
-    /// @dev Stored balances follow from the apply rule (SPEC §4); the totals change by
+    /// @dev Stored balances follow from the apply rule (§4); the totals change by
     ///      deposits − withdrawals. `caller` is the hub or the user.
     event DidUpdateChannel(
         address indexed user,
@@ -76,7 +75,8 @@ interface IChannelManager {
     );
 
     /// @notice A channel was emptied; balances are what was paid out (`[hub, user]`).
-    /// @dev `threadCount > 0` means the channel is now in `ThreadDispute`, else `Open`.
+    /// @dev `threadCount > 0` means the channel is now in `ThreadDispute`, else `Open`; then the
+    ///      user's amounts include any surplus (total − hub − user) paid with its balance (§8).
     event DidEmptyChannel(
         address indexed user,
         address caller,
@@ -113,7 +113,8 @@ interface IChannelManager {
 
     /// @notice One side of a disputed thread was settled in `user`'s channel.
     /// @dev `weiPaid`/`tokenPaid` went to `user`; the rest of the thread's amount returned to
-    ///      the reserve. `threadCount` is what remains open in the channel.
+    ///      the reserve; at `threadCount` 0 they include whatever else the channel held (§8).
+    ///      `threadCount` is what remains open in the channel.
     event DidEmptyThread(
         address indexed user,
         address indexed sender,
@@ -128,7 +129,7 @@ interface IChannelManager {
     /// @notice The channel's remaining thread funds were paid to the user after the nuke deadline.
     event DidNukeThreads(address indexed user, address caller, uint256 weiAmount, uint256 tokenAmount);
 
-    /// @notice A payout to `user` was refused and credited instead (SPEC §7).
+    /// @notice A payout to `user` was refused and credited instead (§7).
     event DidCreditUser(address indexed user, uint256 weiAmount, uint256 tokenAmount);
 
     /// @notice `user` claimed its credits to `to`.
@@ -197,20 +198,21 @@ interface IChannelManager {
     error ThreadAlreadyDisputed(address sender, address receiver, uint256 threadId);
     /// @notice The thread is not in dispute.
     error ThreadNotDisputed(address sender, address receiver, uint256 threadId);
-    /// @notice The update names another thread than the initial state.
+    /// @notice The update names another thread than the initial state, or the initial state is
+    ///         not the one the thread's dispute record was started from (its sums differ).
     error ThreadMismatch();
-    /// @notice The thread update's txCount is not above the stored one.
-    error ThreadTxCountNotHigher(uint256 given, uint256 stored);
     /// @notice The thread update changes the sum of an asset.
     error ThreadSumsChanged();
-    /// @notice The thread update lowers a receiver balance.
-    error ReceiverBalanceDecreased();
+    /// @notice The thread update raises neither receiver balance above the stored one.
+    error ThreadStateNotNewer(uint256 weiReceiver, uint256 tokenReceiver, uint256 storedWei, uint256 storedToken);
     /// @notice This side of the thread was already settled.
     error ThreadSideAlreadyEmptied(address user);
     /// @notice The caller has no credit.
     error NothingToClaim(address caller);
     /// @notice A transfer that must succeed failed.
     error TransferFailed(address to);
+    /// @notice The recipient of a withdrawal or claim is the contract itself (or zero, for claim).
+    error InvalidRecipient(address recipient);
     /// @notice An amount above 2^128 − 1, a thread's initial sender balance above 2^96 − 1, or a
     ///         counter above 2^64 − 1 (storage packing).
     error ValueTooLarge(uint256 value);
@@ -226,7 +228,7 @@ interface IChannelManager {
     // ------------------------------------------------------------------ authorized updates
 
     /// @notice Execute a user-signed state's pending updates; deposits come from the reserve.
-    /// @dev Hub only. Checks and effects of SPEC §5; user withdrawals are paid to `recipient`.
+    /// @dev Hub only. Checks and effects of §5; user withdrawals are paid to `recipient`.
     /// @param state The state, signed by the user.
     /// @param sigUser The user's signature (65-byte ECDSA, or ERC-1271 for contract users).
     function hubAuthorizedUpdate(ChannelState calldata state, bytes calldata sigUser) external;
@@ -297,19 +299,26 @@ interface IChannelManager {
         bytes calldata sigUpdate
     ) external;
 
-    /// @notice Answer a running thread dispute with a newer sender-signed state.
-    /// @dev By hub, sender or receiver while `block.timestamp < threadClosingTime`.
+    /// @notice Answer a running thread dispute with a sender-signed state that pays the receiver more.
+    /// @dev By hub, sender or receiver while `block.timestamp < threadClosingTime`. Receiver
+    ///      balances, not txCount, order thread states (§8): the update must raise the stored
+    ///      receiver balance of at least one asset (`ThreadStateNotNewer`); each asset keeps the
+    ///      higher of stored and submitted. The record's txCount becomes the highest shown
+    ///      (saturated at 2^64 − 1) and decides nothing.
     /// @param update The newer thread state.
     /// @param sig The sender's signature of `update`.
     function challengeThread(ThreadState calldata update, bytes calldata sig) external;
 
     /// @notice Settle `user`'s side of a disputed thread after its window closed.
-    /// @dev By hub or user. Removes the thread's whole amount from the channel, pays the user
-    ///      its side and returns the other side to the reserve.
+    /// @dev By hub or user. `initial` must be the state the dispute record was started from
+    ///      (`ThreadMismatch`). Removes the thread's whole amount from the channel, pays the user
+    ///      its side and returns the other side to the reserve; when this was the channel's last
+    ///      thread, whatever else the channel holds is paid to the user too (§8).
     /// @param user The channel (sender or receiver) to settle.
     /// @param initial The thread's initial state.
     /// @param proof Merkle proof of `initial` in the channel's thread root.
-    /// @param sig The sender's signature of `initial`.
+    /// @param sig Not checked (kept for compatibility): the record's creation checked the
+    ///        sender's signature, so a sender cannot block settlement by revoking it later.
     function emptyThread(address user, ThreadState calldata initial, bytes32[] calldata proof, bytes calldata sig)
         external;
 
@@ -321,6 +330,7 @@ interface IChannelManager {
     // ------------------------------------------------------------------ credits
 
     /// @notice Pay the caller's credited (refused) payouts to `to`.
+    /// @dev `to` must be neither zero nor the contract (`InvalidRecipient`).
     /// @param to Where the ETH and tokens go.
     function claim(address to) external;
 
@@ -393,9 +403,10 @@ interface IChannelManager {
     /// @param sender The thread's sender.
     /// @param receiver The thread's receiver.
     /// @param threadId The thread's id.
-    /// @return weiBalances `[sender, receiver]` ETH of the newest state shown.
-    /// @return tokenBalances `[sender, receiver]` tokens of the newest state shown.
-    /// @return txCount The newest state's txCount.
+    /// @return weiBalances `[sender, receiver]` ETH: the receiver's is the highest any state shown
+    ///         gave it, the sender's the rest; their sum is the initial state's (the record's binding).
+    /// @return tokenBalances `[sender, receiver]` tokens, likewise per asset.
+    /// @return txCount The highest txCount shown (saturated at 2^64 − 1); it decides nothing.
     /// @return threadClosingTime End of the thread's challenge window; zero if never disputed.
     /// @return emptied `[sender side, receiver side]` settled.
     function getThread(address sender, address receiver, uint256 threadId)
