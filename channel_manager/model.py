@@ -749,8 +749,9 @@ class ChannelManagerModel:
             t.token_sender + t.token_receiver,
         ):
             raise E.ThreadSumsChanged()
-        if update.wei_balances[1] <= t.wei_receiver and update.token_balances[1] <= t.token_receiver:
-            raise E.ThreadStateNotNewer()
+        wei, token = update.wei_balances[1], update.token_balances[1]
+        if wei <= t.wei_receiver and token <= t.token_receiver:
+            raise E.ThreadStateNotNewer(wei, token, t.wei_receiver, t.token_receiver)
 
     @staticmethod
     def _store_newer_thread_state(t: Thread, update: ThreadState) -> None:

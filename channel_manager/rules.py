@@ -157,10 +157,9 @@ def validate_thread_update(prev: ThreadState, new: ThreadState) -> None:
     ]
     if lowered:
         raise ReceiverBalanceLowered(reason=f"the receiver's {' and '.join(lowered)} balance falls")
-    if (new.wei_balances[RECEIVER], new.token_balances[RECEIVER]) == (
-        prev.wei_balances[RECEIVER],
-        prev.token_balances[RECEIVER],
-    ):
-        raise E.ThreadStateNotNewer(reason="the state pays the receiver nothing more")
+    offered = (new.wei_balances[RECEIVER], new.token_balances[RECEIVER])
+    held = (prev.wei_balances[RECEIVER], prev.token_balances[RECEIVER])
+    if offered == held:
+        raise E.ThreadStateNotNewer(*offered, *held, reason="the state pays the receiver nothing more")
     if new.tx_count <= prev.tx_count:
         raise ThreadTxCountNotRaised(new.tx_count, prev.tx_count, reason="thread nonce not higher")

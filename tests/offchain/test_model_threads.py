@@ -78,8 +78,9 @@ def test_update_raising_one_asset_and_lowering_the_other_keeps_the_higher_of_eac
 def test_challenge_reverts_when_no_receiver_balance_rises(world, update):
     start(world)
     challenge(world, state(20, 6, 3))
-    with pytest.raises(E.ThreadStateNotNewer):
+    with pytest.raises(E.ThreadStateNotNewer) as info:
         challenge(world, update)
+    assert info.value.args == (update.wei_balances[1], update.token_balances[1], 20, 6)
     assert record(world) == ((80, 20), (4, 6), 3)
 
 

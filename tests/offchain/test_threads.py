@@ -286,7 +286,7 @@ PREV = ThreadState(A, B, 1, (70, 30), (7, 3), 4)
             ReceiverBalanceLowered,
             (),
         ),
-        (PREV.evolve(tx_count=9), E.ThreadStateNotNewer, ()),
+        (PREV.evolve(tx_count=9), E.ThreadStateNotNewer, (30, 3, 30, 3)),
         (PREV.evolve(tx_count=4, wei_balances=(60, 40)), ThreadTxCountNotRaised, (4, 4)),
         (PREV.evolve(tx_count=3, wei_balances=(60, 40)), ThreadTxCountNotRaised, (3, 4)),
         # the order: sums, then receiver balances, then txCount
@@ -296,7 +296,7 @@ PREV = ThreadState(A, B, 1, (70, 30), (7, 3), 4)
             (),
         ),
         (PREV.evolve(tx_count=4, wei_balances=(90, 10)), ReceiverBalanceLowered, ()),
-        (PREV.evolve(tx_count=4), E.ThreadStateNotNewer, ()),
+        (PREV.evolve(tx_count=4), E.ThreadStateNotNewer, (30, 3, 30, 3)),
     ],
     ids=[
         "other-id",
