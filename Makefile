@@ -17,7 +17,7 @@ compile: setup
 	brownie compile
 
 demo: setup
-	brownie run scripts/demo.py --network $(NETWORK)
+	python tools/run_script.py scripts/demo.py --network $(NETWORK)
 
 test: setup
 	brownie test --network $(NETWORK) $(PYTEST_ARGS)
