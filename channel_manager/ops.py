@@ -58,6 +58,8 @@ MIN_PUBLIC_CHALLENGE_PERIOD = HOUR
 MIN_CHALLENGE_PERIOD = 1
 MAX_CHALLENGE_PERIOD = 365 * DAY
 
+MAX_UINT256 = 2**256 - 1
+
 TRUE_WORDS = {"1", "true", "yes", "y", "on"}
 FALSE_WORDS = {"", "0", "false", "no", "n", "off"}
 
@@ -111,13 +113,24 @@ def parse_amount(value: Any, what: str) -> int:
     text = str(value).strip().lower().replace("_", "")
     match = re.fullmatch(r"(\d+(?:\.\d+)?)(?:e(\d+))?\s*(ether|gwei|wei)?", text)
     if not match:
-        raise OpsError(f"{what} {value!r} is not an amount (e.g. 1000, 1.5ether, 10e18)")
+        raise OpsError(f"{what} {_clip(value)} is not an amount (e.g. 1000, 1.5ether, 10e18)")
     number, exponent, unit = match.groups()
     scale = {"ether": 18, "gwei": 9, "wei": 0, None: 0}[unit] + int(exponent or 0)
     whole, _, fraction = number.partition(".")
     if len(fraction) > scale:
-        raise OpsError(f"{what} {value!r} has more decimals than base units")
-    return int(whole + fraction.ljust(scale, "0"))
+        raise OpsError(f"{what} {_clip(value)} has more decimals than base units")
+    if len(whole.lstrip("0")) + scale > 80:  # far above 2^256 (78 digits): do not build it
+        raise OpsError(f"{what} {_clip(value)} is above the largest amount, 2^256 - 1 base units")
+    amount = int(whole + fraction.ljust(scale, "0"))
+    if amount > MAX_UINT256:
+        raise OpsError(f"{what} {_clip(value)} is above the largest amount, 2^256 - 1 base units")
+    return amount
+
+
+def _clip(value: Any, limit: int = 40) -> str:
+    """User input quoted for a message, cut short (a 400-digit number is not worth echoing)."""
+    text = repr(str(value))
+    return text if len(text) <= limit else text[: limit - 4] + "…'"
 
 
 # ------------------------------------------------------------------ deploy settings
@@ -128,19 +141,27 @@ DEPLOYER = "deployer"  # config value for `hub`: the deploying account is the hu
 
 @dataclass(frozen=True)
 class Settings:
-    """Deploy and operate settings of one network, after environment overrides."""
+    """Deploy and operate settings of one network, after environment overrides. Read-only and
+    operate commands leave `hub`, `token` and `challenge_period` as None when they are not
+    configured: the contract itself says what they are."""
 
     network: str
     development: bool
     chain_id: int
-    hub: str  # an address, or DEPLOYER
-    token: str  # an address, or TEST_TOKEN
-    challenge_period: int
-    account: str  # local:N | keystore:ID | privkey
+    hub: str | None  # an address, or DEPLOYER
+    token: str | None  # an address, or TEST_TOKEN
+    challenge_period: int | None
+    account: str  # local:N | keystore:ID | privkey ("" when not configured)
     fund_reserve_wei: int = 0
     fund_reserve_token: int = 0
     confirmations: int = 1
     sources: dict[str, str] = field(default_factory=dict)  # field -> "config" | "env CM_…"
+    # fees in wei per gas (None: from the node); EIP-1559 max fee and priority fee, or a legacy
+    # gas price for nodes without a base fee
+    max_fee: int | None = None
+    priority_fee: int | None = None
+    gas_price: int | None = None
+    tx_timeout: int = 60  # seconds to wait for a transaction to be mined, and again for its confirmations
 
 
 ENV_OVERRIDES = {
@@ -148,7 +169,19 @@ ENV_OVERRIDES = {
     "token": "CM_TOKEN",
     "challenge_period": "CM_CHALLENGE_PERIOD",
     "account": "CM_ACCOUNT",
+    "confirmations": "CM_CONFIRMATIONS",
+    "max_fee": "CM_MAX_FEE",
+    "priority_fee": "CM_PRIORITY_FEE",
+    "gas_price": "CM_GAS_PRICE",
+    "tx_timeout": "CM_TX_TIMEOUT",
 }
+# Every yes/no variable the scripts read: all are checked before anything is printed or sent.
+FLAGS = ("CM_DRY_RUN", "CM_YES", "CM_FORCE", "CM_REPLACE")
+
+
+def check_flags(env: Mapping[str, str]) -> None:
+    for name in FLAGS:
+        flag(env, name)
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -165,11 +198,28 @@ def load_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def _whole(value: Any, what: str, low: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise OpsError(f"{what} {_clip(value)} is not a whole number") from None
+    if number < low:
+        raise OpsError(f"{what} {number} is below {low}")
+    return number
+
+
 def resolve_settings(
-    config: Mapping[str, Any], network: str, *, development: bool, env: Mapping[str, str]
+    config: Mapping[str, Any],
+    network: str,
+    *,
+    development: bool,
+    env: Mapping[str, str],
+    deploying: bool = True,
 ) -> Settings:
     """The entry `networks.<network>` of deployments/config.yaml, else (local chains only) the
-    `development` entry; then CM_HUB / CM_TOKEN / CM_CHALLENGE_PERIOD / CM_ACCOUNT override."""
+    `development` entry; then the CM_* variables of ENV_OVERRIDES override. Only a deployment
+    needs `hub`, `token` and `challenge_period` (`deploying`); the other commands check those
+    that are set and read the rest from the contract."""
     networks = config.get("networks") or {}
     if network in networks:
         entry = dict(networks[network] or {})
@@ -188,38 +238,39 @@ def resolve_settings(
 
     if "chain_id" not in entry:
         raise OpsError(f"deployments/config.yaml: network {network!r} has no chain_id")
-    hub = entry.get("hub")
-    if hub is None or str(hub).strip() == "":
+    hub = _optional(entry.get("hub"))
+    if hub is None and deploying:
         raise OpsError(
             f"hub address for {network!r} is not set: set CM_HUB or `hub:` in deployments/config.yaml"
         )
-    hub = str(hub).strip()
-    if hub != DEPLOYER:
+    if hub is not None and hub != DEPLOYER:
         hub = parse_address(hub, "hub")
-    token = entry.get("token")
-    if token is None or str(token).strip() == "":
+    token = _optional(entry.get("token"))
+    if token is None and deploying:
         raise OpsError(
             f"token address for {network!r} is not set: set CM_TOKEN or `token:` in deployments/config.yaml"
         )
-    token = str(token).strip()
     if token == TEST_TOKEN:
         if not development:
             raise OpsError("token `test-token` (open-mint TestToken) is for local chains only")
-    else:
+    elif token is not None:
         token = parse_address(token, "token")
-    if "challenge_period" not in entry:
+    period = None
+    if "challenge_period" in entry and _optional(entry["challenge_period"]) is not None:
+        period = check_challenge_period(entry["challenge_period"], development=development)
+    elif deploying:
         raise OpsError(f"deployments/config.yaml: network {network!r} has no challenge_period")
-    period = check_challenge_period(entry["challenge_period"], development=development)
     account = str(entry.get("account") or "").strip()
-    if not account:
-        raise OpsError(
-            f"no account for {network!r}: set CM_ACCOUNT or `account:` in deployments/config.yaml"
-        )
     fund = entry.get("fund_reserve") or {}
     if fund and not development:
         raise OpsError(
             "fund_reserve is for local chains only (fund a public deployment with scripts/hub.py)"
         )
+
+    def fee(key: str) -> int | None:
+        raw = _optional(entry.get(key))
+        return None if raw is None else parse_amount(raw, key.replace("_", " "))
+
     return Settings(
         network=network,
         development=development,
@@ -230,9 +281,28 @@ def resolve_settings(
         account=account,
         fund_reserve_wei=parse_amount(fund.get("wei", 0), "fund_reserve.wei"),
         fund_reserve_token=parse_amount(fund.get("token", 0), "fund_reserve.token"),
-        confirmations=int(entry.get("confirmations", 1 if development else 2)),
+        confirmations=_whole(
+            entry.get("confirmations", 1 if development else 2), "confirmations", 1
+        ),
         sources=sources,
+        max_fee=fee("max_fee"),
+        priority_fee=fee("priority_fee"),
+        gas_price=fee("gas_price"),
+        tx_timeout=_whole(entry.get("tx_timeout", 60 if development else 600), "tx_timeout", 1),
     )
+
+
+def _optional(value: Any) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def require_account(settings: Settings) -> str:
+    if not settings.account:
+        raise OpsError(
+            f"no account for {settings.network!r}: set CM_ACCOUNT or `account:` in deployments/config.yaml"
+        )
+    return settings.account
 
 
 def parse_account_spec(spec: str, *, development: bool) -> tuple[str, str]:
@@ -594,10 +664,36 @@ EXPLAIN = {
     "ThreadNotInRoot": "the initial thread state is not in the channel's thread root (wrong proof?)",
     "ThreadNotDisputed": "the thread is not in dispute",
     "ThreadAlreadyDisputed": "the thread was disputed before and cannot be again",
-    "ThreadTxCountNotHigher": "the contract already holds a thread state at least this new",
+    "ThreadStateNotNewer": "the state raises no receiver balance above what the contract holds",
+    "ThreadMismatch": "the thread state is not the disputed thread's (other parties, id or sums)",
+    "ThreadSideAlreadyEmptied": "this side of the thread was settled already",
+    "ThreadSumsChanged": "the thread state changes the thread's sums",
     "NothingToClaim": "the account has no credit to claim",
     "InvalidUser": "the user is the zero address, the hub or the contract",
 }
+
+
+# Errors whose arguments are amounts: shown in units of 10^18 (ETH, and Dai-like tokens), not wei.
+AMOUNT_ARGS = {
+    "InsufficientReserve": ("requested", "reserve"),
+    "InsufficientChannelFunds": ("required", "available"),
+    "BalancesExceedTotal": ("hub", "user", "total"),
+    "WrongDepositValue": ("sent", "expected"),
+    "TokenTransferShortfall": ("expected", "received"),
+    "ValueTooLarge": ("value",),
+}
+
+
+def units(amount: int, decimals: int = 18) -> str:
+    """An amount of base units in whole units (`1.5`), never a wall of digits."""
+    amount = int(amount)
+    whole, frac = divmod(amount, 10**decimals)
+    if whole >= 10**15:  # beyond any real supply: the magnitude is what matters
+        return f"{amount / 10**decimals:.3e}"
+    text = f"{whole:,}"
+    if frac:
+        text += "." + str(frac).rjust(decimals, "0").rstrip("0")
+    return text
 
 
 def explain(error: E.ChannelError) -> str:
@@ -609,8 +705,13 @@ def explain(error: E.ChannelError) -> str:
             else "the state expired"
         )
         return f"{error.revert_text()} (deadline already passed: {what} at {deadline}, {now - deadline} s before now)"
+    text = error.revert_text()
+    names = AMOUNT_ARGS.get(error.name)
+    if names and len(names) == len(error.args):
+        shown = ", ".join(f"{n} {units(a)}" for n, a in zip(names, error.args))
+        text = f"{error.name}: {shown} (in units of 10^18 base units)"
     hint = EXPLAIN.get(error.name)
-    return f"{error.revert_text()} ({hint})" if hint else error.revert_text()
+    return f"{text} ({hint})" if hint else text
 
 
 def preflight(

@@ -1,10 +1,13 @@
 """The watchtower's memory: an embedded SQLite file holding, for one ChannelManager deployment,
-the newest double-signed channel state and the newest sender-signed thread state it was given,
+the newest double-signed channel state and the best sender-signed thread state it was given,
 the disputes it has seen, the last block it processed, and a log of every decision.
 
 A state is verified before it is kept (signatures recovered against the deployment's EIP-712
-digest) and replaces the stored one only when it is newer (`txCount[0]` for channels, `txCount`
-for threads). Writes are transactions on a WAL journal with `synchronous=FULL`, so a watchtower
+digest) and replaces the stored one only when it is newer: a higher `txCount[0]` for channels;
+for threads a higher receiver balance of some asset and a lower one of none, since on chain the
+receiver's balances decide a thread dispute, not its txCount (docs/protocol.md §8). The file is
+bound to one deployment: chain id, genesis hash (a rehearsal chain can reuse a public chain id),
+contract and hub. Writes are transactions on a WAL journal with `synchronous=FULL`, so a watchtower
 killed at any point restarts from a consistent file: either an event batch and its block marker
 are both stored, or neither is (`transaction()`).
 
@@ -119,10 +122,13 @@ def thread_key(sender: str, receiver: str, thread_id: int) -> str:
 class WatchtowerStore:
     """One deployment's watchtower data in the SQLite file at `path` (":memory:" for tests)."""
 
-    def __init__(self, path: str | Path, domain: Domain, hub: str) -> None:
+    def __init__(
+        self, path: str | Path, domain: Domain, hub: str, *, genesis: str | None = None
+    ) -> None:
         self.path = str(path)
         self.domain = domain
         self.hub = hub
+        self.genesis = genesis
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -173,6 +179,8 @@ class WatchtowerStore:
             "contract": self.domain.verifying_contract,
             "hub": self.hub,
         }
+        if self.genesis is not None:
+            expected["genesis_hash"] = self.genesis.lower()
         with self.transaction():
             for key, value in expected.items():
                 stored = self._meta(key)
@@ -236,7 +244,9 @@ class WatchtowerStore:
     def offer_thread(
         self, state: ThreadState, sig: bytes, *, sender_is_contract: bool = False
     ) -> bool:
-        """Keep a sender-signed thread state if newer than the one held (same sums required)."""
+        """Keep a sender-signed thread state if it pays the receiver more than the one held: a
+        higher receiver balance of some asset, a lower one of none (same sums required). A state
+        that pays the receiver less in one asset is refused: the receiver would not accept it."""
         if not sender_is_contract:
             self._require_signer(thread_digest(self.domain, state), sig, state.sender, "sender")
         with self.transaction():
@@ -244,7 +254,16 @@ class WatchtowerStore:
             if held is not None:
                 if (held.state.wei_sum, held.state.token_sum) != (state.wei_sum, state.token_sum):
                     raise StoreError("thread state changes the thread's sums (ThreadSumsChanged)")
-                if held.state.tx_count >= state.tx_count:
+                old = (held.state.wei_balances[1], held.state.token_balances[1])
+                new = (state.wei_balances[1], state.token_balances[1])
+                if new[0] < old[0] or new[1] < old[1]:
+                    if new[0] <= old[0] and new[1] <= old[1]:
+                        return False  # an older state: the held one pays the receiver more
+                    raise StoreError(
+                        f"thread state pays the receiver {list(new)}, less than the held {list(old)}"
+                        " in one asset"
+                    )
+                if new == old:
                     return False
             self._db.execute(
                 "INSERT OR REPLACE INTO thread_states VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,6 +1,6 @@
 """Brownie glue shared by the deploy and operate scripts: the connected network's settings, the
 signing account, the deployment record, reading the contract, and sending a transaction only
-after the reference model and a simulation (eth_call) both accept it.
+after the reference model and a simulation (eth_call) both accept it (scripts/ops_tx.py).
 
 The checks themselves live in `channel_manager.ops` (no brownie). Every refusal is an
 `OpsError`; `command` turns it into one line on stderr and exit status 2, with nothing sent.
@@ -13,33 +13,39 @@ Environment variables (all optional; docs/operations.md has the table):
     CM_KEYSTORE_PASSWORD password for `keystore:ID` when there is no terminal to ask on
     CM_MANAGER           the ChannelManager address (default: the deployment record's)
     CM_DRY_RUN=1         check and simulate, print what would be sent, send nothing
+    CM_CONFIRMATIONS, CM_TX_TIMEOUT, CM_MAX_FEE, CM_PRIORITY_FEE, CM_GAS_PRICE, CM_NONCE
+                         confirmations, the bound of each wait, fees, a nonce to replace
 """
 
 from __future__ import annotations
 
 import functools
 import getpass
+import inspect
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import brownie
 from brownie import accounts, chain, network, web3
 from brownie._config import CONFIG, _get_data_folder
-from brownie.exceptions import VirtualMachineError
 from eth_utils import event_abi_to_log_topic
 
 from channel_manager import ops
 from channel_manager.ops import ChainView, OpsError, Settings
 from channel_manager.watchtower_store import StoreError
+from scripts import ops_tx
+from scripts.ops_tx import CONNECTION_ERRORS, Fees, Sender, Sent, TxFailed, TxUnfinished
 
 ROOT = Path(__file__).resolve().parents[1]
-EXIT_REFUSED = 2
+EXIT_FAILED = 1  # sent and reverted, or (verify) a mismatch
+EXIT_REFUSED = 2  # refused: nothing was sent
+EXIT_UNFINISHED = 3  # sent, but not mined or not confirmed in time: look before sending again
 
 T = TypeVar("T")
 
@@ -48,17 +54,44 @@ T = TypeVar("T")
 
 
 def command(func: Callable[..., T]) -> Callable[..., T]:
-    """A script entry point: a refusal prints `error: <one line>` and exits with status 2."""
+    """A script entry point. Its positional parameters are the command line's arguments (a wrong
+    number is refused, not fed into `env`); `env` is keyword-only, for the tests. A refusal prints
+    `error: <one line>` and exits with status 2; a transaction sent but not finished exits 3; one
+    that reverted, 1. A node that stops answering is one line too."""
+    signature = inspect.signature(func)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        sent_before = len(ops_tx.SENT)
         try:
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise OpsError(f"{func.__name__}: {exc}") from None
             return func(*args, **kwargs)
         except (OpsError, StoreError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            raise SystemExit(EXIT_REFUSED) from None
+            fail(str(exc), EXIT_REFUSED if len(ops_tx.SENT) == sent_before else EXIT_UNFINISHED)
+        except TxUnfinished as exc:
+            fail(str(exc), EXIT_UNFINISHED)
+        except TxFailed as exc:
+            fail(str(exc), EXIT_FAILED)
+        except CONNECTION_ERRORS as exc:
+            sent = ops_tx.SENT[sent_before:]
+            if sent:
+                fail(
+                    f"the node stopped answering after {sent[-1]} was sent ({short(exc, 80)}):"
+                    " check it before sending again",
+                    EXIT_UNFINISHED,
+                )
+            fail(f"the node does not answer ({short(exc, 120)}): nothing was sent", EXIT_REFUSED)
 
+    wrapper.is_command = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def fail(message: str, status: int = EXIT_REFUSED) -> Any:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(status)
 
 
 def short(exc: BaseException, limit: int = 160) -> str:
@@ -78,12 +111,7 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def fmt_units(amount: int, decimals: int = 18) -> str:
-    whole, frac = divmod(int(amount), 10**decimals)
-    text = f"{whole:,}"
-    if frac:
-        text += "." + str(frac).rjust(decimals, "0").rstrip("0")
-    return text
+fmt_units = ops.units
 
 
 def fmt_time(timestamp: int) -> str:
@@ -113,6 +141,8 @@ class Context:
     settings: Settings
     env: Mapping[str, str]
     account: Any = None
+    genesis: str = ""  # hash of block 0: tells apart chains that share a chain id
+    _sender: Sender | None = field(default=None, repr=False)
 
     @property
     def development(self) -> bool:
@@ -130,6 +160,23 @@ class Context:
     def confirmations(self) -> int:
         return self.settings.confirmations
 
+    @property
+    def sender(self) -> Sender:
+        """The account's sender: fees read from the node now, bounded waits (scripts/ops_tx.py)."""
+        if self._sender is None:
+            if self.account is None:
+                raise OpsError("this command sends nothing: no account was loaded")
+            self._sender = Sender(
+                self.account,
+                ops_tx.current_fees(self.settings),
+                self.confirmations,
+                float(self.settings.tx_timeout),
+                self.development,
+                known_abis(),
+                say,
+            )
+        return self._sender
+
 
 def environment(env: Mapping[str, str] | None) -> dict[str, str]:
     return dict(os.environ if env is None else env)
@@ -139,17 +186,21 @@ def config_path(env: Mapping[str, str]) -> Path:
     return Path(env.get("CM_CONFIG") or ROOT / "deployments" / "config.yaml")
 
 
-def context(env: Mapping[str, str] | None = None, *, need_account: bool = True) -> Context:
-    """Settings of the connected network after env overrides; the chain id checked."""
+def context(
+    env: Mapping[str, str] | None = None, *, need_account: bool = True, deploying: bool = False
+) -> Context:
+    """Settings of the connected network after env overrides; the chain id checked. Pre-flight
+    order: yes/no flags, the network's entry, the node's chain id, then the account."""
     env = environment(env)
+    ops.check_flags(env)
     name = network.show_active()
     if not name or not network.is_connected():
         raise OpsError(
-            "not connected to a network: run through `brownie run <script> --network NAME`"
+            "not connected to a network: run through `python tools/run_script.py <script> --network NAME`"
         )
     development = CONFIG.network_type == "development"
     settings = ops.resolve_settings(
-        ops.load_config(config_path(env)), name, development=development, env=env
+        ops.load_config(config_path(env)), name, development=development, env=env, deploying=deploying
     )
     actual = chain.id
     if actual != settings.chain_id:
@@ -157,10 +208,14 @@ def context(env: Mapping[str, str] | None = None, *, need_account: bool = True) 
             f"wrong chain id: network {name!r} is configured for chain {settings.chain_id}"
             f" but the node reports chain {actual}"
         )
-    ctx = Context(settings, env)
+    ctx = Context(settings, env, genesis=genesis_hash())
     if need_account:
-        ctx.account = load_account(settings.account, env, development=development)
+        ctx.account = load_account(ops.require_account(settings), env, development=development)
     return ctx
+
+
+def genesis_hash() -> str:
+    return hex0x(web3.eth.get_block(0)["hash"])
 
 
 def load_account(spec: str, env: Mapping[str, str], *, development: bool) -> Any:
@@ -206,26 +261,49 @@ def _dotenv() -> dict[str, str]:
 # ------------------------------------------------------------------ deployment records
 
 
-def record_path(env: Mapping[str, str], chain_id: int, development: bool) -> Path:
-    """deployments/<chain-id>.json; local chains' records go to deployments/dev/ (gitignored)."""
-    base = Path(env.get("CM_DEPLOYMENTS_DIR") or ROOT / "deployments")
-    return (base / "dev" if development else base) / f"{chain_id}.json"
+def record_path(ctx: Context) -> Path:
+    """deployments/<chain-id>-<genesis>.json, named by the chain id and the first 8 hex digits of
+    the genesis hash, so a rehearsal chain that reuses a public chain id (an anvil started with
+    --chain-id 11155111) never shares a record with the real chain. Local chains' records go to
+    deployments/dev/ (gitignored): a restarted local chain has a new genesis, so a new record."""
+    base = Path(ctx.env.get("CM_DEPLOYMENTS_DIR") or ROOT / "deployments")
+    folder = base / "dev" if ctx.development else base
+    return folder / f"{ctx.chain_id}-{ctx.genesis[2:10]}.json"
 
 
-def read_record(path: Path) -> dict[str, Any] | None:
+def read_record(path: Path, ctx: Context | None = None) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise OpsError(f"deployment record {path} does not parse: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise OpsError(f"deployment record {path} is not a JSON object")
+    if ctx is not None and record.get("genesis_hash") not in (None, ctx.genesis):
+        raise OpsError(
+            f"deployment record {path} was made on another chain (genesis {record.get('genesis_hash')},"
+            f" this node's is {ctx.genesis})"
+        )
+    return record
+
+
+def require_finished(record: Mapping[str, Any], path: Path) -> None:
+    """A record of a deployment still waiting for its transaction names no usable contract."""
+    if record.get("status", "deployed") != "deployed":
+        raise OpsError(
+            f"deployment record {path} is {record.get('status')} (transaction {record.get('transaction')}):"
+            " run scripts/deploy.py again to finish it, or set CM_MANAGER"
+        )
 
 
 def record_is_current(record: Mapping[str, Any]) -> bool:
-    """The record names a contract on this very chain (not one from a reset local chain)."""
+    """The record names a contract on this very chain (the recorded block is on it)."""
     try:
         block = web3.eth.get_block(int(record["block"]))
         code = bytes(web3.eth.get_code(record["address"]))
+    except CONNECTION_ERRORS:
+        raise
     except Exception:
         return False
     return ops.record_is_current(record, hex0x(block["hash"]) if block else None, code)
@@ -238,31 +316,58 @@ def require_code(address: str, what: str) -> bytes:
     return code
 
 
-def manager(ctx: Context) -> Any:
-    """The ChannelManager named by CM_MANAGER, else by this chain's deployment record."""
+def contract_at(name: str, address: str, abi: Sequence[Mapping[str, Any]]) -> Any:
+    """A brownie contract object that is never persisted: on live networks brownie's own
+    persisting (`ChannelManager.at`) fails and would be read back at every start."""
+    return brownie.Contract.from_abi(name, address, list(abi), persist=False)
+
+
+def manager_address(ctx: Context) -> str:
+    """CM_MANAGER, else the address in this chain's finished deployment record."""
     raw = ctx.env.get("CM_MANAGER", "").strip()
     if raw:
-        address = ops.parse_address(raw, "CM_MANAGER")
-    else:
-        path = record_path(ctx.env, ctx.chain_id, ctx.development)
-        record = read_record(path)
-        if record is None:
-            raise OpsError(f"no deployment record {path}: deploy first or set CM_MANAGER")
-        address = ops.parse_address(record.get("address"), f"address in {path}")
-        if not record_is_current(record):
-            # a local chain restarted since: the same address may now hold another deployment
-            raise OpsError(
-                f"deployment record {path} does not match this chain (block {record.get('block')}"
-                " has another hash or the address no code): deploy again or set CM_MANAGER"
-            )
+        return ops.parse_address(raw, "CM_MANAGER")
+    path = record_path(ctx)
+    record = read_record(path, ctx)
+    if record is None:
+        raise OpsError(f"no deployment record {path}: deploy first or set CM_MANAGER")
+    require_finished(record, path)
+    address = ops.parse_address(record.get("address"), f"address in {path}")
+    if not record_is_current(record):
+        raise OpsError(
+            f"deployment record {path} does not match this chain (block {record.get('block')}"
+            " has another hash or the address no code): deploy again or set CM_MANAGER"
+        )
+    return address
+
+
+def manager(ctx: Context) -> Any:
+    """The ChannelManager named by CM_MANAGER, else by this chain's deployment record."""
+    address = manager_address(ctx)
     require_code(address, "ChannelManager")
-    contract = brownie.ChannelManager.at(address)
+    contract = contract_at("ChannelManager", address, brownie.ChannelManager.abi)
     try:
         contract.hub()
         contract.challengePeriod()
+    except CONNECTION_ERRORS:
+        raise
     except Exception:
         raise OpsError(f"{address} does not answer as a ChannelManager") from None
     return contract
+
+
+def token_of(contract: Any) -> Any:
+    return contract_at("Token", contract.approvedToken(), ERC20_ABI)
+
+
+def known_abis() -> list[Sequence[Mapping[str, Any]]]:
+    """ABIs whose errors and events the scripts decode: the contract, the ERC20 surface and the
+    local test token (OpenZeppelin's ERC20 errors)."""
+    abis: list[Sequence[Mapping[str, Any]]] = [brownie.ChannelManager.abi, ERC20_ABI]
+    test_token = getattr(brownie, "TestToken", None)
+    if test_token is not None:
+        abis.append(test_token.abi)
+    return abis
 
 
 # ------------------------------------------------------------------ reading the chain
@@ -282,7 +387,7 @@ def chain_view(
     threads: Sequence[tuple[str, str, int]] = (),
 ) -> ChainView:
     """What the reference model needs to judge a call on these channels and threads."""
-    token = brownie.Contract.from_abi("Token", contract.approvedToken(), ERC20_ABI)
+    token = token_of(contract)
     view = ChainView(
         address=contract.address,
         chain_id=chain.id,
@@ -341,6 +446,18 @@ ERC20_ABI: list[dict[str, Any]] = [
         "outputs": [{"name": "", "type": "bool"}],
     }
     for name in ("transfer", "approve")
+] + [
+    {
+        "name": name,
+        "type": "event",
+        "anonymous": False,
+        "inputs": [
+            {"name": a, "type": "address", "indexed": True},
+            {"name": b, "type": "address", "indexed": True},
+            {"name": "value", "type": "uint256", "indexed": False},
+        ],
+    }
+    for name, a, b in (("Transfer", "from", "to"), ("Approval", "owner", "spender"))
 ]
 
 
@@ -389,8 +506,8 @@ def deployment_block(ctx: Context, contract: Any) -> int:
             raise OpsError(
                 f"CM_FROM_BLOCK={ctx.env['CM_FROM_BLOCK']!r} is not a block number"
             ) from None
-    record = read_record(record_path(ctx.env, ctx.chain_id, ctx.development))
-    if record and record.get("address") == contract.address:
+    record = read_record(record_path(ctx), ctx)
+    if record and record.get("address") == contract.address and "block" in record:
         return int(record["block"])
     return 0
 
@@ -406,29 +523,49 @@ def send(
     *,
     value: int = 0,
     summary: str,
-) -> Any:
+    state_override: Mapping[str, Any] | None = None,
+) -> Sent | None:
     """Simulate the call from the context's account; refuse with the contract's own error if it
-    would revert; in dry-run mode stop there; else send it and wait for the confirmations."""
-    method = getattr(contract, function)
-    tx_params = {"from": ctx.account, "value": value}
-    try:
-        method.call(*args, tx_params)
-        gas = method.estimate_gas(*args, tx_params)
-    except VirtualMachineError as exc:
-        raise OpsError(
-            f"refused before sending: the contract would revert: {exc.revert_msg or exc}"
-        ) from None
-    except ValueError as exc:
-        raise OpsError(f"refused before sending: {short(exc)}") from None
+    would revert; in dry-run mode stop there; else send it and wait (bounded) for the
+    confirmations. `state_override` is for dry runs only: what an earlier, unsent step (a token
+    approval) would have changed."""
+    data = getattr(contract, function).encode_input(*args)
+    return send_data(
+        ctx, contract.address, data, value=value, summary=summary, call=function,
+        state_override=state_override,
+    )  # fmt: skip
+
+
+def send_data(
+    ctx: Context,
+    to: str | None,
+    data: str,
+    *,
+    value: int = 0,
+    summary: str,
+    call: str = "",
+    state_override: Mapping[str, Any] | None = None,
+    on_sent: Callable[[str, str | None], None] | None = None,
+) -> Sent | None:
+    sender = ctx.sender
+    gas = sender.simulate(to, data, value, state_override)
+    what = f"{summary}: {call + ' ' if call else ''}from {sender.address}"
+    if value:
+        what += f", value {fmt_units(value)} ETH"
     if ctx.dry_run:
-        say(
-            f"dry run: would send {summary}: {function} from {ctx.account.address}, value {value}, gas ≈ {gas:,}"
-        )
+        cost = gas * sender.fees.max_fee
+        say(f"dry run: would send {what}, gas ≈ {gas:,}, at most {fmt_units(cost)} ETH in fees")
         return None
-    say(f"sending {summary}: {function} from {ctx.account.address} (gas ≈ {gas:,})")
-    try:
-        tx = method(*args, {**tx_params, "required_confs": ctx.confirmations}, silent=True)
-    except VirtualMachineError as exc:
-        raise OpsError(f"transaction reverted: {exc.revert_msg or exc}") from None
-    say(f"  mined in block {tx.block_number}: {tx.txid} (gas used {tx.gas_used:,})")
+    if state_override:
+        raise OpsError("internal: a state override is for dry runs only")
+    limit = gas_limit(gas)
+    tx = sender.send(to, data, value=value, gas=limit, nonce=sender.next_nonce(ctx.env), summary=summary, on_sent=on_sent)
+    say(f"  mined in block {tx.block_number} (gas used {tx.gas_used:,})")
     return tx
+
+
+def gas_limit(estimate: int) -> int:
+    """The estimate with a margin (a state read between estimate and mining can cost more),
+    within the block's gas limit."""
+    block_limit = int(web3.eth.get_block("latest")["gasLimit"])
+    return min(estimate * 5 // 4 + 10_000, block_limit)

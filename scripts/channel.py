@@ -1,6 +1,6 @@
 """Submit signed channel and thread states (JSON envelopes, see docs/operations.md).
 
-    brownie run scripts/channel.py <command> <args…> --network NAME
+    python tools/run_script.py scripts/channel.py <command> <args…> --network NAME
 
     show           USER                  the channel's stored state
     update         STATE.json            hubAuthorizedUpdate (hub's account, user-signed state)
@@ -28,13 +28,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import brownie
-
 from channel_manager import ops
 from channel_manager.model import ChannelManagerModel
 from channel_manager.ops import ChainView, Envelope, OpsError
 from channel_manager.states import ChannelState
-from scripts import _common
+from scripts import _common, ops_tx
 from scripts._common import Context, command, fmt_time, fmt_units, say
 
 STATUS_NAMES = ("Open", "ChannelDispute", "ThreadDispute")
@@ -60,8 +58,18 @@ class Job:
     def preflight(self, method: str, *args: Any) -> None:
         ops.preflight(self.model, method, self.sender, self.view.now, *args)
 
-    def send(self, function: str, args: Sequence[Any], summary: str, value: int = 0) -> Any:
-        return _common.send(self.ctx, self.contract, function, args, value=value, summary=summary)
+    def send(
+        self,
+        function: str,
+        args: Sequence[Any],
+        summary: str,
+        value: int = 0,
+        state_override: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return _common.send(
+            self.ctx, self.contract, function, args, value=value, summary=summary,
+            state_override=state_override,
+        )  # fmt: skip
 
 
 def _job(
@@ -95,7 +103,7 @@ def _channel_envelope(
 
 
 @command
-def show(user: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def show(user: str, *, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     job = _job(env, users=[_user(user)], need_account=False)
     address = _user(user)
     ch = job.model.channel(address)
@@ -131,7 +139,7 @@ def show(user: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 @command
-def update(path: str, env: Mapping[str, str] | None = None) -> Any:
+def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     """An authorized update: the hub submits a user-signed state, the user a hub-signed one."""
     job, envelope, state = _channel_envelope(path, env)
     user_is_contract = state.user in job.view.contract_signers
@@ -157,37 +165,55 @@ def update(path: str, env: Mapping[str, str] | None = None) -> Any:
     )
     value = state.pending_wei_updates[2]
     job.preflight("user_authorized_update", state, envelope.sig_hub, value)
-    _approve_deposit(job, state.pending_token_updates[2])
+    summary = f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}"
+    approval = _approve_deposit(job, state.pending_token_updates[2])
+    if approval is _UNSIMULATED:
+        say(
+            f"dry run: would send {summary}: not simulated (the token's allowance slot was not"
+            " found to lend the approval); the reference model accepts it"
+        )
+        return None
     return job.send(
         "userAuthorizedUpdate",
         (state.to_tuple(), envelope.sig_hub),
         value=value,
-        summary=f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}",
+        summary=summary,
+        state_override=approval,
     )
 
 
-def _approve_deposit(job: Job, amount: int) -> None:
-    """The user's token deposit is pulled by the contract: approve it first if needed."""
+_UNSIMULATED: dict[str, Any] = {}  # marker: a dry run that cannot simulate the deposit
+
+
+def _approve_deposit(job: Job, amount: int) -> dict[str, Any] | None:
+    """The user's token deposit is pulled by the contract: approve it first if needed. In a dry
+    run nothing is approved, so the deposit is simulated with the approval lent to the token
+    through a state override (returned here); without it the simulation would refuse falsely."""
     if not amount:
-        return
-    token = brownie.Contract.from_abi("Token", job.contract.approvedToken(), _common.ERC20_ABI)
+        return None
+    token = _common.token_of(job.contract)
     held = int(token.balanceOf(job.sender))
     if held < amount:
         raise OpsError(
             f"the deposit needs {fmt_units(amount)} tokens but {job.sender} holds {fmt_units(held)}"
         )
-    if int(token.allowance(job.sender, job.contract.address)) < amount:
-        _common.send(
-            job.ctx,
-            token,
-            "approve",
-            (job.contract.address, amount),
-            summary=f"approval of {fmt_units(amount)} tokens for the deposit",
-        )
+    if int(token.allowance(job.sender, job.contract.address)) >= amount:
+        return None
+    _common.send(
+        job.ctx,
+        token,
+        "approve",
+        (job.contract.address, amount),
+        summary=f"approval of {fmt_units(amount)} tokens for the deposit",
+    )
+    if not job.ctx.dry_run:
+        return None
+    override = ops_tx.allowance_override(token.address, job.sender, job.contract.address, amount)
+    return _UNSIMULATED if override is None else override
 
 
 @command
-def start_exit(user: str, env: Mapping[str, str] | None = None) -> Any:
+def start_exit(user: str, *, env: Mapping[str, str] | None = None) -> Any:
     address = _user(user)
     job = _job(env, users=[address])
     job.preflight("start_exit", address)
@@ -197,7 +223,7 @@ def start_exit(user: str, env: Mapping[str, str] | None = None) -> Any:
 
 
 @command
-def exit_with(path: str, env: Mapping[str, str] | None = None) -> Any:
+def exit_with(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
     _check_both(job, envelope, state)
     job.preflight("start_exit_with_update", state, envelope.sig_hub, envelope.sig_user)
@@ -209,7 +235,7 @@ def exit_with(path: str, env: Mapping[str, str] | None = None) -> Any:
 
 
 @command
-def challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
+def challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
     _check_both(job, envelope, state)
     job.preflight("empty_channel_with_challenge", state, envelope.sig_hub, envelope.sig_user)
@@ -234,7 +260,7 @@ def _check_both(job: Job, envelope: Envelope, state: ChannelState) -> None:
 
 
 @command
-def empty(user: str, env: Mapping[str, str] | None = None) -> Any:
+def empty(user: str, *, env: Mapping[str, str] | None = None) -> Any:
     address = _user(user)
     job = _job(env, users=[address])
     job.preflight("empty_channel", address)
@@ -242,7 +268,7 @@ def empty(user: str, env: Mapping[str, str] | None = None) -> Any:
 
 
 @command
-def nuke(user: str, env: Mapping[str, str] | None = None) -> Any:
+def nuke(user: str, *, env: Mapping[str, str] | None = None) -> Any:
     address = _user(user)
     job = _job(env, users=[address])
     job.preflight("nuke_threads", address)
@@ -250,7 +276,7 @@ def nuke(user: str, env: Mapping[str, str] | None = None) -> Any:
 
 
 @command
-def claim(to: str = "", env: Mapping[str, str] | None = None) -> Any:
+def claim(to: str = "", *, env: Mapping[str, str] | None = None) -> Any:
     job = _job(env)
     recipient = ops.parse_address(to, "recipient") if to else job.sender
     job.model.credit_wei[job.sender] = int(job.contract.creditWei(job.sender))
@@ -286,7 +312,7 @@ def _thread_job(env: Mapping[str, str] | None, user: str, *envelopes: Envelope) 
 
 @command
 def thread_exit(
-    user: str, initial_path: str, update_path: str = "", env: Mapping[str, str] | None = None
+    user: str, initial_path: str, update_path: str = "", *, env: Mapping[str, str] | None = None
 ) -> Any:
     """startExitThread with the initial state, or startExitThreadWithUpdate with a later one."""
     address = _user(user)
@@ -318,7 +344,7 @@ def thread_exit(
 
 
 @command
-def thread_challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
+def thread_challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     envelope = _thread_envelope(path)
     job = _thread_job(env, "", envelope)
     job.preflight("challenge_thread", envelope.thread, envelope.sig)
@@ -330,7 +356,7 @@ def thread_challenge(path: str, env: Mapping[str, str] | None = None) -> Any:
 
 
 @command
-def thread_empty(user: str, initial_path: str, env: Mapping[str, str] | None = None) -> Any:
+def thread_empty(user: str, initial_path: str, *, env: Mapping[str, str] | None = None) -> Any:
     address = _user(user)
     initial = _thread_envelope(initial_path)
     job = _thread_job(env, address, initial)

@@ -1,8 +1,8 @@
 """The hub's reserve and the contract's state.
 
-    brownie run scripts/hub.py status   --network NAME     # reserve, totals, running disputes
-    brownie run scripts/hub.py fund     5ether 1000ether --network NAME   # ETH and tokens in
-    brownie run scripts/hub.py withdraw 1ether 0         --network NAME   # hub only, ≤ reserve
+    python tools/run_script.py scripts/hub.py status   --network NAME     # reserve, totals, disputes
+    python tools/run_script.py scripts/hub.py fund     5ether 1000ether --network NAME   # ETH, tokens in
+    python tools/run_script.py scripts/hub.py withdraw 1ether 0         --network NAME   # hub only
 
 Amounts are base units or `<n>ether` / `<n>e18`. The contract is the one in this chain's
 deployment record unless CM_MANAGER names another; the account is CM_ACCOUNT's (see
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import brownie
 from brownie import web3
 
 from channel_manager import ops
@@ -29,11 +28,11 @@ def main() -> None:
 
 
 @command
-def status(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Print and return the reserve, totals and every running dispute (found from events)."""
     ctx = _common.context(env, need_account=False)
     contract = _common.manager(ctx)
-    token = brownie.Contract.from_abi("Token", contract.approvedToken(), _common.ERC20_ABI)
+    token = _common.token_of(contract)
     now = _common.next_timestamp(ctx.development) - 1
     info: dict[str, Any] = {
         "address": contract.address,
@@ -125,7 +124,7 @@ def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str,
 
 
 @command
-def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None) -> list[Any]:
+def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> list[Any]:
     """Send ETH and/or tokens from the account to the contract: they become hub reserve."""
     ctx = _common.context(env)
     contract = _common.manager(ctx)
@@ -134,7 +133,7 @@ def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None)
     if not amount_wei and not amount_token:
         raise OpsError("nothing to fund: give an ETH amount and/or a token amount")
     sender = ctx.account
-    erc20 = brownie.Contract.from_abi("Token", contract.approvedToken(), _common.ERC20_ABI)
+    erc20 = _common.token_of(contract)
     eth_held = int(web3.eth.get_balance(sender.address))
     if amount_wei > eth_held:
         raise OpsError(
@@ -147,13 +146,14 @@ def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None)
         )
     txs = []
     if amount_wei:
-        if ctx.dry_run:
-            say(f"dry run: would send {fmt_units(amount_wei)} ETH to the reserve")
-        else:
-            tx = sender.transfer(
-                contract, amount_wei, required_confs=ctx.confirmations, silent=True
-            )
-            say(f"sent {fmt_units(amount_wei)} ETH to the reserve: {tx.txid}")
+        tx = _common.send_data(
+            ctx,
+            contract.address,
+            "0x",
+            value=amount_wei,
+            summary=f"{fmt_units(amount_wei)} ETH to the reserve",
+        )
+        if tx is not None:
             txs.append(tx)
     if amount_token:
         tx = _common.send(
@@ -172,7 +172,7 @@ def fund(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None)
 
 
 @command
-def withdraw(wei: str = "0", token: str = "0", env: Mapping[str, str] | None = None) -> Any:
+def withdraw(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> Any:
     """hubContractWithdraw: the hub takes ETH and/or tokens out of its reserve."""
     ctx = _common.context(env)
     contract = _common.manager(ctx)

@@ -1,7 +1,9 @@
 """Check a deployed ChannelManager against this repository's build and its deployment record.
 
-    brownie run scripts/verify_deployment.py --network NAME
-    CM_MANAGER=0x… brownie run scripts/verify_deployment.py --network NAME   # another address
+    python tools/run_script.py scripts/verify_deployment.py --network NAME
+    CM_MANAGER=0x… python tools/run_script.py scripts/verify_deployment.py --network NAME
+
+It only reads: no account is loaded and no hub or token needs to be configured.
 
 Checks, each printed as ok/FAIL, then one verdict line (exit status 0 on MATCH, 1 on MISMATCH):
 - runtime code: the chain's code equals the build's deployed bytecode everywhere except at the
@@ -12,7 +14,9 @@ Checks, each printed as ok/FAIL, then one verdict line (exit status 0 on MATCH, 
 - views: hub(), challengePeriod(), approvedToken() and eip712Domain() agree;
 - record: the creation transaction's input is the build's bytecode plus the recorded
   constructor arguments, it created this address in the recorded block, and the recorded
-  bytecode hash is the current build's.
+  bytecode hash is the current build's;
+- expected settings: a hub, token or challenge period you state (CM_HUB, CM_TOKEN,
+  CM_CHALLENGE_PERIOD, or the network's entry in deployments/config.yaml) is the contract's.
 """
 
 from __future__ import annotations
@@ -62,20 +66,21 @@ def main() -> None:
 
 
 @command
-def verify(env: Mapping[str, str] | None = None) -> Report:
+def verify(*, env: Mapping[str, str] | None = None) -> Report:
     ctx = _common.context(env, need_account=False)
-    record_file = _common.record_path(ctx.env, ctx.chain_id, ctx.development)
-    record = _common.read_record(record_file)
+    record_file = _common.record_path(ctx)
+    record = _common.read_record(record_file, ctx)
     raw = ctx.env.get("CM_MANAGER", "").strip()
     if raw:
         address = ops.parse_address(raw, "CM_MANAGER")
     elif record is not None:
+        _common.require_finished(record, record_file)
         address = ops.parse_address(record.get("address"), f"address in {record_file}")
     else:
         raise OpsError(
             f"no deployment record {record_file}: set CM_MANAGER to the address to verify"
         )
-    if record is not None and record.get("address") != address:
+    if record is not None and (record.get("address") != address or record.get("status", "deployed") != "deployed"):
         say(
             f"note: {record_file} names {record.get('address')}, not {address}: the record is not used"
         )
@@ -95,6 +100,7 @@ def verify(env: Mapping[str, str] | None = None) -> Report:
     expected_args = expected_constructor_args(address, record)
     check_runtime(report, code, runtime, references, address, expected_args)
     check_views(report, address, expected_args)
+    check_stated_settings(report, ctx, address, record)
     if record is not None:
         check_record(report, record, build)
     else:
@@ -123,7 +129,7 @@ def expected_constructor_args(address: str, record: Mapping[str, Any] | None) ->
         args["challengePeriod"] = int(args["challengePeriod"])
         return args
     say("  note: no record: the constructor arguments are taken from the contract's own views")
-    contract = brownie.Contract.from_abi("ChannelManager", address, brownie.ChannelManager.abi)
+    contract = _common.contract_at("ChannelManager", address, brownie.ChannelManager.abi)
     try:
         return {
             "hub": contract.hub(),
@@ -212,7 +218,7 @@ def check_runtime(
 
 
 def check_views(report: Report, address: str, args: Mapping[str, Any]) -> None:
-    contract = brownie.Contract.from_abi("ChannelManager", address, brownie.ChannelManager.abi)
+    contract = _common.contract_at("ChannelManager", address, brownie.ChannelManager.abi)
     try:
         got = (contract.hub(), int(contract.challengePeriod()), contract.approvedToken())
         domain = contract.eip712Domain()
@@ -234,6 +240,49 @@ def check_views(report: Report, address: str, args: Mapping[str, Any]) -> None:
         address,
     )
     report.check("eip712Domain", ok, f"{name!r} v{version}, chain {chain_id}, contract {verifying}")
+
+
+def check_stated_settings(
+    report: Report, ctx: _common.Context, address: str, record: Mapping[str, Any] | None
+) -> None:
+    """What the operator states (environment or config) must be what the contract holds: a
+    verify run with the wrong CM_HUB must not say MATCH. `deployer` and `test-token` mean the
+    record's deployer and test token; without a record they state nothing."""
+    settings = ctx.settings
+    record = record or {}
+    stated: dict[str, tuple[Any, str]] = {}
+    hub = record.get("deployer") if settings.hub == ops.DEPLOYER else settings.hub
+    token = (record.get("test_token") or {}).get("address") if settings.token == ops.TEST_TOKEN else settings.token
+    for name, value, key in (
+        ("hub", hub, "hub"),
+        ("approvedToken", token, "token"),
+        ("challengePeriod", settings.challenge_period, "challenge_period"),
+    ):
+        if value is not None:
+            stated[name] = (value, settings.sources.get(key, "config"))
+    if not stated:
+        return
+    contract = _common.contract_at("ChannelManager", address, brownie.ChannelManager.abi)
+    try:
+        actual = {
+            "hub": contract.hub(),
+            "approvedToken": contract.approvedToken(),
+            "challengePeriod": int(contract.challengePeriod()),
+        }
+    except Exception:
+        actual = {}
+    wrong = [
+        f"{name} is {actual.get(name)}, {source} says {value}"
+        for name, (value, source) in stated.items()
+        if actual.get(name) != value
+    ]
+    report.check(
+        "stated settings",
+        not wrong,
+        "; ".join(wrong)
+        if wrong
+        else ", ".join(f"{name} as {source} says" for name, (_v, source) in stated.items()),
+    )
 
 
 def check_record(report: Report, record: Mapping[str, Any], build: Mapping[str, Any]) -> None:

@@ -1,17 +1,20 @@
 """Watchtower: answers disputes started with an old state, for the hub or for a user.
 
-    brownie run scripts/watchtower.py add STATE.json --network NAME   # give it a signed state
-    brownie run scripts/watchtower.py --network NAME                  # watch (runs until stopped)
-    brownie run scripts/watchtower.py status --network NAME           # what it holds and decided
+    python tools/run_script.py scripts/watchtower.py add STATE.json --network NAME  # a signed state
+    python tools/run_script.py scripts/watchtower.py --network NAME                 # watch (until stopped)
+    python tools/run_script.py scripts/watchtower.py status --network NAME          # what it holds
 
 It keeps the newest double-signed channel states and sender-signed thread states it is given in
 a SQLite file (channel_manager/watchtower_store.py), follows the contract's events from the
 deployment block on (DidStartExitChannel, DidEmptyChannel, DidStartExitThread,
 DidChallengeThread, …) and, for every running dispute whose on-chain state is older than the one
-it holds, answers at once: `emptyChannelWithChallenge` for a channel, `challengeThread` for a
-thread — if its account may (the hub or the channel's user, not the one that started the
-dispute; for threads the hub, sender or receiver) and the window is still open. Each answer is
-checked by the reference model and simulated before it is sent.
+it holds, answers at once: `emptyChannelWithChallenge` for a channel (a higher txCount), and
+`challengeThread` for a thread (a higher receiver balance of some asset: on chain, receiver
+balances decide a thread, not txCount, docs/protocol.md §8) — if its account may (the hub or the
+channel's user, not the one that started the dispute; for threads the hub, sender or receiver)
+and the window is still open. Each answer is checked by the reference model and simulated
+before it is sent. Run with an account that is not the hub, it says so at start: it can then
+answer only for the channels of that user and the threads it is party to.
 
 Every poll (`Watchtower.run_once`) reads the events of the new blocks and records them together
 with the last processed block in one SQLite transaction, then acts on the open disputes, reading
@@ -21,7 +24,7 @@ a node that went back in history (a reorg, a reset local chain) is re-read from 
 Every `sweep_every` polls it also checks each channel it holds a state for directly, so a
 missed event cannot make it miss a dispute. Every decision is logged and kept in the file.
 
-    CM_WATCH_DB          the SQLite file (default deployments/[dev/]watchtower-<chain-id>.sqlite)
+    CM_WATCH_DB          the SQLite file (default deployments/[dev/]watchtower-<chain-id>-<genesis>.sqlite)
     CM_WATCH_INTERVAL    seconds between polls (default 5 on local chains, 15 otherwise)
     CM_WATCH_CONFIRMATIONS  blocks an event must be deep before it is read (default 0)
     CM_WATCH_MAX_POLLS   stop after this many polls (default: run until interrupted)
@@ -281,7 +284,10 @@ class Watchtower:
         if view.now >= thread.closing_time:
             self.store.set_dispute_status("thread", dispute.key, "closed")
             held = self.store.thread(*key)
-            late = held is not None and held.state.tx_count > thread.tx_count
+            late = held is not None and (
+                held.state.wei_balances[1] > thread.wei_receiver
+                or held.state.token_balances[1] > thread.token_receiver
+            )
             return self._decide(
                 head,
                 "thread",
@@ -291,14 +297,16 @@ class Watchtower:
                 logging.ERROR if late else logging.INFO,
             )
         held = self.store.thread(*key)
-        if held is None or held.state.tx_count <= thread.tx_count:
-            mine = "no state" if held is None else f"txCount {held.state.tx_count}"
+        stored = (thread.wei_receiver, thread.token_receiver)
+        mine = None if held is None else (held.state.wei_balances[1], held.state.token_balances[1])
+        if mine is None or not (mine[0] > stored[0] or mine[1] > stored[1]):
             return self._decide(
                 head,
                 "thread",
                 dispute.key,
                 "no answer",
-                f"the chain holds txCount {thread.tx_count}, we hold {mine}",
+                f"the chain holds receiver balances {list(stored)},"
+                f" we hold {'no state' if mine is None else list(mine)}",
                 once=True,
             )
         if self.address not in (self.hub, sender, receiver):
@@ -335,8 +343,8 @@ class Watchtower:
             "thread",
             dispute.key,
             "answered",
-            f"challengeThread with txCount {held.state.tx_count} over {thread.tx_count},"
-            f" {left} s before the window closed: {tx.txid}",
+            f"challengeThread raising the receiver's balances from {list(stored)} to {list(mine)}"
+            f" (txCount {held.state.tx_count}), {left} s before the window closed: {tx.txid}",
         )
 
     def _urgent(self) -> int:
@@ -370,16 +378,16 @@ def store_path(ctx: Context) -> Path:
     raw = ctx.env.get("CM_WATCH_DB", "").strip()
     if raw:
         return Path(raw)
-    return (
-        _common.record_path(ctx.env, ctx.chain_id, ctx.development).parent
-        / f"watchtower-{ctx.chain_id}.sqlite"
-    )
+    # named like the deployment record: a rehearsal chain reusing a chain id gets its own file
+    return _common.record_path(ctx).with_name(f"watchtower-{_common.record_path(ctx).stem}.sqlite")
 
 
 def open_store(ctx: Context, contract: Any) -> WatchtowerStore:
     path = store_path(ctx)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return WatchtowerStore(path, Domain(ctx.chain_id, contract.address), contract.hub())
+    return WatchtowerStore(
+        path, Domain(ctx.chain_id, contract.address), contract.hub(), genesis=ctx.genesis
+    )
 
 
 def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
@@ -396,6 +404,15 @@ def build(env: Mapping[str, str] | None = None) -> Watchtower:
     """A watchtower from the environment (the tests build theirs the same way)."""
     ctx = _common.context(env)
     contract = _common.manager(ctx)
+    hub = contract.hub()
+    if ctx.account.address != hub:
+        log.warning(
+            "account %s is not the hub %s: it cannot answer for the hub; it answers only disputes"
+            " of %s's own channel and threads it is party to",
+            ctx.account.address,
+            hub,
+            ctx.account.address,
+        )
     return Watchtower(
         ctx,
         contract,
@@ -411,7 +428,7 @@ def main() -> None:
 
 
 @command
-def watch(env: Mapping[str, str] | None = None) -> Watchtower:
+def watch(*, env: Mapping[str, str] | None = None) -> Watchtower:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     tower = build(env)
     interval = _int_env(tower.ctx.env, "CM_WATCH_INTERVAL", 5 if tower.ctx.development else 15)
@@ -432,7 +449,7 @@ def watch(env: Mapping[str, str] | None = None) -> Watchtower:
 
 
 @command
-def add(path: str, env: Mapping[str, str] | None = None) -> bool:
+def add(path: str, *, env: Mapping[str, str] | None = None) -> bool:
     """Give the watchtower a signed state (envelope file); it keeps it if it is the newest."""
     envelope = ops.load_envelope(path)
     ctx = _common.context(env, need_account=False)
@@ -461,7 +478,7 @@ def add(path: str, env: Mapping[str, str] | None = None) -> bool:
 
 
 @command
-def status(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     ctx = _common.context(env, need_account=False)
     contract = _common.manager(ctx)
     store = open_store(ctx, contract)

@@ -40,7 +40,7 @@ def base_env(records: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def deployed(base_env: dict[str, str]) -> dict[str, Any]:
     """The record of a deployment by scripts/deploy.py (test token, funded reserve)."""
-    record = deploy.run(dict(base_env))
+    record = deploy.run(env=dict(base_env))
     assert record is not None
     return record
 
@@ -120,6 +120,13 @@ def deposit(cm: Any, dom: Domain) -> Callable[..., ChannelState]:
         return transitions.acknowledge(proposal)
 
     return make
+
+
+def record_file(folder: Path) -> Path:
+    """Where the scripts keep this local chain's deployment record under `folder`
+    (`dev/<chain-id>-<first 8 hex digits of the genesis hash>.json`)."""
+    genesis = "0x" + bytes(web3.eth.get_block(0)["hash"]).hex()
+    return folder / "dev" / f"{chain.id}-{genesis[2:10]}.json"
 
 
 def ints(values: Any) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from eth_utils import keccak
 
 from channel_manager import ops
 from scripts import _common, deploy
-from tests.scripts.conftest import ETHER, nonce, refused
+from tests.scripts.conftest import ETHER, nonce, record_file, refused
 
 
 @pytest.fixture
@@ -23,9 +23,10 @@ def fresh(tmp_path: Path) -> dict[str, str]:
 
 def test_deploy_writes_the_record(fresh, tmp_path):
     deployer = accounts[0]
-    record = deploy.run(fresh)
-    path = tmp_path / "dev" / f"{chain.id}.json"
+    record = deploy.run(env=fresh)
+    path = record_file(tmp_path)
     assert json.loads(path.read_text()) == record
+    assert record["status"] == "deployed" and record["genesis_hash"].startswith("0x")
 
     manager = ChannelManager.at(record["address"])
     tx = web3.eth.get_transaction(record["transaction"])
@@ -64,32 +65,35 @@ def test_deploy_writes_the_record(fresh, tmp_path):
 
 
 def test_second_deploy_is_refused_without_force(fresh, capsys):
-    first = deploy.run(fresh)
+    first = deploy.run(env=fresh)
     refused(
         capsys,
-        lambda: deploy.run(fresh),
+        lambda: deploy.run(env=fresh),
         "deployment record",
         first["address"],
         "CM_FORCE=1",
         sender=accounts[0],
     )
-    second = deploy.run({**fresh, "CM_FORCE": "1"})
+    second = deploy.run(env={**fresh, "CM_FORCE": "1"})
     assert second["address"] != first["address"]
 
 
-def test_record_of_a_reset_local_chain_is_replaced(fresh, tmp_path):
-    path = tmp_path / "dev" / f"{chain.id}.json"
-    path.parent.mkdir(parents=True)
-    stale = {"address": accounts[5].address, "block": 1, "block_hash": "0x" + "ab" * 32}
-    path.write_text(json.dumps(stale))
-    record = deploy.run(fresh)
-    assert json.loads(path.read_text())["address"] == record["address"] != stale["address"]
+def test_record_of_another_chain_with_the_same_id_is_not_used(fresh, tmp_path, capsys):
+    """Records are named by chain id and genesis hash: a record of another chain that reuses
+    this chain id lies in another file, and a file whose genesis disagrees is refused."""
+    other = tmp_path / "dev" / f"{chain.id}-deadbeef.json"
+    other.parent.mkdir(parents=True)
+    other.write_text(json.dumps({"address": accounts[5].address, "genesis_hash": "0xdeadbeef"}))
+    record = deploy.run(env=fresh)
+    assert record_file(tmp_path) != other and json.loads(other.read_text())["address"] == accounts[5].address
+    record_file(tmp_path).write_text(json.dumps(dict(record, genesis_hash="0x" + "ab" * 32)))
+    refused(capsys, lambda: deploy.run(env=fresh), "was made on another chain", sender=accounts[0])
 
 
 def test_dry_run_sends_nothing(fresh, tmp_path, capsys):
     before = nonce(accounts[0])
     height = web3.eth.block_number
-    assert deploy.run({**fresh, "CM_DRY_RUN": "1"}) is None
+    assert deploy.run(env={**fresh, "CM_DRY_RUN": "1"}) is None
     out = capsys.readouterr().out
     assert "gas" in out and "dry run: nothing was sent" in out
     assert nonce(accounts[0]) == before and web3.eth.block_number == height
@@ -97,14 +101,14 @@ def test_dry_run_sends_nothing(fresh, tmp_path, capsys):
 
 
 def test_overrides_from_the_environment(fresh):
-    record = deploy.run({**fresh, "CM_HUB": accounts[7].address, "CM_CHALLENGE_PERIOD": "7200"})
+    record = deploy.run(env={**fresh, "CM_HUB": accounts[7].address, "CM_CHALLENGE_PERIOD": "7200"})
     assert record["constructor_args"]["hub"] == accounts[7].address
     assert ChannelManager.at(record["address"]).challengePeriod() == 7200
 
 
 def test_existing_token_is_used_and_checked(fresh, deployed):
     token = deployed["test_token"]["address"]
-    record = deploy.run({**fresh, "CM_TOKEN": token})
+    record = deploy.run(env={**fresh, "CM_TOKEN": token})
     assert record["constructor_args"]["approvedToken"] == token
     assert "test_token" not in record
 
@@ -160,7 +164,7 @@ DEV = "development:\n  chain_id: {chain}\n  hub: deployer\n  token: test-token\n
     ],
 )
 def test_bad_input_is_refused_and_nothing_sent(fresh, tmp_path, capsys, extra, fragments):
-    refused(capsys, lambda: deploy.run({**fresh, **extra}), *fragments, sender=accounts[0])
+    refused(capsys, lambda: deploy.run(env={**fresh, **extra}), *fragments, sender=accounts[0])
     assert not (tmp_path / "dev").exists()
 
 
@@ -168,7 +172,7 @@ def test_token_that_is_not_an_erc20_is_refused(fresh, deployed, capsys):
     not_a_token = deployed["address"]  # a ChannelManager: code, but no decimals()
     refused(
         capsys,
-        lambda: deploy.run({**fresh, "CM_TOKEN": not_a_token}),
+        lambda: deploy.run(env={**fresh, "CM_TOKEN": not_a_token}),
         "does not answer ERC20 calls",
         sender=accounts[0],
     )
@@ -178,7 +182,7 @@ def test_unknown_network_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, "networks:\n  mainnet:\n    chain_id: 1\n")
     refused(
         capsys,
-        lambda: deploy.run({**fresh, "CM_CONFIG": config}),
+        lambda: deploy.run(env={**fresh, "CM_CONFIG": config}),
         "has no entry in deployments/config.yaml",
         sender=accounts[0],
     )
@@ -188,7 +192,7 @@ def test_wrong_chain_id_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, DEV.format(chain=11155111))
     refused(
         capsys,
-        lambda: deploy.run({**fresh, "CM_CONFIG": config}),
+        lambda: deploy.run(env={**fresh, "CM_CONFIG": config}),
         "wrong chain id",
         "11155111",
         "31337",
@@ -200,7 +204,7 @@ def test_config_that_does_not_parse_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, "development: [unclosed\n")
     refused(
         capsys,
-        lambda: deploy.run({**fresh, "CM_CONFIG": config}),
+        lambda: deploy.run(env={**fresh, "CM_CONFIG": config}),
         "do not parse",
         sender=accounts[0],
     )
@@ -209,7 +213,7 @@ def test_config_that_does_not_parse_is_refused(fresh, tmp_path, capsys):
 def test_deployer_that_cannot_pay_is_refused(fresh, capsys):
     poor_key = "0x" + "11" * 32  # a key whose address holds no ETH on the local chain
     env = {**fresh, "CM_ACCOUNT": "privkey", "CM_PRIVATE_KEY": poor_key}
-    err = refused(capsys, lambda: deploy.run(env), "holds 0 ETH but the deployment needs")
+    err = refused(capsys, lambda: deploy.run(env=env), "holds 0 ETH but the deployment needs")
     assert "11" * 32 not in err  # the key is never printed
     assert web3.eth.get_transaction_count(_address_of(poor_key)) == 0
 

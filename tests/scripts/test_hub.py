@@ -6,11 +6,11 @@ import pytest
 from brownie import accounts, chain, web3
 
 from scripts import channel, hub
-from tests.scripts.conftest import ETHER, refused
+from tests.scripts.conftest import ETHER, record_file, refused
 
 
 def test_status_reports_reserve_and_totals(base_env, cm, tdai, capsys):
-    info = hub.status(base_env)
+    info = hub.status(env=base_env)
     assert info["reserve_wei"] == cm.getHubReserveWei() == 100 * ETHER
     assert info["reserve_token"] == cm.getHubReserveTokens() == 100_000 * ETHER
     assert (info["total_channel_wei"], info["total_channel_token"]) == (0, 0)
@@ -27,7 +27,7 @@ def test_status_lists_disputes_with_deadlines(
     channel.start_exit(carol.address, env=env_as(carol))
     closing = cm.getChannelDetails(carol)[5]
     alice_closing = cm.getChannelDetails(thread_in_dispute["alice"])[5]
-    info = hub.status(base_env)
+    info = hub.status(env=base_env)
     by_kind = {d["kind"]: d for d in info["disputes"]}
     assert by_kind["channel"]["what"] == carol.address and by_kind["channel"]["deadline"] == closing
     assert "started by the user" in by_kind["channel"]["detail"]
@@ -90,11 +90,11 @@ def test_withdraw_dry_run_sends_nothing(env_as, cm, capsys):
 
 def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
     refused(
-        capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record"
+        capsys, lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record"
     )
     refused(
         capsys,
-        lambda: hub.status(
+        lambda: hub.status(env=
             {"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": accounts[1].address}
         ),
         "has no code",
@@ -105,7 +105,7 @@ def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
 def test_record_of_a_reset_chain_is_not_used(tmp_path, deployed, capsys):
     import json
 
-    path = tmp_path / "dev" / f"{chain.id}.json"
+    path = record_file(tmp_path)
     path.parent.mkdir()
     path.write_text(json.dumps(dict(deployed, block_hash="0x" + "00" * 32)))
-    refused(capsys, lambda: hub.status({"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "does not match this chain")
+    refused(capsys, lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "does not match this chain")

@@ -225,10 +225,10 @@ def test_the_sweep_finds_a_dispute_whose_event_was_missed(cm, alice, states, tow
 def test_watch_command_runs_bounded_polls_and_status_reports(cm, alice, states, tower_env, capsys):
     watchtower.add(states["paid_file"], env=tower_env)
     stale_exit(cm, alice, states)
-    tower = watchtower.watch({**tower_env, "CM_WATCH_MAX_POLLS": "1", "CM_WATCH_INTERVAL": "0"})
+    tower = watchtower.watch(env={**tower_env, "CM_WATCH_MAX_POLLS": "1", "CM_WATCH_INTERVAL": "0"})
     assert tower.polls == 1
     assert cm.getChannelDetails(alice)[0] == 3
-    info = watchtower.status(tower_env)
+    info = watchtower.status(env=tower_env)
     assert [d.status for d in info["disputes"]] == ["answered"]
     assert any(d.action == "answered" for d in info["decisions"])
     assert "answered" in capsys.readouterr().out
