@@ -1154,8 +1154,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         address user,
         Thread storage thread,
         ThreadState calldata state,
-        uint256[2] memory weiBalances,
-        uint256[2] memory tokenBalances,
+        uint256[2] calldata weiBalances,
+        uint256[2] calldata tokenBalances,
         uint256 txCount
     ) internal {
         uint256 closingTime = block.timestamp + challengePeriod;

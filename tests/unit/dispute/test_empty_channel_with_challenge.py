@@ -144,8 +144,11 @@ def test_empty_channel_with_challenge_pays_after_apply_or_revert(funded, dispute
                                                                  read_channel, hub, alice, pending,
                                                                  tx_count, paid):
     challenger, _ = dispute("hub")
+    # One open thread keeps what the state leaves unassigned in the channel, so the payout shows
+    # the apply/revert rule alone (with no thread the surplus would be paid too: §8).
     state = new_state(alice, wei_balances=(0, ETHER // 2), token_balances=(50 * TOKEN, 100 * TOKEN),
-                      pending_wei_updates=(0, 0, *pending), tx_count=tx_count)
+                      pending_wei_updates=(0, 0, *pending), tx_count=tx_count,
+                      thread_root=SOME_ROOT, thread_count=1)
     before = alice.balance()
 
     tx = challenge(funded, state, sign_both(state), challenger)

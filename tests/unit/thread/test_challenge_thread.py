@@ -1,6 +1,8 @@
-"""challengeThread (SPEC §8): while `block.timestamp < threadClosingTime`, the hub, the sender or
-the receiver answers a thread dispute with a newer sender-signed state: higher txCount, the same
-sums, receiver balances not lower. The window does not move."""
+"""challengeThread (docs/protocol.md §8): while `block.timestamp < threadClosingTime`, the hub, the
+sender or the receiver answers a thread dispute with a sender-signed state with the same sums that
+raises the receiver's balance of at least one asset. Per asset the record keeps the higher receiver
+balance; txCount is kept as the highest shown (saturated at 2^64 − 1) and decides nothing. The
+window does not move."""
 
 from __future__ import annotations
 
@@ -65,15 +67,17 @@ def test_challengeThread_successive_challenges(thread_exited, bob, hub):
     assert w.thread(initial)["weiBalances"] == [THREAD_WEI - 5 * STEP_WEI, 5 * STEP_WEI]
 
 
-def test_challengeThread_accepts_unchanged_balances_with_higher_tx_count(thread_exited, bob):
+@pytest.mark.parametrize("tx_count", [3, 2**64 - 1, 2**256 - 1], ids=["higher", "max64", "max256"])
+def test_challengeThread_reverts_when_balances_unchanged_whatever_the_tx_count(thread_exited, bob, tx_count):
+    """A higher txCount alone is not newer: receiver balances order thread states."""
     w, initial = thread_exited.world, thread_exited.initial
     update = w.pay(initial, times=2)
     w.challenge(update, bob)
+    stored = w.thread(initial)
 
-    w.challenge(update.evolve(tx_count=3), bob)
-
-    assert w.thread(initial)["txCount"] == 3
-    assert w.thread(initial)["tokenBalances"] == list(update.token_balances)
+    with reverts("ThreadStateNotNewer", 2 * STEP_WEI, 2 * STEP_TOKEN, 2 * STEP_WEI, 2 * STEP_TOKEN):
+        w.challenge(update.evolve(tx_count=tx_count), bob)
+    assert w.thread(initial) == stored
 
 
 def test_challengeThread_with_token_only_payments(thread_exited, bob):
@@ -87,14 +91,19 @@ def test_challengeThread_with_token_only_payments(thread_exited, bob):
     assert w.thread(initial)["tokenBalances"] == [THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN]
 
 
-def test_challengeThread_without_payments_keeps_receiver_at_zero(thread_exited, bob):
+def test_challengeThread_reverts_when_nothing_was_paid(thread_exited, bob):
     w, initial = thread_exited.world, thread_exited.initial
+    with reverts("ThreadStateNotNewer", 0, 0, 0, 0):
+        w.challenge(initial.evolve(tx_count=1), bob)
+    assert w.thread(initial)["txCount"] == 0
 
-    w.challenge(initial.evolve(tx_count=1), bob)
 
-    assert w.thread(initial)["weiBalances"] == [THREAD_WEI, 0]
-    assert w.thread(initial)["tokenBalances"] == [THREAD_TOKEN, 0]
-    assert w.thread(initial)["txCount"] == 1
+def test_challengeThread_saturates_a_tx_count_above_64_bits(thread_exited, bob):
+    """A state is never refused for its txCount; the record keeps at most 2^64 − 1."""
+    w, initial = thread_exited.world, thread_exited.initial
+    tx = w.challenge(w.pay(initial).evolve(tx_count=2**64 + 5), bob)
+    assert w.thread(initial)["txCount"] == 2**64 - 1
+    assert event(tx, "DidChallengeThread")["txCount"] == 2**64 - 1
 
 
 def test_challengeThread_after_exit_with_update(both_disputed, alice, bob):
@@ -157,13 +166,19 @@ def test_challengeThread_reverts_for_another_thread_id(thread_exited, alice, bob
 
 
 @pytest.mark.parametrize("tx_count", [3, 2, 0], ids=["equal", "lower", "zero"])
-def test_challengeThread_reverts_when_tx_count_not_higher(thread_exited, bob, tx_count):
+def test_challengeThread_accepts_a_raise_whatever_its_tx_count(thread_exited, bob, tx_count):
+    """M-2: a sender's unreachable txCount cannot void a later payment; the highest txCount stays."""
     w, initial = thread_exited.world, thread_exited.initial
     stored = w.pay(initial, times=3)
     w.challenge(stored, bob)
     update = w.pay(stored, times=1).evolve(tx_count=tx_count)
-    with reverts("ThreadTxCountNotHigher", tx_count, 3):
-        w.challenge(update, bob)
+
+    tx = w.challenge(update, bob)
+
+    assert w.thread(initial)["weiBalances"] == list(update.wei_balances)
+    assert w.thread(initial)["tokenBalances"] == list(update.token_balances)
+    assert w.thread(initial)["txCount"] == 3
+    assert event(tx, "DidChallengeThread")["txCount"] == 3
 
 
 @pytest.mark.parametrize(
@@ -186,18 +201,42 @@ def test_challengeThread_reverts_when_sums_change(thread_exited, alice, bob, wei
 
 
 @pytest.mark.parametrize("asset", ["wei", "token"])
-def test_challengeThread_reverts_when_receiver_balance_decreases(thread_exited, alice, bob, asset):
+def test_challengeThread_reverts_when_one_receiver_balance_falls_and_none_rises(thread_exited, alice, bob, asset):
     w, initial = thread_exited.world, thread_exited.initial
     stored = w.pay(initial, times=3)  # receiver holds 3 steps of each
     w.challenge(stored, alice)
     if asset == "wei":
         update = stored.evolve(tx_count=4, wei_balances=(THREAD_WEI - 2 * STEP_WEI, 2 * STEP_WEI))
+        args = (2 * STEP_WEI, 3 * STEP_TOKEN)
     else:
-        update = stored.evolve(
-            tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN)
-        )
-    with reverts("ReceiverBalanceDecreased"):
+        update = stored.evolve(tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN))
+        args = (3 * STEP_WEI, 2 * STEP_TOKEN)
+    with reverts("ThreadStateNotNewer", *args, 3 * STEP_WEI, 3 * STEP_TOKEN):
         w.challenge(update, alice)
+
+
+@pytest.mark.parametrize("raised", ["wei", "token"])
+def test_challengeThread_keeps_the_per_asset_maximum(thread_exited, alice, bob, raised):
+    """An update that raises one asset and lowers the other: the raised asset is taken, the
+    lowered one keeps its stored receiver balance, the sender's is the sum minus it."""
+    w, initial = thread_exited.world, thread_exited.initial
+    stored = w.pay(initial, times=3)
+    w.challenge(stored, bob)
+    if raised == "wei":
+        wei, token = (THREAD_WEI - 5 * STEP_WEI, 5 * STEP_WEI), (THREAD_TOKEN - STEP_TOKEN, STEP_TOKEN)
+    else:
+        wei, token = (THREAD_WEI - STEP_WEI, STEP_WEI), (THREAD_TOKEN - 5 * STEP_TOKEN, 5 * STEP_TOKEN)
+    update = ThreadState(alice, bob, 1, wei, token, 4)
+
+    tx = w.challenge(update, bob)
+
+    expected_wei = [THREAD_WEI - max(3 * STEP_WEI, wei[1]), max(3 * STEP_WEI, wei[1])]
+    expected_token = [THREAD_TOKEN - max(3 * STEP_TOKEN, token[1]), max(3 * STEP_TOKEN, token[1])]
+    assert w.thread(initial)["weiBalances"] == expected_wei
+    assert w.thread(initial)["tokenBalances"] == expected_token
+    assert w.thread(initial)["txCount"] == 4
+    logged = event(tx, "DidChallengeThread")  # the record as stored, not the submitted state
+    assert (logged["weiBalances"], logged["tokenBalances"]) == (expected_wei, expected_token)
 
 
 @pytest.mark.parametrize("signer_name", ["bob", "hub"])

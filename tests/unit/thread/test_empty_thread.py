@@ -333,10 +333,19 @@ def test_emptyThread_reverts_when_user_not_thread_party(settled, alice, bob, car
         w.manager.emptyThread(alice, foreign.to_tuple(), [], w.sig(foreign), {"from": alice})
 
 
-def test_emptyThread_reverts_when_initial_not_signed_by_sender(settled, alice, bob):
+@pytest.mark.parametrize("sig", ["bob", "empty"])
+def test_emptyThread_does_not_check_its_signature_argument(settled, alice, bob, sig):
+    """The record's creation checked the sender's signature and its sums bind the initial state,
+    so settlement needs none: a sender that later revokes (EIP-7702, ERC-1271) cannot block it."""
     w, initial = settled.world, settled.initial
-    with reverts("InvalidThreadSignature", alice):
-        w.manager.emptyThread(alice, initial.to_tuple(), [], w.sig(initial, bob), {"from": alice})
+    given = w.sig(initial, bob) if sig == "bob" else b""
+    tx = w.manager.emptyThread(alice, initial.to_tuple(), [], given, {"from": alice})
+    assert event(tx, "DidEmptyThread")["weiPaid"] == LEFT_WEI
+    assert w.thread(initial)["emptied"] == [True, False]
+
+
+# ThreadMismatch (an initial state other than the record's) is played as the H-1 exploit in
+# tests/unit/exploits/test_h1_thread_drain.py, where two channels commit to two initial states.
 
 
 def test_emptyThread_reverts_with_a_later_state_as_initial(settled, alice):

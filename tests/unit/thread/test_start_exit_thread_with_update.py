@@ -99,17 +99,22 @@ def test_startExitThreadWithUpdate_reverts_when_update_is_for_another_thread(
         w.exit_thread_with_update(alice, initial, update)
 
 
-def test_startExitThreadWithUpdate_reverts_when_update_is_the_initial_state(both_disputed, alice):
+@pytest.mark.parametrize("tx_count", [0, 2**64 - 1], ids=["initial", "max_tx_count"])
+def test_startExitThreadWithUpdate_reverts_when_update_pays_nothing(both_disputed, alice, tx_count):
+    """M-2: a sender's state that pays the receiver nothing is not newer than the initial state,
+    whatever its txCount."""
     w, initial = both_disputed.world, both_disputed.initial
-    with reverts("ThreadTxCountNotHigher", 0, 0):
-        w.exit_thread_with_update(alice, initial, initial)
+    with reverts("ThreadStateNotNewer", 0, 0, 0, 0):
+        w.exit_thread_with_update(alice, initial, initial.evolve(tx_count=tx_count))
 
 
-def test_startExitThreadWithUpdate_reverts_when_update_tx_count_zero(both_disputed, alice):
+def test_startExitThreadWithUpdate_accepts_a_payment_with_tx_count_zero(both_disputed, alice):
+    """txCount decides nothing on chain: the update's receiver balances do."""
     w, initial = both_disputed.world, both_disputed.initial
     update = w.pay(initial).evolve(tx_count=0)
-    with reverts("ThreadTxCountNotHigher", 0, 0):
-        w.exit_thread_with_update(alice, initial, update)
+    w.exit_thread_with_update(alice, initial, update)
+    assert w.thread(initial)["weiBalances"] == list(update.wei_balances)
+    assert w.thread(initial)["txCount"] == 0
 
 
 @pytest.mark.parametrize(

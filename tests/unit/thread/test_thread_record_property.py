@@ -1,7 +1,8 @@
 """Property: a disputed thread's two-slot record (96-bit amounts packed beside the closing time,
 the settled flags and the txCount) holds any storable thread exactly. Whatever the amounts (up
 to 2^96 - 1 each), the receiver's share and the txCount (up to 2^64 - 1): getThread returns
-the state stored by the dispute and by the challenge, and settling both sides pays each party
+the state stored by the dispute and by the challenge (a challenge that pays nothing more is
+refused), and settling both sides pays each party
 exactly its final balance and releases the whole thread from both channels."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from brownie import web3
 from brownie.test import given, strategy
 from hypothesis import HealthCheck, example, settings
 
-from tests.helpers import set_next_timestamp
+from tests.helpers import reverts, set_next_timestamp
 from tests.unit.thread.conftest import STATUS_OPEN, ThreadWorld
 
 MAX_THREAD_AMOUNT = 2**96 - 1
@@ -60,7 +61,13 @@ def test_thread_record_round_trips_and_settles_exactly(
         token_balances=(token_amount - paid_token, paid_token),
         tx_count=tx_count,
     )
-    world.challenge(final, bob)
+    if paid_wei == 0 and paid_token == 0:
+        # Nothing paid: not newer than the record (receiver balances order thread states, §8).
+        with reverts("ThreadStateNotNewer", 0, 0, 0, 0):
+            world.challenge(final, bob)
+        tx_count = 0
+    else:
+        world.challenge(final, bob)
     assert world.thread(initial) == {
         "weiBalances": list(final.wei_balances),
         "tokenBalances": list(final.token_balances),
