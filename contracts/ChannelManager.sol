@@ -15,7 +15,7 @@ import {IChannelManager} from "../interfaces/IChannelManager.sol";
 /// @notice Holds every channel between one hub and its users; see IChannelManager and docs/protocol.md.
 /// @dev Section numbers (§) refer to docs/protocol.md. No owner, no upgrade path, no pause. Every state-changing function is `nonReentrant`
 ///      and follows checks → effects → interactions; user payouts in disputes never revert
-///      (a refused payout is credited, SPEC §7).
+///      (a refused payout is credited, docs/protocol.md §7).
 contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -71,7 +71,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint64 txCount;
     }
 
-    /// @dev Credits from refused payouts (SPEC §7).
+    /// @dev Credits from refused payouts (docs/protocol.md §7).
     struct Credit {
         uint128 weiAmount;
         uint128 tokenAmount;
@@ -90,7 +90,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     ///      credit fallback run out of gas: two payouts use at most 200k, so any transaction with
     ///      a 1,000,000 gas limit records the credit.
     uint256 private constant PAYOUT_GAS = 100_000;
-    /// @dev Bounds of the configured challenge period (SPEC §2).
+    /// @dev Bounds of the configured challenge period (docs/protocol.md §2).
     uint256 private constant MAX_CHALLENGE_PERIOD = 365 days;
     /// @dev Threads may be nuked this many challenge periods after the channel's closing time.
     uint256 private constant NUKE_PERIODS = 10;
@@ -545,7 +545,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (value > type(uint64).max) revert ValueTooLarge(value);
     }
 
-    /// @dev txCount rules shared by every state submission (SPEC §4).
+    /// @dev txCount rules shared by every state submission (docs/protocol.md §4).
     function _requireNewerState(Channel memory channel, ChannelState calldata state) internal pure {
         if (state.txCount[0] <= channel.txCountGlobal) revert StaleTxCount(state.txCount[0], channel.txCountGlobal);
         if (state.txCount[1] < channel.txCountChain) {
@@ -566,7 +566,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev The checks of SPEC §5 that do not depend on who calls.
+    /// @dev The checks of docs/protocol.md §5 that do not depend on who calls.
     function _requireAuthorizedUpdate(Channel memory channel, ChannelState calldata state) internal view {
         if (state.timeout != 0 && block.timestamp >= state.timeout) revert StateExpired(state.timeout, block.timestamp);
         _requireStorable(state);
@@ -734,7 +734,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Effects of an authorized update (SPEC §5); all checks but the post-check done before.
+    /// @dev Effects of an authorized update (docs/protocol.md §5); all checks but the post-check done before.
     function _applyAuthorizedUpdate(Channel memory channel, ChannelState calldata state) internal {
         _applyBalances(channel, state);
         channel.txCountGlobal = uint64(state.txCount[0]);
@@ -825,7 +825,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         channel.threadCount = uint32(state.threadCount);
     }
 
-    /// @dev Per-side balances after pending updates were applied (`executed`) or reverted (SPEC §4).
+    /// @dev Per-side balances after pending updates were applied (`executed`) or reverted (docs/protocol.md §4).
     ///      Inputs are < 2^128 (checked), so the sums cannot overflow.
     function _settle(uint256[2] calldata balances, uint256[4] calldata pending, bool executed)
         internal
@@ -1239,7 +1239,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (!_sendToken(to, amount, gasleft())) revert TransferFailed(to);
     }
 
-    /// @dev Dispute payout (SPEC §7): bounded gas, no return data copied, refusals credited.
+    /// @dev Dispute payout (docs/protocol.md §7): bounded gas, no return data copied, refusals credited.
     function _payOrCredit(address user, uint256 weiAmount, uint256 tokenAmount) internal {
         uint256 weiCredit = 0;
         uint256 tokenCredit = 0;

@@ -12,7 +12,7 @@ The classes:
   transaction before any code runs;
 - token — every call to the approved token (transfer, transferFrom, balanceOf);
 - eth — calls that send value (payouts, withdrawals);
-- signature — the ecrecover precompile, and EXTCODESIZE (SPEC §3 asks whether a signer has
+- signature — the ecrecover precompile, and EXTCODESIZE (docs/protocol.md §3 asks whether a signer has
   code before choosing ERC-1271 or a key);
 - storage — SLOAD and SSTORE, before refunds; refund — what the chain gave back for cleared
   slots (negative);
@@ -21,7 +21,7 @@ The classes:
 
 `intrinsic + token + eth` is what the operation costs before the contract checks, stores or
 logs anything: a lower bound for any implementation that makes the same transfers from the same
-calldata (the interface is fixed by SPEC §9, the calldata by BENCHMARK.md).
+calldata (the interface is fixed by docs/protocol.md §9, the calldata by BENCHMARK.md).
 """
 
 from __future__ import annotations

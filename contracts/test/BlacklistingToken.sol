@@ -5,7 +5,7 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @notice An 18-decimal ERC20 with open minting and a blacklist (like USDC's): a transfer to
-///         a listed address reverts. SPEC §7: a dispute payout to a listed user is credited.
+///         a listed address reverts. docs/protocol.md §7: a dispute payout to a listed user is credited.
 contract BlacklistingToken is ERC20 {
     error Blacklisted(address account);
 

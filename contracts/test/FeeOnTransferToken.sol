@@ -5,7 +5,7 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @notice ERC20 that burns `feeBasisPoints` of every transfer between two accounts, so the
-///         receiver gets less than the amount asked (SPEC §2: refused at deposit time).
+///         receiver gets less than the amount asked (docs/protocol.md §2: refused at deposit time).
 contract FeeOnTransferToken is ERC20 {
     uint256 public immutable feeBasisPoints;
 

@@ -5,7 +5,7 @@ pragma solidity 0.8.30;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
-/// @notice Views over OpenZeppelin `MerkleProof` (sorted-pair keccak, the scheme of SPEC §3).
+/// @notice Views over OpenZeppelin `MerkleProof` (sorted-pair keccak, the scheme of docs/protocol.md §3).
 /// @dev No zero-root rule here: that rule is ChannelManager's own and is tested there.
 ///      The batch views index `proofs` by the leaves (a shorter `proofs` panics).
 contract MerkleHarness {

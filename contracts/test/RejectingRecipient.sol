@@ -5,7 +5,7 @@ pragma solidity 0.8.30;
 import {IChannelManager} from "../../interfaces/IChannelManager.sol";
 import {ContractUser} from "./ContractUser.sol";
 
-/// @notice A contract user that refuses every incoming ETH transfer (SPEC §7: a dispute payout
+/// @notice A contract user that refuses every incoming ETH transfer (docs/protocol.md §7: a dispute payout
 ///         to it must be credited, a claim to it must revert).
 contract RejectingRecipient is ContractUser {
     error EthRejected(uint256 amount);

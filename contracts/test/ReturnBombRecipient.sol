@@ -6,7 +6,7 @@ import {IChannelManager} from "../../interfaces/IChannelManager.sol";
 import {ContractUser} from "./ContractUser.sol";
 
 /// @notice A contract user whose `receive()` reverts with as much return data as its gas
-///         allows: a caller that copies return data pays for all of it (SPEC §7 return bomb).
+///         allows: a caller that copies return data pays for all of it (docs/protocol.md §7 return bomb).
 contract ReturnBombRecipient is ContractUser {
     constructor(IChannelManager manager_, address owner_) ContractUser(manager_, owner_) {}
 

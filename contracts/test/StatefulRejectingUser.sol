@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // TEST ONLY — a griefing channel user for the stateful tests: a contract wallet that refuses
-// every ETH transfer (so dispute payouts to it must be credited, SPEC §7), signs through
+// every ETH transfer (so dispute payouts to it must be credited, docs/protocol.md §7), signs through
 // ERC-1271 with its owner's key, and lets its owner call anything as the wallet.
 pragma solidity 0.8.30;
 

@@ -1,4 +1,4 @@
-"""Thread stories on the chain (SPEC §8, §10.1): alice pays bob through the hub with a thread,
+"""Thread stories on the chain (docs/protocol.md §8, §10.1): alice pays bob through the hub with a thread,
 and the thread ends in each of the ways the protocol allows.
 
 1. both users close it cooperatively (authorized updates with the released balances, then
@@ -10,7 +10,7 @@ and the thread ends in each of the ways the protocol allows.
    `nukeThreads` frees the rest.
 
 Every transaction goes through a `Story`, which keeps ghost accounting of what entered and left
-the contract and checks the SPEC §10.1 properties after each one. At the end of each story every
+the contract and checks the docs/protocol.md §10.1 properties after each one. At the end of each story every
 address's holdings (wallet + credits, + reserve for the hub) must have moved by exactly what
 the newest signed states promise it.
 """
@@ -55,7 +55,7 @@ def _event_list(tx: Any, name: str) -> list[dict[str, Any]]:
 
 @dataclass
 class Ghost:
-    """SPEC §10.1 ghost accounting: what entered and left the contract, per asset."""
+    """docs/protocol.md §10.1 ghost accounting: what entered and left the contract, per asset."""
 
     eth_in: int = 0
     eth_out: int = 0
@@ -118,7 +118,7 @@ class Story:
             g.token_out += _n(e["tokenAmount"])
 
     def check_invariants(self) -> None:
-        """SPEC §10.1: solvency, totals = Σ channel totals, hub + user ≤ total, ghost balance."""
+        """docs/protocol.md §10.1: solvency, totals = Σ channel totals, hub + user ≤ total, ghost balance."""
         m = self.manager
         eth, tokens = web3.eth.get_balance(m.address), _n(self.token.balanceOf(m))
         credit_wei = sum(_n(m.creditWei(u)) for u in self.users)

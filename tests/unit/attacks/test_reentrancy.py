@@ -1,4 +1,4 @@
-"""Re-entrance (SPEC §10.8): a recipient that calls back into the manager while it is being
+"""Re-entrance (docs/protocol.md §10.8): a recipient that calls back into the manager while it is being
 paid gets nothing extra — the re-entrant call reverts with OpenZeppelin's
 ReentrancyGuardReentrantCall — and the outer call completes with exactly its own effects."""
 

@@ -1,4 +1,4 @@
-"""A dispute is never blocked by its own payout (SPEC §7, §10.5): a user contract that
+"""A dispute is never blocked by its own payout (docs/protocol.md §7, §10.5): a user contract that
 rejects ETH, burns all the gas it is given or answers with a return bomb, and a token that
 blacklists the user, all end with the dispute completed and the refused amount credited —
 with a transaction gas limit of 1,000,000.

@@ -1,4 +1,4 @@
-"""Replays (SPEC §4, §10.3, §10.7): executed pending updates never execute again, whatever the
+"""Replays (docs/protocol.md §4, §10.3, §10.7): executed pending updates never execute again, whatever the
 global nonce; a state signed for another contract or another chain is refused everywhere.
 
 alice's default channel is opened by the deposit proposal P (txCount (1, 1): user 1 ETH and

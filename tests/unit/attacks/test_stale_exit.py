@@ -1,4 +1,4 @@
-"""Stale-state exits (SPEC §10.4): a party that holds the newest double-signed state (timeout 0)
+"""Stale-state exits (docs/protocol.md §10.4): a party that holds the newest double-signed state (timeout 0)
 and answers inside the challenge window leaves with at least its balance in that state,
 whatever older state the counterparty exits with.
 

@@ -2,9 +2,9 @@
 
 Adds to tests/conftest.py: managers deployed with unusual tokens (no-return, fee-on-transfer,
 reverting balanceOf), an ERC-1271 contract-wallet user, a second manager for cross-contract
-replay, an `observe` snapshot of everything an authorized update may change, the SPEC §4
+replay, an `observe` snapshot of everything an authorized update may change, the docs/protocol.md §4
 apply rule written independently of the package, and the signature mutations the signature
-rules of SPEC §3 refuse.
+rules of docs/protocol.md §3 refuse.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def gas_fee() -> Callable[[Any], int]:
 
 
 def applied_side(balance: int, deposit: int, withdrawal: int) -> int:
-    """SPEC §4 'apply' for one side: a net deposit is added, a net withdrawal was already
+    """docs/protocol.md §4 'apply' for one side: a net deposit is added, a net withdrawal was already
     deducted off-chain."""
     return balance + deposit - withdrawal if deposit > withdrawal else balance
 
@@ -189,7 +189,7 @@ def apply_rule() -> Callable[[int, int, int], int]:
 
 
 def high_s(sig: bytes) -> bytes:
-    """The malleable twin (n − s, flipped v): same signer for raw ecrecover, refused by SPEC §3."""
+    """The malleable twin (n − s, flipped v): same signer for raw ecrecover, refused by docs/protocol.md §3."""
     r, s, v = sig[:32], int.from_bytes(sig[32:64], "big"), sig[64]
     return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
 

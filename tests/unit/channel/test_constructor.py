@@ -1,4 +1,4 @@
-"""constructor (SPEC §2): hub non-zero, token with code, 1 ≤ challengePeriod ≤ 365 days,
+"""constructor (docs/protocol.md §2): hub non-zero, token with code, 1 ≤ challengePeriod ≤ 365 days,
 otherwise InvalidConfiguration; immutables and the EIP-5267 domain."""
 
 from __future__ import annotations

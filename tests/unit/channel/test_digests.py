@@ -1,4 +1,4 @@
-"""Chain-backed property test (SPEC §3): for generated states over full uint256 ranges, the
+"""Chain-backed property test (docs/protocol.md §3): for generated states over full uint256 ranges, the
 package's EIP-712 digest equals the contract's view, and eth-account's typed-data signature of
 it recovers (through the ecrecover precompile) to the signing key."""
 

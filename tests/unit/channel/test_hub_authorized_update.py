@@ -1,4 +1,4 @@
-"""hubAuthorizedUpdate (SPEC §4, §5): the hub executes a user-signed state's pending updates;
+"""hubAuthorizedUpdate (docs/protocol.md §4, §5): the hub executes a user-signed state's pending updates;
 both deposits come from the hub reserve, user withdrawals go to the state's recipient and hub
 withdrawals return to the reserve."""
 
@@ -300,7 +300,7 @@ def test_hubAuthorizedUpdate_reverts_when_executed_pending_is_replayed_at_higher
     funded, signer, alice, proposal
 ):
     """The v1 double-deposit: a later state legitimately carries the same pending fields and
-    txCount[1] until acknowledged (SPEC §4); submitting it after execution must not re-execute."""
+    txCount[1] until acknowledged (docs/protocol.md §4); submitting it after execution must not re-execute."""
     submit(funded, signer, proposal)
     balances, reserve = tuple(funded.getChannelBalances(alice)), funded.getHubReserveWei()
     carried = transitions.pay(proposal, to_hub=True, wei=1)  # txCount [4, 2], same pending
@@ -328,7 +328,7 @@ def test_hubAuthorizedUpdate_reverts_when_balances_exceed_stored_total(funded, s
 
 @pytest.mark.parametrize("asset", ["eth", "token"])
 def test_hubAuthorizedUpdate_reverts_when_applied_balances_exceed_new_total(funded, signer, bob, new_state, asset):
-    """SPEC §5 post-check: a fresh channel with hubDeposit = userWithdrawal = 10 would pay the
+    """docs/protocol.md §5 post-check: a fresh channel with hubDeposit = userWithdrawal = 10 would pay the
     user out of the hub's deposit and keep hub = 10 in a channel of total 0."""
     pending = (10, 0, 0, 10)
     field = "pending_wei_updates" if asset == "eth" else "pending_token_updates"

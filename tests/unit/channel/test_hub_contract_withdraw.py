@@ -1,4 +1,4 @@
-"""hubContractWithdraw (SPEC §2 reserve, §5): the hub takes ETH and tokens out of its reserve,
+"""hubContractWithdraw (docs/protocol.md §2 reserve, §5): the hub takes ETH and tokens out of its reserve,
 which is the contract balance minus channel totals minus unclaimed credits."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_hubContractWithdraw_of_nothing_only_logs(funded, token, hub, observe):
 def test_hubContractWithdraw_reserve_excludes_credits(
     funded, token, hub, bob, rejecting_wallet, signer, new_state
 ):
-    """A refused dispute payout is credited to the user (SPEC §7); credits are never reserve."""
+    """A refused dispute payout is credited to the user (docs/protocol.md §7); credits are never reserve."""
     deposit = new_state(rejecting_wallet, pending_wei_updates=(0, 0, ETHER, 0), tx_count=(1, 1))
     funded.hubAuthorizedUpdate(deposit.to_tuple(), signer.channel(deposit, bob), {"from": hub})
     rejecting_wallet.execute(funded, 0, funded.startExit.encode_input(rejecting_wallet), {"from": bob})

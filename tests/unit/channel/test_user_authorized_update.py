@@ -1,4 +1,4 @@
-"""userAuthorizedUpdate (SPEC §4, §5): the user executes a hub-signed state's pending updates;
+"""userAuthorizedUpdate (docs/protocol.md §4, §5): the user executes a hub-signed state's pending updates;
 its own deposit comes with the call (ETH as msg.value, tokens pulled), the hub's from the
 reserve as it was before the call; user withdrawals go to the recipient."""
 
@@ -316,7 +316,7 @@ def test_userAuthorizedUpdate_reverts_when_balances_exceed_stored_total(funded, 
 
 @pytest.mark.parametrize("asset", ["eth", "token"])
 def test_userAuthorizedUpdate_reverts_when_applied_balances_exceed_new_total(funded, signer, bob, new_state, asset):
-    """SPEC §5 post-check: fresh channel, hubDeposit = userWithdrawal = 10, hub balance 10."""
+    """docs/protocol.md §5 post-check: fresh channel, hubDeposit = userWithdrawal = 10, hub balance 10."""
     field = "pending_wei_updates" if asset == "eth" else "pending_token_updates"
     state = new_state(bob, tx_count=(1, 1), **{field: (10, 0, 0, 10)})
 

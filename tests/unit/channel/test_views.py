@@ -1,4 +1,4 @@
-"""Views (SPEC §9): reserve views never revert, untouched channels read as zero, credits start
+"""Views (docs/protocol.md §9): reserve views never revert, untouched channels read as zero, credits start
 at zero, and the digest views equal the off-chain package's EIP-712 digests."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fixtures for channel disputes, credits and the attacks on them (SPEC §6, §7, §10.4–8).
+"""Fixtures for channel disputes, credits and the attacks on them (docs/protocol.md §6, §7, §10.4–8).
 
 Catalogue (one line each):
 - `read_channel(user, manager=None)` → dict of every stored field of a channel, by view name.

@@ -1,4 +1,4 @@
-"""claim(to) and the credits behind it — SPEC §7: a dispute payout that the user refuses (a
+"""claim(to) and the credits behind it — docs/protocol.md §7: a dispute payout that the user refuses (a
 contract rejecting ETH, a token blacklisting the user) is credited and the dispute completes;
 the user later claims its credits to any address. Credits are never hub reserve.
 

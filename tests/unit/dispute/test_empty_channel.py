@@ -1,4 +1,4 @@
-"""emptyChannel(user) — SPEC §6: empties a disputed channel on its stored state. Before the
+"""emptyChannel(user) — docs/protocol.md §6: empties a disputed channel on its stored state. Before the
 closing time only the party that did not start the dispute may (ChallengeWindowOpen for the
 initiator and for anyone else); from the closing time on, anyone may.
 

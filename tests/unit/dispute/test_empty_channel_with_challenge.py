@@ -1,4 +1,4 @@
-"""emptyChannelWithChallenge(state, sigHub, sigUser) — SPEC §6: the party that did not start
+"""emptyChannelWithChallenge(state, sigHub, sigUser) — docs/protocol.md §6: the party that did not start
 the dispute answers, while `block.timestamp < channelClosingTime`, with a newer double-signed
 state; the channel is emptied on it at once (user paid, hub's share back to the reserve).
 

@@ -1,4 +1,4 @@
-"""startExit(user) — SPEC §6: by hub or user, on an Open channel of a valid user; starts a
+"""startExit(user) — docs/protocol.md §6: by hub or user, on an Open channel of a valid user; starts a
 dispute on the stored state. Nothing but exitInitiator, channelClosingTime and status changes."""
 
 import pytest
@@ -60,7 +60,7 @@ def test_start_exit_state(funded, token, open_channel, read_channel, read_global
 
 
 def test_start_exit_on_unused_channel_runs_on_zero_state(funded, read_channel, hub, bob):
-    """Every channel is open from deployment (SPEC §1): a never-used one can be disputed."""
+    """Every channel is open from deployment (docs/protocol.md §1): a never-used one can be disputed."""
     tx = funded.startExit(bob, {"from": bob})
 
     assert read_channel(bob) == {

@@ -1,6 +1,6 @@
-"""startExitWithUpdate(state, sigHub, sigUser) — SPEC §6: a dispute started with a
+"""startExitWithUpdate(state, sigHub, sigUser) — docs/protocol.md §6: a dispute started with a
 double-signed, timeout-free state newer than the stored one. Pending updates are applied when
-txCount[1] equals the stored onchain count and reverted when it is greater (SPEC §4). Only
+txCount[1] equals the stored onchain count and reverted when it is greater (docs/protocol.md §4). Only
 txCount[0], threadRoot and threadCount are stored with the balances; no total, no reserve and
 no balance outside the channel changes.
 
@@ -91,7 +91,7 @@ def test_start_exit_with_update_state(funded, token, opened, new_state, sign_bot
     }
 
 
-# Pending-update matrix (SPEC §4). State balances are ETH (0.5, 0.5), TST (20, 40); the side
+# Pending-update matrix (docs/protocol.md §4). State balances are ETH (0.5, 0.5), TST (20, 40); the side
 # under test carries the pending pair on both assets; the expected adjustment is added to that
 # side's balance. Rows: (side, deposit, withdrawal, executed, adjustment), amounts in tenths of
 # an ETH and in units of 10 TST.

@@ -1,4 +1,4 @@
-"""Fixtures for the thread unit tests (SPEC §8).
+"""Fixtures for the thread unit tests (docs/protocol.md §8).
 
 `world` drives channels with threads on the chain through the off-chain helpers of
 `channel_manager.threads`: it keeps each user's newest double-signed state with its open

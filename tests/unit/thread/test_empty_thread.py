@@ -1,4 +1,4 @@
-"""emptyThread (SPEC §8): once a thread's window closed, the hub or the user settles the user's
+"""emptyThread (docs/protocol.md §8): once a thread's window closed, the hub or the user settles the user's
 side of it in the user's channel: the thread's whole amount leaves that channel's total and the
 global total, the user is paid its side (sender remainder or receiver share), the other side
 returns to the hub reserve; at the channel's last thread the channel reopens."""

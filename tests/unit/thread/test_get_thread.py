@@ -1,4 +1,4 @@
-"""getThread (SPEC §9): a thread's dispute record keyed by (sender, receiver, threadId):
+"""getThread (docs/protocol.md §9): a thread's dispute record keyed by (sender, receiver, threadId):
 balances and txCount of the newest state shown, the closing time (zero: never disputed) and
 which sides were emptied."""
 

@@ -110,7 +110,7 @@ def test_proof_of_one_leaf_does_not_prove_another(harness):
 
 
 def test_zero_root_proves_nothing_in_python():
-    """The contract's zero-root rule (SPEC §3) has its Python twin; the chain side is tested in
+    """The contract's zero-root rule (docs/protocol.md §3) has its Python twin; the chain side is tested in
     test_start_exit_thread (ThreadNotInRoot against a zero root)."""
     (leaf,) = thread_leaves(1)
     assert not verify([], b"\x00" * 32, leaf)

@@ -1,4 +1,4 @@
-"""nukeThreads (SPEC §8): anyone, once
+"""nukeThreads (docs/protocol.md §8): anyone, once
 `block.timestamp >= channelClosingTime + 10 × challengePeriod`, pays whatever a ThreadDispute
 channel still holds to its user and reopens it with no threads; thread records stay, so the other
 party's channel can still settle its side."""

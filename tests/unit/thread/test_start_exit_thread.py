@@ -1,4 +1,4 @@
-"""startExitThread (SPEC §8): once a channel was emptied into ThreadDispute, the hub or the
+"""startExitThread (docs/protocol.md §8): once a channel was emptied into ThreadDispute, the hub or the
 user starts a thread's dispute with the thread's sender-signed initial state, proven against the
 channel's thread root; the thread's challenge window runs for one challenge period."""
 

@@ -1,4 +1,4 @@
-"""startExitThreadWithUpdate (SPEC §8): start a thread dispute with the proven initial state and
+"""startExitThreadWithUpdate (docs/protocol.md §8): start a thread dispute with the proven initial state and
 a later sender-signed state of the same thread, which is what the dispute stores."""
 
 from __future__ import annotations
