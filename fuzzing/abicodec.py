@@ -31,7 +31,7 @@ class AbiValueError(ValueError):
 
 @lru_cache(maxsize=8192)
 def _checksum(raw20: bytes) -> str:
-    return to_checksum_address(raw20)
+    return to_checksum_address("0x" + raw20.hex())
 
 
 # ---------------------------------------------------------------------- type structure
