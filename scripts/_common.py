@@ -240,13 +240,24 @@ def load_account(spec: str, env: Mapping[str, str], *, development: bool) -> Any
                 )
             password = getpass.getpass(f"password for keystore account {rest!r}: ")
         try:
-            return accounts.load(rest, password=password)
+            key = web3.eth.account.decrypt(json.loads(keystore.read_text()), password)
         except ValueError:
             raise OpsError(f"the password for keystore account {rest!r} is wrong") from None
+        return key_account(key)
     key = env.get("CM_PRIVATE_KEY") or _dotenv().get("CM_PRIVATE_KEY")
     if not key:
         raise OpsError("account `privkey`: CM_PRIVATE_KEY is not set (environment or .env)")
-    return accounts.add(ops.check_private_key(key))
+    return key_account(ops.check_private_key(key))
+
+
+def key_account(key: Any) -> Any:
+    """An account that signs with its key here. Not `accounts.add`: for an address the node
+    also unlocked (an anvil rehearsal) brownie returns the node's account, and the transaction
+    would be signed by the node, with no signed copy to send again."""
+    from brownie.network.account import LocalAccount
+
+    local = web3.eth.account.from_key(key)
+    return LocalAccount(local.address, local, local.key)
 
 
 def _dotenv() -> dict[str, str]:

@@ -126,12 +126,12 @@ def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str,
 @command
 def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> list[Any]:
     """Send ETH and/or tokens from the account to the contract: they become hub reserve."""
-    ctx = _common.context(env)
-    contract = _common.manager(ctx)
     amount_wei = ops.parse_amount(wei, "ETH amount")
     amount_token = ops.parse_amount(token, "token amount")
     if not amount_wei and not amount_token:
         raise OpsError("nothing to fund: give an ETH amount and/or a token amount")
+    ctx = _common.context(env)
+    contract = _common.manager(ctx)
     sender = ctx.account
     erc20 = _common.token_of(contract)
     eth_held = int(web3.eth.get_balance(sender.address))
@@ -174,12 +174,12 @@ def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = No
 @command
 def withdraw(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> Any:
     """hubContractWithdraw: the hub takes ETH and/or tokens out of its reserve."""
-    ctx = _common.context(env)
-    contract = _common.manager(ctx)
     amount_wei = ops.parse_amount(wei, "ETH amount")
     amount_token = ops.parse_amount(token, "token amount")
     if not amount_wei and not amount_token:
         raise OpsError("nothing to withdraw: give an ETH amount and/or a token amount")
+    ctx = _common.context(env)
+    contract = _common.manager(ctx)
     view = _common.chain_view(contract, development=ctx.development)
     if ctx.account.address != view.hub:
         raise OpsError(

@@ -382,15 +382,13 @@ class Sender:
             try:
                 receipt = _receipt(txid)
                 if receipt is not None:
-                    if dropped:
-                        self.say("the node answers again")
                     return receipt
+                if dropped:  # a restarted node may have lost its pool: look at once
+                    self.say("the node answers again")
+                    dropped, checks = False, 0
                 checks += 1
                 if raw is not None and checks % 10 == 1 and _unknown(txid):
                     self._rebroadcast(txid, nonce, raw)
-                if dropped:
-                    self.say("the node answers again")
-                    dropped = False
             except CONNECTION_ERRORS as exc:
                 if not dropped:
                     self.say(f"the node stopped answering ({_first_line(exc)[:80]}); retrying")
