@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from fuzzing.abi import AbiRegistry, ContractAbi, FunctionAbi, checksum
@@ -87,26 +88,40 @@ class Event:
     args: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+Log = tuple[str, tuple[bytes, ...], bytes]  # (address, topics, data) as the chain emitted it
+
+
+@dataclass(frozen=True)
 class TxResult:
     """What one transaction did, identical on both backends for identical input and state.
 
     On revert `error` is the custom error's name ("Error"/"Panic" for Solidity's own, "" for a
     revert without data, "0x<selector>" for an unknown selector) and `error_args` its decoded
     arguments; a halt (out of gas, invalid opcode) has `error == "Halt"` and the backend's own
-    wording in `halt_reason`, which is not compared.
+    wording in `halt_reason`, which is not compared. `logs` are the raw logs; `events` decodes
+    them on first use (decoding costs more than a revm transaction's execution).
     """
 
     success: bool
     gas_used: int
     timestamp: int
-    events: tuple[Event, ...] = ()
+    logs: tuple[Log, ...] = ()
     return_value: Any = None
     error: str | None = None
     error_args: tuple[Any, ...] = ()
     revert_data: bytes = b""
     contract_address: str | None = None
     halt_reason: str = field(default="", compare=False)
+    registry: AbiRegistry | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def events(self) -> tuple[Event, ...]:
+        """The logs decoded with the ABIs the chain knew: `Event(address, name, args)`."""
+        registry = self.registry or AbiRegistry()
+        return tuple(
+            Event(checksum(address), *registry.decode_log(topics, data))
+            for address, topics, data in self.logs
+        )
 
     def revert_text(self) -> str:
         """brownie's form, `"StaleTxCount: 3, 5"`, as `channel_manager.errors` writes it."""
@@ -140,7 +155,7 @@ class RawOutcome:
     success: bool
     gas_used: int  # receipt gasUsed
     output: bytes  # return data (if asked for) or revert data
-    logs: tuple[tuple[str, tuple[bytes, ...], bytes], ...]  # (address, topics, data)
+    logs: tuple[Log, ...]
     created: str | None = None
     halted: bool = False
     halt_reason: str = ""
@@ -300,20 +315,17 @@ class Chain(ABC):
         return self._decode(raw, fn)
 
     def _decode(self, raw: RawOutcome, fn: FunctionAbi | None) -> TxResult:
-        events = tuple(
-            Event(checksum(address), *self.registry.decode_log(topics, data))
-            for address, topics, data in raw.logs
-        )
+        logs = tuple((address.lower(), topics, data) for address, topics, data in raw.logs)
         if raw.success:
             value = fn.decode_output(raw.output) if fn is not None and fn.output_types else None
-            return TxResult(True, raw.gas_used, self._time, events, value,
-                            contract_address=raw.created)
+            return TxResult(True, raw.gas_used, self._time, logs, value,
+                            contract_address=raw.created, registry=self.registry)
         if raw.halted:
-            return TxResult(False, raw.gas_used, self._time, events, error="Halt",
-                            halt_reason=raw.halt_reason)
+            return TxResult(False, raw.gas_used, self._time, logs, error="Halt",
+                            halt_reason=raw.halt_reason, registry=self.registry)
         name, args = self.registry.decode_revert(raw.output)
-        return TxResult(False, raw.gas_used, self._time, events, error=name, error_args=args,
-                        revert_data=raw.output)
+        return TxResult(False, raw.gas_used, self._time, logs, error=name, error_args=args,
+                        revert_data=raw.output, registry=self.registry)
 
     # ------------------------------------------------------------------ backend primitives
     @abstractmethod

@@ -44,6 +44,7 @@ def test_gas_scenario_is_identical_on_revm_and_anvil(artifacts):
     assert len(on_revm) == len(on_anvil) == 35
     for (revm_step, revm_views), (anvil_step, anvil_views) in zip(on_revm, on_anvil, strict=True):
         assert revm_step == anvil_step, revm_step.label
+        assert revm_step.result.events == anvil_step.result.events, revm_step.label
         assert revm_views == anvil_views, revm_step.label
     assert sorted(revm_scenario.record.gas) == [n for n, _, _ in OPERATIONS]
     assert revm_scenario.record == anvil_scenario.record
