@@ -72,7 +72,7 @@ class MerkleTree:
 
 
 def verify(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
-    """Python twin of `MerkleProof.verify` with the zero-root rule of SPEC §3."""
+    """Python twin of `MerkleProof.verify` with the zero-root rule of docs/protocol.md §3."""
     if root == ZERO_BYTES32:
         return False
     node = leaf

@@ -121,7 +121,7 @@ class EcdsaOracle:
         self.erc1271 = erc1271 or {}
 
     def is_valid_key_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
-        # eth-keys recovers high-s signatures too; the contract refuses them (SPEC §3).
+        # eth-keys recovers high-s signatures too; the contract refuses them (docs/protocol.md §3).
         if not key_signature_form_ok(signature):
             return False
         try:
@@ -572,7 +572,7 @@ class ChannelManagerModel:
 
     # ---------------------------------------------------------------- effects
 
-    settle = staticmethod(settle)  # SPEC §4 apply/revert, shared with channel_manager.transitions
+    settle = staticmethod(settle)  # docs/protocol.md §4 apply/revert, shared with channel_manager.transitions
 
     def _applied(self, ch: Channel, s: ChannelState) -> tuple[Channel, int, int]:
         pw, pt = s.pending_wei_updates, s.pending_token_updates

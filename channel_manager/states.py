@@ -49,7 +49,7 @@ def _ints(values: Any, length: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True, slots=True)
 class ChannelState:
-    """A channel state as hub and user sign it (SPEC §3)."""
+    """A channel state as hub and user sign it (docs/protocol.md §3)."""
 
     user: Address
     recipient: Address
@@ -142,7 +142,7 @@ class ChannelState:
 
 @dataclass(frozen=True, slots=True)
 class ThreadState:
-    """A thread state as its sender signs it (SPEC §3, §8)."""
+    """A thread state as its sender signs it (docs/protocol.md §3, §8)."""
 
     sender: Address
     receiver: Address

@@ -1,6 +1,6 @@
 """Threads off-chain: open, pay and close a thread, and the checks a party makes before signing.
 
-A thread (SPEC §8) is a one-way sub-channel from a sender A to a receiver B, routed through the
+A thread (docs/protocol.md §8) is a one-way sub-channel from a sender A to a receiver B, routed through the
 hub without the hub holding the payment. It is locked in *both* users' channels:
 
 - in A's channel, A's user balance drops by the thread amount (A funds its side);
@@ -46,7 +46,7 @@ Pair = tuple[int, int]
 def initial_thread_state(
     sender: str, receiver: str, thread_id: int, *, wei: int = 0, token: int = 0
 ) -> ThreadState:
-    """The initial state of a thread: the sender holds everything, txCount 0 (SPEC §8)."""
+    """The initial state of a thread: the sender holds everything, txCount 0 (docs/protocol.md §8)."""
     if wei < 0 or token < 0:
         raise ValueError("thread amounts cannot be negative")
     if wei == 0 and token == 0:
@@ -295,7 +295,7 @@ def open_thread(
     `sender` and `receiver` are the newest acknowledged states of the two channels (a bare
     `ChannelState` means the channel has no open thread). Returns the initial thread state
     (txCount 0, receiver balances 0) and both channels' next states. A thread between the same
-    pair that was ever disputed must not be reopened with the same id (SPEC §8): the caller
+    pair that was ever disputed must not be reopened with the same id (docs/protocol.md §8): the caller
     picks a fresh `thread_id`.
     """
     a, b = _threaded(sender), _threaded(receiver)

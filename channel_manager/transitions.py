@@ -1,5 +1,5 @@
 """Next-state helpers for a hub and a wallet. Each takes the newest double-signed state and
-returns the next one with the right txCounts (SPEC §4); none signs anything. Run
+returns the next one with the right txCounts (docs/protocol.md §4); none signs anything. Run
 `rules.validate_channel_update(prev, new, ...)` before signing what they return.
 
 txCount rules applied here: every new state raises `txCount[0]` by one; a state that introduces
@@ -25,7 +25,7 @@ def _require_no_pending(prev: ChannelState, action: str) -> None:
 
 
 def settle(balances: tuple[int, int], pending: tuple[int, ...], executed: bool) -> tuple[int, int]:
-    """SPEC §4, per side: the `(hub, user)` balances after the pending updates were executed
+    """docs/protocol.md §4, per side: the `(hub, user)` balances after the pending updates were executed
     (apply) or not (revert). The contract's `_settle` and the model use the same rule."""
 
     def side(deposit: int, withdrawal: int) -> int:
@@ -76,7 +76,7 @@ def propose_withdrawal(
     recipient: str | None = None,
     timeout: int = 0,
 ) -> ChannelState:
-    """Withdrawals: the balances already drop by them (SPEC §4: net withdrawals are deducted
+    """Withdrawals: the balances already drop by them (docs/protocol.md §4: net withdrawals are deducted
     off-chain); the user's go to `recipient`, the hub's back to its reserve."""
     _require_no_pending(prev, "propose a withdrawal")
     (wh, wu), (th, tu) = prev.wei_balances, prev.token_balances

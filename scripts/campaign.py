@@ -1,7 +1,7 @@
 """Fuzzing campaign runner for researchers: runs a machine, then writes Markdown + JSON + PNG.
 
     python scripts/campaign.py --machine channel --profile deep --examples 200 --seed 7 \
-        --network anvil-h4 --out campaigns/deep-7
+        --network anvil --out campaigns/deep-7
     python scripts/campaign.py --machine model --examples 200000 --seed 7 --out campaigns/model-7
 
 Machines:
@@ -96,7 +96,8 @@ def run_model(args: argparse.Namespace, out: Path) -> dict:
         try:
             _, outcomes = run(n, args.seed + done)
         except AssertionError as exc:  # an invariant of the model broke
-            failure = {"error": [repr(exc)], "steps": [], "replay": f"run({n}, seed={args.seed + done})"}
+            replay = f"python scripts/model_benchmark.py --steps {n} --seed {args.seed + done}"
+            failure = {"error": [repr(exc)], "steps": [], "replay": replay}
             break
         for k, v in outcomes.items():
             counter_total[k] = counter_total.get(k, 0) + v

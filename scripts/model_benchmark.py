@@ -72,7 +72,7 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
     for _ in range(steps):
         user = rnd.choice(users)
         ch = model.channel(user)
-        kind = rnd.randrange(12)
+        kind = rnd.randrange(14)
         now += rnd.choice((1, 1, 1, 60, PERIOD - 1, PERIOD, PERIOD + 1, 10 * PERIOD))
         amt = lambda: rnd.choice((0, 1, 10**15, ETH, 3 * ETH, 200 * ETH))  # noqa: E731
         if kind == 0:  # user deposit (user ETH/tokens + hub from reserve)
@@ -156,11 +156,29 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                          t.sig_initial)
             else:
                 call("nukeThreads", model.nuke_threads, stranger, now, user)
-        elif kind == 10:
-            call("claim", model.claim, rnd.choice(users), now, rnd.choice((hub, user)))
+        elif kind == 10:  # the contract and zero are refused as recipients (InvalidRecipient)
+            to = rnd.choice((hub, user, user, model.address, "0x" + "00" * 20))
+            call("claim", model.claim, rnd.choice(users), now, to)
+        elif kind == 12:  # a colluding hub and sender commit two initial states for one key (H-1)
+            other = rnd.choice([u for u in users if u != user])
+            ledger.open_conflicting_thread(user, other, amt(), amt(), rnd.random() < 0.5)
+            outcomes["offchain"] += 1
+            continue
+        elif kind == 13 and ch.status == Status.THREAD_DISPUTE:
+            # the sender signs any state with the initial sums: any receiver balances, any
+            # txCount (M-2); challengeThread orders them per asset by the receiver's maximum
+            threads = ledger.roots.get((user, bytes(ch.thread_root)), [])
+            if threads:
+                init = rnd.choice(threads).initial
+                (w, _), (tk, _) = init.wei_balances, init.token_balances
+                wr, tr = rnd.randint(0, w), rnd.randint(0, tk)
+                upd = init.evolve(wei_balances=(w - wr, wr), token_balances=(tk - tr, tr),
+                                  tx_count=rnd.choice((0, 1, 7, 2**64 - 1, 2**64 + 1)))
+                call("challengeThread", model.challenge_thread, rnd.choice((hub, upd.sender, upd.receiver)), now,
+                     upd, ledger.sign_thread(upd, upd.sender))
         else:
             call("hubContractWithdraw", model.hub_contract_withdraw, hub, now, rnd.choice((0, 10**15)), 0)
-        # invariants of SPEC §10 on the model itself
+        # invariants of docs/protocol.md §10 on the model itself
         assert model.eth_balance >= model.total_channel_wei + model.total_credit_wei
         assert model.token_balance >= model.total_channel_token + model.total_credit_token
         for c in model.channels.values():

@@ -1,4 +1,4 @@
-"""channel_manager.eip712: type hashes are SPEC §3's constants, and the package's encoding
+"""channel_manager.eip712: type hashes are docs/protocol.md §3's constants, and the package's encoding
 agrees with eth-account's independent EIP-712 implementation for any state."""
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ from channel_manager import eip712
 from channel_manager.eip712 import Domain
 from tests.offchain.test_states import addresses, channel_states, thread_states
 
-SPEC_CHANNEL_TYPEHASH = "d9f5ad84db769600d023a6638d09e7265a42207f8d5344964b857ca38b156016"
-SPEC_THREAD_TYPEHASH = "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
+PROTOCOL_CHANNEL_TYPEHASH = "d9f5ad84db769600d023a6638d09e7265a42207f8d5344964b857ca38b156016"
+PROTOCOL_THREAD_TYPEHASH = "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
 
 domains = st.builds(Domain, chain_id=st.integers(min_value=1, max_value=2**64), verifying_contract=addresses)
 
 
 def test_channel_state_typehash_equals_spec() -> None:
-    assert eip712.CHANNEL_STATE_TYPEHASH.hex() == SPEC_CHANNEL_TYPEHASH
-    assert keccak(text=eip712.CHANNEL_STATE_TYPE).hex() == SPEC_CHANNEL_TYPEHASH
+    assert eip712.CHANNEL_STATE_TYPEHASH.hex() == PROTOCOL_CHANNEL_TYPEHASH
+    assert keccak(text=eip712.CHANNEL_STATE_TYPE).hex() == PROTOCOL_CHANNEL_TYPEHASH
 
 
 def test_thread_state_typehash_equals_spec() -> None:
-    assert eip712.THREAD_STATE_TYPEHASH.hex() == SPEC_THREAD_TYPEHASH
-    assert keccak(text=eip712.THREAD_STATE_TYPE).hex() == SPEC_THREAD_TYPEHASH
+    assert eip712.THREAD_STATE_TYPEHASH.hex() == PROTOCOL_THREAD_TYPEHASH
+    assert keccak(text=eip712.THREAD_STATE_TYPE).hex() == PROTOCOL_THREAD_TYPEHASH
 
 
 def test_type_strings_match_eth_account_field_lists() -> None:

@@ -1,4 +1,4 @@
-"""channel_manager.merkle (SPEC §3): sorted-pair keccak tree; every leaf's proof verifies for
+"""channel_manager.merkle (docs/protocol.md §3): sorted-pair keccak tree; every leaf's proof verifies for
 1..64 leaves; one leaf is its own root; a zero root verifies nothing; duplicates are refused."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """channel_manager.transitions: every helper raises txCount[0] by one; proposals and voids raise
-txCount[1] by one, acknowledgements and payments keep it (SPEC §4)."""
+txCount[1] by one, acknowledgements and payments keep it (docs/protocol.md §4)."""
 
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ class Ledger:
 
     def open_thread(self, sender: str, receiver: str, wei: int, token: int) -> OpenThread | None:
         """Locks `wei`/`token` of the sender's user balance in the sender's channel and the same
-        amount of the hub's balance in the receiver's channel (SPEC §8)."""
+        amount of the hub's balance in the receiver's channel (docs/protocol.md §8)."""
         sb, rb = self._clean_base(sender), self._clean_base(receiver)
         wei = min(wei, sb.wei_balances[1], rb.wei_balances[0])
         token = min(token, sb.token_balances[1], rb.token_balances[0])
@@ -145,11 +145,39 @@ class Ledger:
                                      token_balances=(rb.token_balances[0] - token, rb.token_balances[1])))
         return t
 
+    def open_conflicting_thread(
+        self, sender: str, receiver: str, wei: int, token: int, big_in_receiver: bool
+    ) -> tuple[OpenThread, OpenThread] | None:
+        """Issue H-1's setting, which only a colluding hub and sender sign (docs/protocol.md §8):
+        two initial states for one thread key, `big` (the amounts asked) and `small` (a quarter
+        of them), each locked in and committed to by one channel. Returns (the sender channel's
+        thread, the receiver channel's thread)."""
+        sb, rb = self._clean_base(sender), self._clean_base(receiver)
+        wei = min(wei, sb.wei_balances[1], rb.wei_balances[0])
+        token = min(token, sb.token_balances[1], rb.token_balances[0])
+        if not wei and not token:
+            return None
+        big = ThreadState(sender, receiver, self.next_thread_id, (wei, 0), (token, 0), 0)
+        self.next_thread_id += 1
+        small = big.evolve(wei_balances=(wei // 4, 0), token_balances=(token // 4, 0))
+        in_sender, in_receiver = (small, big) if big_in_receiver else (big, small)
+        ts = OpenThread(in_sender, self.sign_thread(in_sender, sender))
+        tr = OpenThread(in_receiver, self.sign_thread(in_receiver, sender))
+        self.threads[sender].append(ts)
+        self.threads[receiver].append(tr)
+        (ws, _), (tks, _) = in_sender.wei_balances, in_sender.token_balances
+        (wr, _), (tkr, _) = in_receiver.wei_balances, in_receiver.token_balances
+        self.sign(self._with_threads(sender, sb, wei_balances=(sb.wei_balances[0], sb.wei_balances[1] - ws),
+                                     token_balances=(sb.token_balances[0], sb.token_balances[1] - tks)))
+        self.sign(self._with_threads(receiver, rb, wei_balances=(rb.wei_balances[0] - wr, rb.wei_balances[1]),
+                                     token_balances=(rb.token_balances[0] - tkr, rb.token_balances[1])))
+        return ts, tr
+
     def thread_pay(self, t: OpenThread, wei: int, token: int) -> tuple[ThreadState, bytes] | None:
         s, _ = t.newest
         wei, token = min(wei, s.wei_balances[0]), min(token, s.token_balances[0])
         if not wei and not token:
-            return None
+            return None  # a payment of nothing would not be newer on chain (ThreadStateNotNewer)
         new = s.evolve(
             wei_balances=(s.wei_balances[0] - wei, s.wei_balances[1] + wei),
             token_balances=(s.token_balances[0] - token, s.token_balances[1] + token),

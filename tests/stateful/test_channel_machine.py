@@ -1,8 +1,9 @@
 """Stateful differential test: the reference model (`channel_manager.model`) is the oracle of
 the contract on a local anvil chain, over generated histories of a hub and three users.
 
-Run: `brownie test tests/stateful --network anvil-h4` (fast profile); `--profile deep` or
-`FUZZ_PROFILE=deep` for long campaigns; `FUZZ_SEED=<n>` replays a seeded run.
+Run: `brownie test tests/stateful --network anvil` (fast profile; any development network
+works); `--profile deep` or `FUZZ_PROFILE=deep` for long campaigns; `FUZZ_SEED=<n>` replays a
+seeded run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
-from brownie import ChannelManager, StatefulRejectingUser, TestToken, accounts, chain, web3
+from brownie import ChannelManager, RevokingDelegate, StatefulRejectingUser, TestToken, accounts, chain, network, web3
 from brownie.exceptions import VirtualMachineError
 from eth_keys import keys
 from hypothesis import strategies as st
@@ -25,11 +26,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from channel_manager.aliases import MAX_TX_COUNT, ZERO_ADDRESS
 from channel_manager.errors import ChannelError
 from channel_manager.eip712 import Domain, channel_digest, thread_digest
 from channel_manager.model import ChannelManagerModel, EcdsaOracle, Status, World
-from channel_manager.states import ChannelState
+from channel_manager.states import ChannelState, ThreadState
 from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, anvil_key, latest_timestamp, set_next_timestamp
+from tests.stateful.conftest import profile_name
 from tests.stateful.ledger import Ledger, Signed
 
 NUKE = 10 * CHALLENGE_PERIOD
@@ -61,6 +64,8 @@ class Env:
         self.token = TestToken.deploy("Test Token", "TST", {"from": self.hub})
         self.manager = ChannelManager.deploy(self.hub, CHALLENGE_PERIOD, self.token, {"from": self.hub})
         self.rej = StatefulRejectingUser.deploy(self.owner, {"from": self.owner})
+        # EIP-7702 target: answers every ERC-1271 query "no", accepts ETH (issue M-1)
+        self.revoker = RevokingDelegate.deploy({"from": self.hub})
         self.hub.transfer(self.manager, 40 * ETHER)
         self.token.mint(self.manager, 5_000 * TOKEN, {"from": self.hub})
         for user in (self.alice, self.bob):
@@ -105,6 +110,14 @@ class ChannelMachine(RuleBasedStateMachine):
     """Hub, alice, bob and a griefing contract user (rejects ETH, signs by ERC-1271) against
     the deployed ChannelManager, with the reference model as oracle.
 
+    Protocol v3's attacks are adversaries here too (docs/protocol.md §3, §5, §7, §8): a colluding
+    hub and sender commit two initial states for one thread key in two channels
+    (`conflicting_initial_states`, issue H-1), the sender signs thread states with any receiver
+    balances and any txCount, unreachable ones included (`sender_signs_any_thread_state`, M-2),
+    alice or bob delegate their EOA to code that answers every ERC-1271 query "no"
+    (`delegate_eoa`, M-1), colluding states leave a surplus (`colluding_update`, L-1) and the
+    contract is named as recipient (`withdraw`, `claim`, I-1).
+
     Why a plain `hypothesis.stateful.RuleBasedStateMachine` and not `brownie.test.state_machine`:
     brownie 1.22.2's wrapper is broken on Python 3.11 (`TypeError: _BrownieStateMachine object
     expected`, TOOLCHAIN.md) and ignores `@seed`/`@reproduce_failure`. Here the deployment is
@@ -142,6 +155,9 @@ class ChannelMachine(RuleBasedStateMachine):
         self.executed_pending: set[tuple[str, int]] = set()
         self.honest_exit: dict[str, tuple] = {}  # user -> (side, newest state it started the exit with)
         self.dispute_log: dict[str, dict] = {}
+        # thread key -> per-asset maximum receiver balances of the states the chain accepted
+        # (property 10.9: the receiver's side is paid at least that)
+        self.shown_receiver: dict[tuple, tuple[int, int]] = {}
         self.full_teardown = os.environ.get("FUZZ_FULL_TEARDOWN", "") == "1"
         STATS["sequences"] += 1
         if os.environ.get("FUZZ_PROGRESS") and STATS["sequences"] % 10 == 0:
@@ -222,8 +238,15 @@ class ChannelMachine(RuleBasedStateMachine):
         return c.tx_count_global, c.tx_count_chain
 
     def _after_empty(self, user: str) -> None:
+        self._check_nothing_stranded(user)
         self.ledger.restart_after_empty(user, self._chain_tx(user))
         self.honest_exit.pop(user, None)
+
+    def _check_nothing_stranded(self, user: str) -> None:
+        """docs/protocol.md §8: a channel that an emptying left Open holds nothing."""
+        if self.m.getChannelDetails(user)[6] == 0:
+            bal = self.m.getChannelBalances(user)
+            assert bal[2] == 0 and bal[5] == 0, f"{user}: {bal[2]} wei / {bal[5]} tokens stranded in a reopened channel"
 
     def _boundary_label(self, user: str) -> str:
         c = self.model.channel(user)
@@ -280,7 +303,7 @@ class ChannelMachine(RuleBasedStateMachine):
         self._after_update(user, s, out)
 
     def _after_update(self, user: str, s, out) -> None:
-        """An accepted update with pending fields: exactly-once execution (SPEC §10.3), checked
+        """An accepted update with pending fields: exactly-once execution (docs/protocol.md §10.3), checked
         on the chain's view, then the parties acknowledge it."""
         if out is None or not s.has_pending:
             return
@@ -367,7 +390,7 @@ class ChannelMachine(RuleBasedStateMachine):
             return
         honest = self.honest_exit.get(user)
         if honest and honest[0] in ("hub", "user") and c.tx_count_global == honest[1].tx_count[0]:
-            # SPEC §10.4: the honest initiator showed its newest state and nothing newer was shown
+            # docs/protocol.md §10.4: the honest initiator showed its newest state and nothing newer was shown
             s = honest[1]
             self._check_safety(user, honest[0], s, s.tx_count[1] == c.tx_count_chain, out, reserve_before)
         self._record_dispute(user, answered_by="none", boundary=label)
@@ -430,7 +453,7 @@ class ChannelMachine(RuleBasedStateMachine):
 
     @rule(u=users_idx, by_hub=st.booleans())
     def late_answer_at_closing(self, u, by_hub):
-        """SPEC §6 / §10.6 at the exact boundary: one side exits, the other answers with its
+        """docs/protocol.md §6 / §10.6 at the exact boundary: one side exits, the other answers with its
         newest state at exactly `closingTime` (too late: ChallengeWindowClosed), then a stranger
         empties the channel at that same second (allowed)."""
         user = self.ledger.users[u]
@@ -529,14 +552,14 @@ class ChannelMachine(RuleBasedStateMachine):
     def honest_answer(self, u):
         """The party that did not start the dispute answers inside the window with the newest
         double-signed state with timeout 0 it holds; it must leave with at least its balance in
-        that state (SPEC §10.4)."""
+        that state (docs/protocol.md §10.4)."""
         user = self.ledger.users[u]
         c = self.model.channel(user)
         if c.status != Status.CHANNEL_DISPUTE or self.t >= c.closing_time:
             return
         side = "user" if self.model.exit_initiator(user) == str(self.env.hub) else "hub"
         who = self._who(side, user)
-        # SPEC §10.4 is about the newest state with timeout 0: a later proposal with a timeout
+        # docs/protocol.md §10.4 is about the newest state with timeout 0: a later proposal with a timeout
         # cannot be submitted in a dispute (TimeSensitiveState), so the party answers with the
         # newest one it can submit.
         rec = next((r for r in reversed(self.ledger.history[user]) if r.state.timeout == 0), None)
@@ -559,7 +582,7 @@ class ChannelMachine(RuleBasedStateMachine):
         self._after_empty(user)
 
     def _check_safety(self, user, side, s, executed, out, reserve_before):
-        """SPEC §10.4 on what actually moved: the honest user's payout (paid or credited), or
+        """docs/protocol.md §10.4 on what actually moved: the honest user's payout (paid or credited), or
         the hub's reserve increase, is at least its ETH balance in the newest state `s`."""
         hub_bal, user_bal = ChannelManagerModel.settle(s.wei_balances, s.pending_wei_updates, executed)
         if side == "user":
@@ -670,9 +693,7 @@ class ChannelMachine(RuleBasedStateMachine):
         who = self._who(caller, user)
         if with_update and t.updates:
             upd, sig = t.updates[-1]
-            self._act("startExitThreadWithUpdate", self.model.start_exit_thread_with_update,
-                      (user, t.initial, proof, t.sig_initial, upd, sig),
-                      (user, t.initial.to_tuple(), proof, t.sig_initial, upd.to_tuple(), sig), who)
+            self._start_with_update(user, t, proof, upd, sig, who)
         else:
             self._act("startExitThread", self.model.start_exit_thread, (user, t.initial, proof, t.sig_initial),
                       (user, t.initial.to_tuple(), proof, t.sig_initial), who)
@@ -688,17 +709,198 @@ class ChannelMachine(RuleBasedStateMachine):
             return
         upd, sig = t.updates[-1]
         who = {"hub": self.env.hub, "sender": upd.sender, "receiver": upd.receiver, "stranger": self.env.stranger}[caller]
-        self._act("challengeThread", self.model.challenge_thread, (upd, sig), (upd.to_tuple(), sig), who)
+        self._challenge(upd, sig, who)
 
-    @rule(u=users_idx, k=st.integers(0, 10), caller=st.sampled_from(["hub", "user"]))
-    def empty_thread(self, u, k, caller):
+    def _start_with_update(self, user, t, proof, upd, sig, who):
+        out = self._act("startExitThreadWithUpdate", self.model.start_exit_thread_with_update,
+                        (user, t.initial, proof, t.sig_initial, upd, sig),
+                        (user, t.initial.to_tuple(), proof, t.sig_initial, upd.to_tuple(), sig), who)
+        if out is not None:
+            self._shown(upd)
+
+    def _challenge(self, upd, sig, who):
+        if self._act("challengeThread", self.model.challenge_thread, (upd, sig), (upd.to_tuple(), sig), who) is not None:
+            self._shown(upd)
+
+    def _shown(self, upd: ThreadState) -> None:
+        w, k = self.shown_receiver.get(upd.key, (0, 0))
+        self.shown_receiver[upd.key] = (max(w, upd.wei_balances[1]), max(k, upd.token_balances[1]))
+
+    @rule(u=users_idx, k=st.integers(0, 10), caller=st.sampled_from(["hub", "user"]),
+          sig=st.sampled_from(["sender", "sender", "garbage", "stranger"]))
+    def empty_thread(self, u, k, caller, sig):
+        """Settles one side; the signature argument is not checked any more (docs/protocol.md §8),
+        so a garbage or stranger's signature must not matter."""
         user = self.ledger.users[u]
         threads = self._root_threads(user)
         if not threads:
             return
         t, proof = threads[k % len(threads)]
-        self._act("emptyThread", self.model.empty_thread, (user, t.initial, proof, t.sig_initial),
-                  (user, t.initial.to_tuple(), proof, t.sig_initial), self._who(caller, user))
+        self._empty_thread(user, t, proof, sig, self._who(caller, user))
+
+    def _empty_thread(self, user, t, proof, sig, who):
+        signature = {"sender": t.sig_initial, "garbage": b"\x01" * 3,
+                     "stranger": self.env.sign_digest(str(self.env.stranger), thread_digest(self.env.domain, t.initial))}[sig]
+        out = self._act("emptyThread", self.model.empty_thread, (user, t.initial, proof, signature),
+                        (user, t.initial.to_tuple(), proof, signature), who)
+        if out is None:
+            return
+        if user == t.initial.receiver:
+            # §10.9: the receiver's side is paid at least every receiver balance shown on chain
+            shown_wei, shown_token = self.shown_receiver.get(t.initial.key, (0, 0))
+            got_wei = out.paid_wei.get(user, 0) + out.credited.get(user, (0, 0))[0]
+            got_token = out.paid_token.get(user, 0) + out.credited.get(user, (0, 0))[1]
+            assert got_wei >= shown_wei and got_token >= shown_token, (
+                f"receiver paid {(got_wei, got_token)} < shown {(shown_wei, shown_token)}")
+        self._check_nothing_stranded(user)
+
+    @rule(u=users_idx, user_sends=st.booleans(), conflicting=st.sampled_from([None, None, "big-in-receiver", "big-in-sender"]),
+          start_from=st.sampled_from(["sender", "receiver"]), with_update=st.booleans(),
+          attack=st.sampled_from(["none", "void-with-max-txcount", "raise-one-lower-other", "lower-with-max-txcount"]),
+          answer=st.booleans(), garbage_sig=st.booleans())
+    def thread_dispute_story(self, u, user_sends, conflicting, start_from, with_update, attack, answer, garbage_sig):
+        """A whole thread dispute, so that short histories reach one (docs/protocol.md §8): a
+        thread between `user` and the next user is opened and paid twice (or, with
+        `conflicting`, a colluding hub and sender commit two initial states for its key, issue
+        H-1); both channels exit with their newest state and are emptied into ThreadDispute; the
+        dispute starts from one channel, maybe with a sender's attack state first (an unreachable
+        txCount paying nothing, issue M-2; one asset raised and the other lowered; lower balances
+        with the highest txCount); the receiver maybe answers with its newest state; after the
+        window both sides are emptied. The model decides every step."""
+        user, other = self.ledger.users[u], self.ledger.users[(u + 1) % 3]
+        sender, receiver = (user, other) if user_sends else (other, user)
+        if self.model.channel(sender).status or self.model.channel(receiver).status:
+            return
+        # the sender funds its side, the hub collateralises the receiver's (refusals, e.g. a
+        # short reserve, are the model's to predict; the thread is then smaller or not opened)
+        if not any(self.ledger.settled_newest(sender).wei_balances[1:]):
+            self.deposit(self.ledger.users.index(sender), ETHER, 0, 0, 0, by_hub=False, expiring=False, wrong_value=False)
+        if not any(self.ledger.settled_newest(receiver).wei_balances[:1]):
+            self.deposit(self.ledger.users.index(receiver), 0, 0, ETHER, 0, by_hub=True, expiring=False, wrong_value=False)
+        if conflicting:
+            pair = self.ledger.open_conflicting_thread(sender, receiver, ETHER, 100 * TOKEN,
+                                                       conflicting == "big-in-receiver")
+            if pair is None:
+                return
+            in_sender, in_receiver = pair
+        else:
+            t = self.ledger.open_thread(sender, receiver, ETHER, 100 * TOKEN)
+            if t is None:
+                return
+            in_sender = in_receiver = t
+        for t in {id(in_sender): in_sender, id(in_receiver): in_receiver}.values():
+            for _ in range(2):
+                self.ledger.thread_pay(t, t.initial.wei_balances[0] // 4, t.initial.token_balances[0] // 4)
+        for party in (sender, receiver):  # both channels into ThreadDispute
+            rec = self.ledger.history[party][-1]
+            if self._act("startExitWithUpdate", self.model.start_exit_with_update, (rec.state, rec.sig_hub, rec.sig_user),
+                         (rec.state.to_tuple(), rec.sig_hub, rec.sig_user), self.env.hub) is None:
+                return
+            self.dispute_log[party] = {"initiator": "hub", "newest": True}
+            self.t = max(self.t, self.model.channel(party).closing_time)
+            if self._act("emptyChannel", self.model.empty_channel, (party,), (party,), self.env.stranger) is None:
+                return
+            self._record_dispute(party, answered_by="nobody (thread story)", boundary="closing")
+            self._after_empty(party)
+        proofs = {}
+        for party, t in ((sender, in_sender), (receiver, in_receiver)):
+            found = [p for x, p in self._root_threads(party) if x is t]
+            if not found:
+                return
+            proofs[party] = found[0]
+        starter = sender if start_from == "sender" else receiver
+        t0 = in_sender if starter == sender else in_receiver
+        init = t0.initial
+        (w, _), (tk, _) = init.wei_balances, init.token_balances
+        newest, _ = t0.newest
+        attack_state = {
+            "void-with-max-txcount": init.evolve(tx_count=MAX_TX_COUNT),
+            "raise-one-lower-other": init.evolve(wei_balances=(0, w), token_balances=(tk, 0), tx_count=newest.tx_count + 1),
+            "lower-with-max-txcount": newest.evolve(wei_balances=(w - newest.wei_balances[1] // 2, newest.wei_balances[1] // 2),
+                                                    token_balances=(tk - newest.token_balances[1] // 2, newest.token_balances[1] // 2),
+                                                    tx_count=MAX_TX_COUNT),
+        }.get(attack)
+        if attack_state is not None:
+            self._start_with_update(starter, t0, proofs[starter], attack_state,
+                                    self.ledger.sign_thread(attack_state, sender), self._who("user", starter))
+        if self.model.thread(*init.key).closing_time == 0:
+            if with_update and t0.updates:
+                upd, sig = t0.updates[-1]
+                self._start_with_update(starter, t0, proofs[starter], upd, sig, self.env.hub)
+            else:
+                self._act("startExitThread", self.model.start_exit_thread, (starter, init, proofs[starter], t0.sig_initial),
+                          (starter, init.to_tuple(), proofs[starter], t0.sig_initial), self.env.hub)
+        if attack_state is not None:
+            self._challenge(attack_state, self.ledger.sign_thread(attack_state, sender), sender)
+        if answer:
+            for t in (in_receiver, in_sender):
+                if t.updates:
+                    self._challenge(*t.updates[-1], receiver)
+        record = self.model.thread(*init.key)
+        if record.closing_time:
+            self.t = max(self.t, record.closing_time)
+        for party, t in ((receiver, in_receiver), (sender, in_sender)):
+            self._empty_thread(party, t, proofs[party], "garbage" if garbage_sig else "sender", self.env.hub)
+
+    @rule(s=users_idx, r=users_idx, wei=amounts, token=tokens, big_in_receiver=st.booleans(), pays=st.integers(0, 2))
+    def conflicting_initial_states(self, s, r, wei, token, big_in_receiver, pays):
+        """Issue H-1's setting: the hub and the sender collude and commit two different initial
+        states for one thread key, one in each channel's root. The existing thread rules then
+        start the dispute from either channel and empty the other; the model predicts
+        ThreadMismatch wherever the record was started from the other initial state."""
+        if s == r:
+            return
+        sender, receiver = self.ledger.users[s], self.ledger.users[r]
+        if self.model.channel(sender).status or self.model.channel(receiver).status:
+            return
+        pair = self.ledger.open_conflicting_thread(sender, receiver, wei, token, big_in_receiver)
+        for t in pair or ():
+            for _ in range(pays):
+                self.ledger.thread_pay(t, t.initial.wei_balances[0] // 3, t.initial.token_balances[0] // 3)
+
+    @rule(u=users_idx, k=st.integers(0, 10), wei_q=st.integers(0, 4), token_q=st.integers(0, 4),
+          tx=st.sampled_from(["0", "1", "below-newest", "above-newest", "max", "above-uint64"]),
+          entry=st.sampled_from(["challenge", "challenge", "start"]),
+          caller=st.sampled_from(["hub", "sender", "receiver"]))
+    def sender_signs_any_thread_state(self, u, k, wei_q, token_q, tx, entry, caller):
+        """The sender signs any state of a thread committed in this user's root: the initial
+        sums, receiver balances of any quarter of each sum (raising one asset while lowering
+        the other included), any txCount (unreachable ones too: issue M-2). It is submitted by
+        challengeThread or startExitThreadWithUpdate; the model decides (per-asset maximum,
+        ThreadStateNotNewer, txCount kept as the highest shown, saturated at 2^64 - 1)."""
+        user = self.ledger.users[u]
+        threads = self._root_threads(user)
+        if not threads:
+            return
+        t, proof = threads[k % len(threads)]
+        init = t.initial
+        (w, _), (tk, _) = init.wei_balances, init.token_balances
+        wr, tr = w * wei_q // 4, tk * token_q // 4
+        newest = t.newest[0].tx_count
+        tx_count = {"0": 0, "1": 1, "below-newest": max(newest - 1, 0), "above-newest": newest + 1,
+                    "max": MAX_TX_COUNT, "above-uint64": MAX_TX_COUNT + 5}[tx]
+        upd = init.evolve(wei_balances=(w - wr, wr), token_balances=(tk - tr, tr), tx_count=tx_count)
+        sig = self.ledger.sign_thread(upd, init.sender)
+        who = {"hub": self.env.hub, "sender": init.sender, "receiver": init.receiver}[caller]
+        if entry == "challenge":
+            self._challenge(upd, sig, who)
+        else:
+            self._start_with_update(user, t, proof, upd, sig, self._who("user" if caller != "hub" else "hub", user))
+
+    @rule(u=st.integers(0, 1), delegate=st.booleans())
+    def delegate_eoa(self, u, delegate):
+        """EIP-7702 (issue M-1): alice or bob delegates its EOA to RevokingDelegate (every
+        ERC-1271 answer "no", ETH accepted), or removes the delegation. Every state it signed with
+        its key must stay valid (§10.10); the model knows the address has code that says no."""
+        user = self.ledger.users[u]
+        code = "0xef0100" + self.env.revoker.address[2:].lower() if delegate else "0x"
+        response = web3.provider.make_request("anvil_setCode", [user, code])
+        assert "error" not in response, response
+        STATS["calls"][f"delegate_eoa:{'delegated' if delegate else 'undelegated'}"] += 1
+        if delegate:
+            self.model.signatures.erc1271[user] = set()
+        else:
+            self.model.signatures.erc1271.pop(user, None)
 
     @rule(u=users_idx, caller=callers)
     def nuke_threads(self, u, caller):
@@ -713,11 +915,13 @@ class ChannelMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ credits and reserve
 
-    @rule(u=users_idx, to_self=st.booleans())
-    def claim(self, u, to_self):
+    @rule(u=users_idx, to=st.sampled_from(["self", "self", "stranger", "contract", "zero"]))
+    def claim(self, u, to):
+        """Claim credits to the user, a stranger, or (refused: InvalidRecipient) the contract or
+        the zero address."""
         user = self.ledger.users[u]
-        to = user if to_self else str(self.env.stranger)
-        if user == str(self.env.rej) and to_self:
+        to = {"self": user, "stranger": str(self.env.stranger), "contract": self.m.address, "zero": ZERO_ADDRESS}[to]
+        if user == str(self.env.rej) and to == user:
             to = str(self.env.owner)
         self._act("claim", self.model.claim, (to,), (to,), user)
 
@@ -728,7 +932,7 @@ class ChannelMachine(RuleBasedStateMachine):
         """Hub and user collude: they double-sign an arbitrary state (balances, pending and
         onchain count chosen freely, global count always higher) and submit it. The contract
         must still refuse anything that breaks its own rules (e.g. the post-apply
-        BalancesExceedTotal of SPEC §5); the model says which error."""
+        BalancesExceedTotal of docs/protocol.md §5); the model says which error."""
         user = self.ledger.users[u]
         c = self.model.channel(user)
         unit = max(c.wei_total, ETHER) // 4
@@ -747,7 +951,7 @@ class ChannelMachine(RuleBasedStateMachine):
             if out is not None:
                 self.ledger.history[user].append(rec)
                 if s.has_pending:
-                    # The chain adopted the state with SPEC §4's rule: pending updates applied
+                    # The chain adopted the state with docs/protocol.md §4's rule: pending updates applied
                     # when its txCount[1] equals the stored one, reverted when higher. The
                     # parties continue from those balances (the ledger would otherwise void
                     # them, and its later states would hold more than the channel does).
@@ -767,7 +971,7 @@ class ChannelMachine(RuleBasedStateMachine):
 
     @rule(u=users_idx, by_hub=st.booleans())
     def replay_executed_pending(self, u, by_hub):
-        """v1's double deposit (SPEC §4): a state that still carries already-executed pending
+        """v1's double deposit (docs/protocol.md §4): a state that still carries already-executed pending
         updates (same txCount[1]) at a higher global count, double-signed (as the protocol
         allows before the acknowledgement), is submitted as an authorized update again."""
         user = self.ledger.users[u]
@@ -787,7 +991,7 @@ class ChannelMachine(RuleBasedStateMachine):
 
     @rule(u=users_idx, frac=st.sampled_from([1, 2, 4]))
     def post_apply_overdraw(self, u, frac):
-        """SPEC §5's example: hub + user = total before, and a hub deposit that is also paid out
+        """docs/protocol.md §5's example: hub + user = total before, and a hub deposit that is also paid out
         as a user withdrawal; the pre-checks pass, only the post-apply BalancesExceedTotal
         refuses it (hub and user collude)."""
         user = self.ledger.users[u]
@@ -815,7 +1019,7 @@ class ChannelMachine(RuleBasedStateMachine):
 
     @rule(u=users_idx, extra=st.sampled_from([1, ETHER // 4, ETHER]))
     def reserve_theft_attempt(self, u, extra):
-        """v1's theft (SPEC §5): with a small reserve, a user deposit whose hub part exceeds the
+        """v1's theft (docs/protocol.md §5): with a small reserve, a user deposit whose hub part exceeds the
         reserve by less than the user's own msg.value. The user's ETH is never reserve, so the
         model predicts InsufficientReserve and the chain must agree."""
         user = self.ledger.users[u]
@@ -838,7 +1042,7 @@ class ChannelMachine(RuleBasedStateMachine):
             wei = max(self.model.reserve_wei() - ETHER // 2, 0)
         self._act("hubContractWithdraw", self.model.hub_contract_withdraw, (wei, token), (wei, token), self.env.hub)
 
-    # ------------------------------------------------------------------ invariants (SPEC §10)
+    # ------------------------------------------------------------------ invariants (docs/protocol.md §10)
 
     def _snap(self) -> dict:
         """Every view the invariants compare, read once per mined block (a reverted call or an
@@ -946,9 +1150,10 @@ class ChannelMachine(RuleBasedStateMachine):
                 bal = self.m.getChannelBalances(user)
                 assert bal[2] == 0 and bal[5] == 0, f"{user}: value locked after the nuke deadline"
         for user in disputed:
-            # every dispute ended: the channel is open again (a residual total above hub + user,
-            # which only colluding states create, stays with the channel for its next state)
+            # every dispute ended: the channel is open again and holds nothing (a surplus left by
+            # a colluding state was paid to the user, docs/protocol.md §8)
             assert self.m.getChannelDetails(user)[6] == 0, f"{user}: dispute could not be finished"
+            self._check_nothing_stranded(user)
         self.invariant_conservation()
         self.invariant_model_matches_chain()
 
@@ -956,7 +1161,14 @@ class ChannelMachine(RuleBasedStateMachine):
 ChannelMachine.TestCase.settings = None  # settings come from the profile (conftest.py)
 
 
-def run_machine(machine_cls, fuzz_settings, seed: int | None = None) -> None:
+def replay_command(seed: int, profile: str, test_file: str) -> str:
+    """The command that reruns this failure: same seed, profile, overrides and network."""
+    env = [f"FUZZ_SEED={seed}", f"FUZZ_PROFILE={profile}"]
+    env += [f"{k}={os.environ[k]}" for k in ("FUZZ_EXAMPLES", "FUZZ_STEPS", "FUZZ_NO_SHRINK") if os.environ.get(k)]
+    return " ".join(env) + f" brownie test {test_file} --network {network.show_active()}"
+
+
+def run_machine(machine_cls, fuzz_settings, profile: str = "fast", seed: int | None = None) -> None:
     """Runs a machine with a known seed and prints how to replay any failure."""
     if seed is None:
         seed = int(os.environ["FUZZ_SEED"]) if os.environ.get("FUZZ_SEED") else random.randrange(2**32)
@@ -964,16 +1176,17 @@ def run_machine(machine_cls, fuzz_settings, seed: int | None = None) -> None:
     try:
         run_state_machine_as_test(machine_cls, settings=fuzz_settings)
     except BaseException:
+        test_file = os.path.relpath(__file__, os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
         print(
-            f"\nREPLAY: FUZZ_SEED={seed} brownie test tests/stateful -k {machine_cls.__name__} --network anvil-h4"
+            f"\nREPLAY: {replay_command(seed, profile, test_file)}"
             f"\n        (or apply the @reproduce_failure(...) blob printed above to {machine_cls.__name__});"
             f"\n        the shrunk failure is also saved in .hypothesis/ and replayed first next time."
         )
         raise
 
 
-def test_channel_machine(fuzz_profile):
-    run_machine(ChannelMachine, fuzz_profile)
+def test_channel_machine(request, fuzz_profile):
+    run_machine(ChannelMachine, fuzz_profile, profile_name(request.config))
 
 
 @pytest.fixture(scope="module", autouse=True)
