@@ -181,3 +181,14 @@ class Node:
 
     def code(self, address: str) -> str:
         return str(self.rpc("eth_getCode", [address, "latest"]))
+
+
+def dotted_checkout_with_make(base: Path) -> Path:
+    """The dotted copy plus what `make` needs: the Makefile, the set-up inputs and stamps, and
+    the installed .venv linked (set-up then only compares stamps, about a second)."""
+    root = dotted_checkout(base)
+    for name in ("Makefile", "requirements.lock", "package.json", "package-lock.json"):
+        shutil.copy2(ROOT / name, root / name)
+    shutil.copytree(ROOT / ".setup-stamps", root / ".setup-stamps")
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    return root
