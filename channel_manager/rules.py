@@ -137,8 +137,9 @@ def validate_thread_update(prev: ThreadState, new: ThreadState) -> None:
     """Refuse `new` as the successor of `prev` (the initial state or a later one) unless the
     receiver should accept it. In this order: the same thread (`ThreadMismatch`), the same sum of
     each asset (`ThreadSumsChanged`), no receiver balance lower (`ReceiverBalanceLowered`), at
-    least one receiver balance higher (`ThreadStateNotNewer`: the contract refuses a state that
-    raises none over one it holds), a higher txCount (`ThreadTxCountNotRaised(given, previous)`).
+    least one receiver balance higher (`ThreadStateNotNewer(offered wei, offered token, held wei,
+    held token)`, as the contract refuses a state that raises none over the one it holds), a
+    higher txCount (`ThreadTxCountNotRaised(given, previous)`).
     A state that passes raises the receiver's balances on chain over `prev` in every asset it
     touches (docs/protocol.md §8)."""
     if new.key != prev.key:
