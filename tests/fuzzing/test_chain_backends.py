@@ -13,6 +13,7 @@ from channel_manager.devkeys import anvil_key
 from channel_manager.errors import ERRORS
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
+from fuzzing.artifacts import Artifact
 from fuzzing.chain.base import ChainError, calldata_floor
 from tests.fuzzing.conftest import CHALLENGE_PERIOD, ETHER, TOKEN
 
@@ -189,3 +190,45 @@ def test_delegated_eoa_runs_its_delegate_and_still_sends(deployed, artifacts):
 def test_dev_accounts_are_anvils_funded_mnemonic_accounts(chain):
     assert chain.accounts == tuple(Account.from_key(anvil_key(i)).address for i in range(10))
     assert all(chain.balance(account) > 0 for account in chain.accounts)
+
+
+# A contract that TSTOREs 1 when called without data and returns TLOAD(0) otherwise.
+_TRANSIENT_RUNTIME = bytes.fromhex("3615601057" "60005c60005260206000f3" "5b600160005d00")
+TRANSIENT_PROBE = Artifact(
+    name="TransientProbe",
+    abi=[{"type": "function", "name": "load", "inputs": [], "outputs": [{"name": "", "type": "uint256"}],
+          "stateMutability": "view"}],
+    bytecode=bytes([0x60, len(_TRANSIENT_RUNTIME), 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60,
+                    len(_TRANSIENT_RUNTIME), 0x60, 0x00, 0xF3]) + _TRANSIENT_RUNTIME,
+)
+
+
+def test_each_transaction_starts_with_empty_transient_storage(chain):
+    """EIP-1153: transient storage ends with its transaction (pyrevm alone keeps it)."""
+    hub = chain.accounts[0]
+    probe = chain.deploy(TRANSIENT_PROBE, sender=hub)
+    assert chain.send(hub, probe).success  # TSTORE(0, 1)
+    assert chain.call(probe, "load") == 0
+    loaded = chain.transact(probe, "load", sender=hub)
+    assert loaded.success and loaded.return_value == 0
+
+
+def test_each_transaction_starts_cold(deployed):
+    """EIP-2929/2200: every identical transfer (two non-zero balances changed) pays for cold
+    slots and fresh original values again; pyrevm alone made the repeats 9,600 gas cheaper."""
+    d = deployed
+    costs = [d.chain.transact(d.token, "transfer", d.bob, 1, sender=d.alice).gas_used for _ in range(3)]
+    assert costs == [34_441] * 3
+
+
+def test_revert_removes_a_deployment_and_reuses_its_address(deployed):
+    d = deployed
+    snap = d.chain.snapshot()
+    nonce = d.chain.nonce(d.hub)
+    first = d.chain.deploy(d.token.artifact, "Again", "AG", sender=d.hub)
+    assert first.address == create_address(d.hub, nonce) and d.chain.code(first)
+    d.chain.revert(snap)
+    assert d.chain.code(first) == b"" and d.chain.nonce(d.hub) == nonce
+    second = d.chain.deploy(d.token.artifact, "Again", "AG", sender=d.hub)
+    assert second.address == first.address
+    assert d.chain.call(second, "name") == "Again"
