@@ -28,14 +28,13 @@ from typing import Any
 
 import brownie
 from brownie import chain, web3
-from brownie._config import CONFIG
 from eth_abi import encode
 from eth_utils import keccak
 
 from channel_manager import ops
 from channel_manager.eip712 import DOMAIN_NAME, DOMAIN_VERSION, Domain
 from channel_manager.ops import OpsError
-from scripts import _common
+from scripts import _common, deploy_export
 from scripts._common import command, say
 
 CACHE = _common.ROOT / "build" / "immutable_references.json"
@@ -353,31 +352,10 @@ def immutable_references(build: Mapping[str, Any]) -> dict[str, list[tuple[int, 
 
 
 def _compile_references(build: Mapping[str, Any]) -> dict[str, list[tuple[int, int]]]:
-    from brownie.project import compiler
-    from brownie.project.compiler import solidity
-
-    settings = CONFIG.settings["compiler"]
-    solidity.set_solc_version(str(build["compiler"]["version"]).split("+")[0])
-    sources = {
-        path: (_common.ROOT / path).read_text()
-        for path in build["allSourcePaths"].values()
-        if not path.startswith("node_modules")
-    }
-    input_json = compiler.generate_input_json(
-        sources,
-        evm_version=build["compiler"]["evm_version"],
-        remappings=settings["solc"].get("remappings"),
-        optimizer=build["compiler"]["optimizer"],
-    )
-    output = compiler.compile_from_input_json(
-        input_json, silent=True, allow_paths=str(_common.ROOT)
-    )
+    # the same standard JSON input scripts/deploy_export.py gives explorers, checked the same way
+    output = deploy_export.compile_input(deploy_export.standard_input(build), build)
     contract = output["contracts"][build["sourcePath"]]["ChannelManager"]
     deployed = contract["evm"]["deployedBytecode"]
-    if deployed["object"].lower() != build["deployedBytecode"].removeprefix("0x").lower():
-        raise OpsError(
-            "recompiling ChannelManager gave other bytecode than build/: run `brownie compile` first"
-        )
     names: dict[int, str] = {}
     for source in output["sources"].values():
         _collect_names(source["ast"], names)

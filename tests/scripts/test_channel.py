@@ -67,6 +67,35 @@ def test_user_token_deposit_is_approved_first(cm, tdai, alice, signed, write, en
     assert ints(cm.getChannelBalances(alice)[3:]) == (0, 10 * ETHER, 10 * ETHER)
 
 
+def test_dry_run_of_a_first_token_deposit_simulates_it_as_approved(
+    cm, tdai, alice, signed, write, env_as, capsys
+):
+    """The real run approves first and then deposits; the dry run sends neither, so it lends
+    the approval to its simulation instead of refusing with ERC20InsufficientAllowance."""
+    tdai.mint(alice, 10 * ETHER, {"from": alice})
+    assert tdai.allowance(alice, cm) == 0
+    proposal = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_token=10 * ETHER
+    )
+    path = write("tokens.json", signed(proposal, user=False))
+    before = web3.eth.get_transaction_count(alice.address)
+    assert channel.update(path, env=env_as(alice, CM_DRY_RUN="1")) is None
+    out = capsys.readouterr().out
+    assert "dry run: would send approval of 10 tokens" in out
+    assert "dry run: would send authorized update" in out and "gas ≈" in out
+    assert web3.eth.get_transaction_count(alice.address) == before and tdai.allowance(alice, cm) == 0
+    # and a deposit the contract would refuse is still refused in the dry run
+    greedy = transitions.propose_deposit(
+        ChannelState(alice.address, alice.address), user_token=10 * ETHER, hub_token=10**30
+    )
+    refused(
+        capsys,
+        lambda: channel.update(write("greedy.json", signed(greedy, user=False)), env=env_as(alice, CM_DRY_RUN="1")),
+        "InsufficientReserve",
+        sender=alice,
+    )
+
+
 def test_update_signed_by_the_wrong_key_is_refused(alice, dom, write, env_as, capsys):
     proposal = transitions.propose_deposit(
         ChannelState(alice.address, alice.address), user_wei=ETHER

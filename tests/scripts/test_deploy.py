@@ -11,7 +11,7 @@ from brownie import ChannelManager, accounts, chain, network, web3
 from eth_utils import keccak
 
 from channel_manager import ops
-from scripts import _common, deploy
+from scripts import _common, deploy, hub, verify_deployment
 from tests.scripts.conftest import ETHER, nonce, record_file, refused
 
 
@@ -64,7 +64,7 @@ def test_deploy_writes_the_record(fresh, tmp_path):
     assert manager.getHubReserveTokens() == 100_000 * ETHER
 
 
-def test_second_deploy_is_refused_without_force(fresh, capsys):
+def test_second_deploy_is_refused_without_force(fresh, tmp_path, capsys):
     first = deploy.run(env=fresh)
     refused(
         capsys,
@@ -76,6 +76,68 @@ def test_second_deploy_is_refused_without_force(fresh, capsys):
     )
     second = deploy.run(env={**fresh, "CM_FORCE": "1"})
     assert second["address"] != first["address"]
+    out = capsys.readouterr().out
+    assert f"CM_FORCE=1: deployment record {record_file(tmp_path)} names ChannelManager {first['address']}" in out
+    # the replaced record is kept aside, never overwritten
+    [kept] = (tmp_path / "dev").glob("*.replaced-*.json")
+    assert json.loads(kept.read_text()) == first and f"kept as {kept}" in out
+    assert json.loads(record_file(tmp_path).read_text()) == second
+
+
+def test_a_deploy_waiting_for_confirmations_stops_and_resumes(fresh, deployed, tmp_path, capsys):
+    """The node mines no further block: the deploy does not hang; it stops (exit 3) with a
+    `mined` record naming the address, operate commands refuse that record, and a rerun after
+    the next block finishes it without a second contract."""
+    config = _config(tmp_path, DEV.format(chain=31337))  # no local reserve funding
+    env = {
+        **fresh, "CM_CONFIG": config, "CM_TOKEN": deployed["test_token"]["address"],
+        "CM_CONFIRMATIONS": "2", "CM_TX_TIMEOUT": "1",
+    }  # fmt: skip
+    deployer_nonce = nonce(accounts[0])
+    with pytest.raises(SystemExit) as stopped:
+        deploy.run(env=env)
+    assert stopped.value.code == 3
+    err = capsys.readouterr().err
+    assert "has 1 of 2 confirmations after 1 s" in err and err.count("\n") == 1
+    pending = json.loads(record_file(tmp_path).read_text())
+    assert pending["status"] == "mined" and pending["address"] == deploy.create_address(
+        accounts[0].address, deployer_nonce
+    )
+    refused(capsys, lambda: hub.status(env=fresh), "is mined", "run scripts/deploy.py again")
+    chain.mine()
+    record = deploy.run(env=env)
+    assert (record["status"], record["address"], record["transaction"]) == (
+        "deployed", pending["address"], pending["transaction"],
+    )  # fmt: skip
+    assert "resuming the pending deployment" in capsys.readouterr().out
+    assert nonce(accounts[0]) == deployer_nonce + 1  # one ChannelManager deployed
+
+
+def test_adopt_an_existing_deployment(fresh, deployed, tmp_path, capsys):
+    token = deployed["test_token"]["address"]
+    manual = ChannelManager.deploy(accounts[0], 7200, token, {"from": accounts[0]})
+    record = deploy.run(env={**fresh, "CM_ADOPT": manual.tx.txid})
+    assert (record["address"], record["adopted"], record["constructor_args"]["challengePeriod"]) == (
+        manual.address, True, 7200,
+    )  # fmt: skip
+    assert verify_deployment.verify(env={**fresh, "CM_CHALLENGE_PERIOD": "7200"}).matches
+    # by address: the creation block is found from historical state
+    other = tmp_path / "other"
+    by_address = deploy.run(env={"CM_DEPLOYMENTS_DIR": str(other), "CM_ADOPT": manual.address})
+    assert by_address["transaction"] == manual.tx.txid and by_address["block"] == manual.tx.block_number
+    refused(
+        capsys,
+        lambda: deploy.run(env={**fresh, "CM_ADOPT": deployed["test_token"]["transaction"], "CM_FORCE": "1"}),
+        "did not deploy this build's ChannelManager",
+        sender=accounts[0],
+    )
+
+
+def test_dry_run_shows_the_fees_the_real_run_uses(fresh, capsys):
+    assert deploy.run(env={**fresh, "CM_DRY_RUN": "1", "CM_PRIORITY_FEE": "2 gwei"}) is None
+    out = capsys.readouterr().out
+    assert "fees             EIP-1559: max fee 2 gwei [node], priority fee 2 gwei [env CM_PRIORITY_FEE]" in out
+    assert "at most" in out and "address          0x" in out
 
 
 def test_record_of_another_chain_with_the_same_id_is_not_used(fresh, tmp_path, capsys):
@@ -145,6 +207,10 @@ DEV = "development:\n  chain_id: {chain}\n  hub: deployer\n  token: test-token\n
         ({"CM_ACCOUNT": "local:99"}, ["local:99"]),
         ({"CM_ACCOUNT": "ledger"}, ["not local:N, keystore:ID or privkey"]),
         ({"CM_DRY_RUN": "maybe"}, ["CM_DRY_RUN"]),
+        ({"CM_REPLACE": "perhaps"}, ["CM_REPLACE='perhaps' is not a yes/no value"]),
+        ({"CM_CONFIRMATIONS": "0"}, ["confirmations 0 is below 1"]),
+        ({"CM_MAX_FEE": "lots"}, ["max fee 'lots' is not an amount"]),
+        ({"CM_ADOPT": "0x1234"}, ["CM_ADOPT '0x1234' is not an address"]),
     ],
     ids=[
         "short-hub",
@@ -161,11 +227,16 @@ DEV = "development:\n  chain_id: {chain}\n  hub: deployer\n  token: test-token\n
         "unknown-local-account",
         "unknown-account-kind",
         "bad-flag",
+        "bad-replace-flag",
+        "zero-confirmations",
+        "bad-fee",
+        "bad-adopt",
     ],
 )
 def test_bad_input_is_refused_and_nothing_sent(fresh, tmp_path, capsys, extra, fragments):
     refused(capsys, lambda: deploy.run(env={**fresh, **extra}), *fragments, sender=accounts[0])
     assert not (tmp_path / "dev").exists()
+    assert "deployment on" not in capsys.readouterr().out  # refused before the summary
 
 
 def test_token_that_is_not_an_erc20_is_refused(fresh, deployed, capsys):

@@ -59,6 +59,34 @@ def test_fund_refuses_more_than_the_account_holds(env_as, capsys):
     )
 
 
+def test_wrong_number_of_arguments_is_refused(env_as, capsys):
+    """brownie run passes extra words as positional arguments: never into `env`."""
+    refused(
+        capsys,
+        lambda: hub.fund("1", "2", "3", env=env_as(accounts[0])),
+        "fund: too many positional arguments",
+        sender=accounts[0],
+    )
+
+
+def test_huge_amount_is_refused_without_echoing_it(env_as, capsys):
+    err = refused(
+        capsys,
+        lambda: hub.fund("1" + "0" * 400, "0", env=env_as(accounts[0])),
+        "is above the largest amount",
+        sender=accounts[0],
+    )
+    assert len(err) < 150
+
+
+def test_status_needs_no_account_hub_or_token(base_env, deployed, tmp_path):
+    """Read-only: a network entry without hub, token or account (like sepolia's) is enough."""
+    config = tmp_path / "config.yaml"
+    config.write_text("development:\n  chain_id: 31337\n")
+    info = hub.status(env={**base_env, "CM_CONFIG": str(config)})
+    assert info["address"] == deployed["address"]
+
+
 def test_withdraw_pays_the_hub(env_as, cm):
     before = accounts[0].balance()
     tx = hub.withdraw("3ether", "0", env=env_as(accounts[0]))
@@ -71,7 +99,7 @@ def test_withdraw_pays_the_hub(env_as, cm):
     "account, wei, fragments",
     [
         (1, "1ether", ["only the hub", "the account is 0x"]),
-        (0, "101ether", ["InsufficientReserve", "fund it first"]),
+        (0, "101ether", ["InsufficientReserve: requested 101, reserve 100", "fund it first"]),
         (0, "lots", ["not an amount"]),
     ],
     ids=["not-hub", "over-reserve", "bad-amount"],

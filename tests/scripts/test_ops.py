@@ -250,3 +250,51 @@ def test_flags():
 def test_json_amounts_are_strings():
     data = ops.channel_envelope(_state(wei_balances=(2**100, 0)))
     assert json.loads(json.dumps(data))["state"]["wei_balances"] == [str(2**100), "0"]
+
+
+def test_read_only_settings_need_no_hub_token_or_account():
+    """verify, status and show read the hub and token from the contract: a network entry that
+    leaves them unset (sepolia's) is enough, and a stated one is still checked."""
+    s = ops.resolve_settings(CONFIG, "mainnet", development=False, env={}, deploying=False)
+    assert (s.hub, s.token, s.account) == (None, CONFIG["networks"]["mainnet"]["token"], "keystore:cm")
+    with pytest.raises(OpsError, match="hub '0x12' is not an address"):
+        ops.resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": "0x12"}, deploying=False)
+    bare = {"networks": {"x": {"chain_id": 5}}}
+    s = ops.resolve_settings(bare, "x", development=False, env={}, deploying=False)
+    assert (s.hub, s.token, s.challenge_period, s.account) == (None, None, None, "")
+    with pytest.raises(OpsError, match="no account for 'x'"):
+        ops.require_account(s)
+
+
+def test_fee_and_wait_settings():
+    env = {"CM_HUB": ALICE, "CM_MAX_FEE": "30 gwei", "CM_PRIORITY_FEE": "1.5gwei", "CM_TX_TIMEOUT": "90"}
+    s = ops.resolve_settings(CONFIG, "mainnet", development=False, env=env)
+    assert (s.max_fee, s.priority_fee, s.gas_price, s.tx_timeout) == (30 * 10**9, 15 * 10**8, None, 90)
+    assert s.sources["max_fee"] == "env CM_MAX_FEE"
+    assert ops.resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE}).tx_timeout == 600
+    with pytest.raises(OpsError, match="confirmations 'x' is not a whole number"):
+        ops.resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_CONFIRMATIONS": "x"})
+
+
+def test_every_flag_is_checked_up_front():
+    ops.check_flags({"CM_DRY_RUN": "1", "CM_YES": "no", "CM_FORCE": "", "CM_REPLACE": "0"})
+    for name in ops.FLAGS:
+        with pytest.raises(OpsError, match=f"{name}='maybe'"):
+            ops.check_flags({name: "maybe"})
+
+
+def test_huge_amounts_are_refused_in_one_short_line():
+    for text in ("1e400", "9" * 400, str(2**256)):
+        with pytest.raises(OpsError, match="above the largest amount") as info:
+            ops.parse_amount(text, "amount")
+        assert len(str(info.value)) < 120
+    assert ops.parse_amount(str(2**256 - 1), "amount") == 2**256 - 1
+
+
+def test_amount_errors_are_explained_in_units():
+    from channel_manager import errors as E
+
+    text = ops.explain(E.InsufficientReserve(101 * 10**18, 100 * 10**18))
+    assert text.startswith("InsufficientReserve: requested 101, reserve 100 (in units of 10^18")
+    assert "fund it first" in text
+    assert ops.units(15 * 10**17) == "1.5" and ops.units(10**40) == "1.000e+22"

@@ -180,6 +180,48 @@ def test_it_answers_a_thread_dispute(cm, thread_in_dispute, thread_signed, write
     assert tower.run_once() == []
 
 
+def test_a_thread_is_answered_by_receiver_balance_not_txcount(
+    cm, thread_in_dispute, thread_signed, write, tower_env
+):
+    """The sender starts the thread dispute with a state of a high txCount that pays bob less
+    than the state the watchtower holds (txCount 1, bob 0.3): on chain the receiver's balance
+    decides (docs/protocol.md §8), so the watchtower answers although its txCount is lower."""
+    from channel_manager.signing import sign_thread_state
+    from channel_manager.devkeys import anvil_key
+    from channel_manager.eip712 import Domain
+
+    t = thread_in_dispute
+    assert watchtower.add(write("update.json", thread_signed(t["update"])), env=tower_env)
+    tower = watchtower.build(tower_env)
+    tower.run_once()
+    low = t["initial"].evolve(wei_balances=(3 * ETHER // 10, ETHER // 10), tx_count=9)
+    low_sig = sign_thread_state(anvil_key(1), Domain(chain.id, cm.address), low)
+    cm.startExitThreadWithUpdate(
+        t["alice"], t["initial"].to_tuple(), t["proof"], t["initial_sig"], low.to_tuple(), low_sig,
+        {"from": t["alice"]},
+    )  # fmt: skip
+    assert ints(cm.getThread(t["alice"], t["bob"], 1)[0]) == (3 * ETHER // 10, ETHER // 10)
+    decisions = tower.run_once()
+    assert actions(decisions) == ["dispute seen", "answered"]
+    assert "from [100000000000000000, 0] to [300000000000000000, 0]" in decisions[-1].detail
+    assert ints(cm.getThread(t["alice"], t["bob"], 1)[0]) == (ETHER // 10, 3 * ETHER // 10)
+
+
+def test_a_watchtower_of_another_account_says_it_is_not_the_hub(alice, env_as, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="watchtower")
+    watchtower.build(env_as(alice, CM_WATCH_DB=str(tmp_path / "alice.sqlite")))
+    assert f"account {alice.address} is not the hub" in caplog.text
+    assert "cannot answer for the hub" in caplog.text
+
+
+def test_the_default_store_is_named_by_chain_and_genesis(base_env, env_as, deployed, capsys):
+    env = env_as(accounts[0])
+    info = watchtower.status(env=env)
+    genesis = "0x" + bytes(web3.eth.get_block(0)["hash"]).hex()
+    assert f"watchtower-{chain.id}-{genesis[2:10]}.sqlite" in capsys.readouterr().out
+    assert info["last_block"] is None
+
+
 def test_it_works_for_a_user_against_the_hub(cm, alice, deposit, signed, write, env_as, tmp_path):
     """The hub exits with the state that pays it nothing (0 ETH to the hub); alice's own
     watchtower holds a newer state in which the hub paid her back 0.1 of 0.4 — newest wins."""

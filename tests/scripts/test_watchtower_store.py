@@ -73,6 +73,10 @@ def test_thread_states(store):
     assert store.offer_thread(later, sig(later))
     assert not store.offer_thread(initial, sig(initial))
     assert store.thread(ALICE, BOB, 7).state == later
+    # the receiver's balance orders thread states, not txCount (docs/protocol.md §8)
+    high_count = later.evolve(wei_balances=(5, 5), tx_count=99)
+    assert not store.offer_thread(high_count, sig(high_count))
+    assert store.thread(ALICE, BOB, 7).state == later
     bigger = later.evolve(wei_balances=(4, 7), tx_count=3)
     with pytest.raises(StoreError, match="ThreadSumsChanged"):
         store.offer_thread(bigger, sig(bigger))
@@ -108,6 +112,24 @@ def test_a_failed_batch_leaves_nothing(store):
             store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 9)
             raise RuntimeError("crash in the middle of a batch")
     assert store.last_block is None and store.disputes() == []
+
+
+def test_thread_state_lowering_one_asset_is_refused(store):
+    initial = ThreadState(ALICE, BOB, 8, (10, 0), (10, 0))
+    sig = lambda s: sign_thread_state(anvil_key(1), DOMAIN, s)  # noqa: E731
+    paid = initial.evolve(wei_balances=(6, 4), token_balances=(6, 4), tx_count=1)
+    assert store.offer_thread(paid, sig(paid))
+    mixed = paid.evolve(wei_balances=(2, 8), token_balances=(7, 3), tx_count=2)
+    with pytest.raises(StoreError, match="less than the held"):
+        store.offer_thread(mixed, sig(mixed))
+    assert store.thread(ALICE, BOB, 8).state == paid
+
+
+def test_a_file_of_another_chain_with_the_same_id_is_refused(tmp_path):
+    path = tmp_path / "w.sqlite"
+    WatchtowerStore(path, DOMAIN, HUB, genesis="0x" + "aa" * 32).close()
+    with pytest.raises(StoreError, match="belongs to genesis_hash 0xaaaa"):
+        WatchtowerStore(path, DOMAIN, HUB, genesis="0x" + "bb" * 32)
 
 
 def test_refuses_a_file_of_another_deployment(tmp_path):
