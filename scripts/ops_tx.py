@@ -125,7 +125,7 @@ def current_fees(settings: ops.Settings) -> Fees:
     if settings.priority_fee is not None:
         priority = settings.priority_fee
     elif settings.development:
-        priority = 0  # local chains: free transactions, as brownie's own defaults
+        priority, sources["priority_fee"] = 0, "local chain"  # free, as brownie's own default
     else:
         try:
             priority = int(web3.eth.max_priority_fee)

@@ -113,6 +113,35 @@ def test_a_deploy_waiting_for_confirmations_stops_and_resumes(fresh, deployed, t
     assert nonce(accounts[0]) == deployer_nonce + 1  # one ChannelManager deployed
 
 
+def test_a_stuck_deployment_is_replaced_with_higher_fees(fresh, deployed, tmp_path, capsys):
+    """The node mines nothing: the deploy stops with a pending record; CM_REPLACE=1 resends it
+    with the same nonce and fees 12.5 % higher, so the replacement creates the same address."""
+    config = _config(tmp_path, DEV.format(chain=31337))
+    env = {
+        **fresh, "CM_CONFIG": config, "CM_TOKEN": deployed["test_token"]["address"],
+        "CM_TX_TIMEOUT": "1", "CM_MAX_FEE": "2 gwei", "CM_PRIORITY_FEE": "1 gwei",
+    }  # fmt: skip
+    deployer_nonce = nonce(accounts[0])
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        for extra in ({}, {"CM_REPLACE": "1"}):  # sent, then replaced: neither is mined
+            with pytest.raises(SystemExit) as stopped:
+                deploy.run(env={**env, **extra})
+            assert stopped.value.code == 3
+        pending = json.loads(record_file(tmp_path).read_text())
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    record = deploy.run(env=env)
+    out = capsys.readouterr().out
+    assert "replacing it with higher fees" in out and "max fee 2.25 gwei" in out
+    first, second = pending["attempts"]
+    assert record["address"] == pending["address"] and record["transaction"] == second != first
+    replaced = web3.eth.get_transaction(second)
+    assert (replaced["nonce"], replaced["maxFeePerGas"]) == (deployer_nonce, 2_250_000_000)
+    assert nonce(accounts[0]) == deployer_nonce + 1
+
+
 def test_adopt_an_existing_deployment(fresh, deployed, tmp_path, capsys):
     token = deployed["test_token"]["address"]
     manual = ChannelManager.deploy(accounts[0], 7200, token, {"from": accounts[0]})
