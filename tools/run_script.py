@@ -13,8 +13,8 @@ project, connect, call the script's function with the arguments), with two diffe
   with nothing sent: an unknown network, a node that does not answer, a misspelt command, a wrong
   number of arguments, an unknown option. A traceback is left only for bugs.
 
-The project is the folder above this file; argument paths (state files) are read relative to the
-current folder. Exit status: the script's own (0 done, 1 failed or mismatch, 2 refused with
+The project is the folder above this file, whatever the current folder; argument paths (state
+files) are read relative to the current folder. Exit status: the script's own (0 done, 1 failed or mismatch, 2 refused with
 nothing sent, 3 sent but not finished), 130 when interrupted.
 """
 
@@ -121,6 +121,10 @@ def main(argv: list[str]) -> int:
     # "Development network has a block height of N": attaching to a running local chain is normal
     warnings.filterwarnings("ignore", category=BrownieEnvironmentWarning)
 
+    # brownie reads some project files relative to the current folder: load and connect from
+    # the project, then run the script from the caller's folder (its file arguments are theirs)
+    caller_folder = Path.cwd()
+    os.chdir(ROOT)
     active = project.load(ROOT, raise_if_loaded=False)
     active.load_config()
     if network_name not in CONFIG.networks:
@@ -141,6 +145,7 @@ def main(argv: list[str]) -> int:
     active._add_to_main_namespace()
     sys.path.insert(0, str(ROOT))
     module = importlib.import_module(module_name)
+    os.chdir(caller_folder)
     name = command or "main"
     func = getattr(module, name, None)
     if name not in commands_of(module) or not callable(func):

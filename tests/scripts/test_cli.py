@@ -20,11 +20,13 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dotted_checkout(tmp_path_factory.mktemp("cli"))
 
 
-def run_script(checkout: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_script(
+    checkout: Path, *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """The runner with the developer's own brownie home, where the test networks are."""
     return subprocess.run(
-        [str(PYTHON), "tools/run_script.py", *args, "--network", network.show_active()],
-        cwd=checkout,
+        [str(PYTHON), str(checkout / "tools" / "run_script.py"), *args, "--network", network.show_active()],
+        cwd=cwd or checkout,
         env={**script_env(Path.home()), **env},
         capture_output=True,
         text=True,
@@ -75,3 +77,21 @@ def test_dry_run_and_status_from_the_command_line(checkout, base_env, deployed):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"ChannelManager {deployed['address']}" in result.stdout and "reserve" in result.stdout
     assert "Running '" not in result.stdout  # no brownie run chatter
+
+
+def test_runs_from_any_folder_with_file_arguments_relative_to_it(
+    checkout, base_env, deployed, signed, tmp_path
+):
+    """Started from another folder, the runner still finds the project (the script path is the
+    project's), and a state file named relative to that folder is read from it."""
+    from brownie import accounts as accs
+
+    from channel_manager import ops
+    from channel_manager.states import ChannelState
+
+    alice = accs[1]
+    ops.write_envelope(tmp_path / "newest.json", signed(ChannelState(alice.address, alice.address, tx_count=(4, 1))))
+    env = {**base_env, "CM_WATCH_DB": str(tmp_path / "tower.sqlite")}
+    result = run_script(checkout, "scripts/watchtower.py", "add", "newest.json", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "kept: channel state of" in result.stdout
