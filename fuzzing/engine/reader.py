@@ -1,0 +1,86 @@
+"""Cheap reads of the contract's public views (docs/protocol.md §9), the only way the oracle
+looks at the contract: any ChannelManager variant with the same ABI can be judged."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from fuzzing.chain.base import Chain, Contract
+
+OPEN, CHANNEL_DISPUTE, THREAD_DISPUTE = 0, 1, 2
+
+
+class ChannelView(NamedTuple):
+    wei_hub: int
+    wei_user: int
+    wei_total: int
+    token_hub: int
+    token_user: int
+    token_total: int
+    tx_global: int
+    tx_chain: int
+    root: bytes
+    count: int
+    initiator: str
+    closing: int
+    status: int
+    credit_wei: int
+    credit_token: int
+
+
+class ThreadView(NamedTuple):
+    wei: tuple[int, int]
+    token: tuple[int, int]
+    tx_count: int
+    closing: int
+    emptied: tuple[bool, bool]
+
+    @property
+    def sums(self) -> tuple[int, int]:
+        return self.wei[0] + self.wei[1], self.token[0] + self.token[1]
+
+
+EMPTY_THREAD = ThreadView((0, 0), (0, 0), 0, 0, (False, False))
+
+
+class Globals(NamedTuple):
+    eth: int  # the contract's ETH balance
+    token: int  # the contract's token balance
+    total_wei: int
+    total_token: int
+
+
+class Reader:
+    def __init__(self, chain: Chain, manager: Contract, token: Contract) -> None:
+        self.chain = chain
+        self.manager = manager
+        self.token = token
+    def channel(self, user: str, credits: tuple[int, int] | None = None) -> ChannelView:
+        """The channel's views; `credits`, when given, stands for the two credit views."""
+        m = self.manager
+        call = self.chain.call
+        balances = call(m, "getChannelBalances", user)
+        txg, txc, root, count, initiator, closing, status = call(m, "getChannelDetails", user)
+        if credits is None:
+            credits = (call(m, "creditWei", user), call(m, "creditToken", user))
+        return ChannelView(*balances, txg, txc, bytes(root), count, initiator, closing, int(status), *credits)
+
+    def totals(self) -> tuple[int, int]:
+        call = self.chain.call
+        return call(self.manager, "totalChannelWei"), call(self.manager, "totalChannelToken")
+
+    def thread(self, key: tuple[str, str, int]) -> ThreadView:
+        wei, token, tx_count, closing, emptied = self.chain.call(self.manager, "getThread", *key)
+        return ThreadView(tuple(wei), tuple(token), tx_count, closing, tuple(emptied))
+
+    def globals(self) -> Globals:
+        m = self.manager
+        call = self.chain.call
+        return Globals(self.chain.balance(m.address), call(self.token, "balanceOf", m.address),
+                       call(m, "totalChannelWei"), call(m, "totalChannelToken"))
+
+    def eth(self, address: str) -> int:
+        return self.chain.balance(address)
+
+    def tokens(self, address: str) -> int:
+        return self.chain.call(self.token, "balanceOf", address)

@@ -1,0 +1,119 @@
+"""A fresh world for one episode: an in-process chain, the token, the ChannelManager under
+test, the hostile helper contracts, the hub and the users with their keys and funds."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from eth_utils import to_checksum_address
+
+from channel_manager.devkeys import anvil_key
+from channel_manager.eip712 import Domain
+from fuzzing.artifacts import PROJECT_ROOT, Artifact, ArtifactError, load_build_artifact
+from fuzzing.chain.base import DEV_ACCOUNTS, Chain, Contract
+from fuzzing.chain.revm_chain import RevmChain
+from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
+from fuzzing.engine.fast import Hasher, Key, derived_key, keccak
+
+ETHER = 10**18
+#: Amounts are drawn in these units, so equal amounts (and thread collisions) are frequent.
+UNIT = 10**15
+USER_ETH = 1_000 * ETHER
+USER_TOKENS = 1_000_000 * UNIT
+MAX_UINT = 2**256 - 1
+HUB_ETH = 10**9 * ETHER
+
+HELPERS = ("TestToken", "RevokingDelegate", "RejectingRecipient")
+
+
+@lru_cache(maxsize=None)
+def helper_artifact(name: str) -> Artifact:
+    """A test contract from brownie's build folder, compiled here if it was never built."""
+    try:
+        return load_build_artifact(name)
+    except ArtifactError:
+        from fuzzing.compile import compile_contract
+
+        return compile_contract(PROJECT_ROOT / "contracts" / "test" / f"{name}.sol", name)
+
+
+@dataclass(frozen=True)
+class Config:
+    """An episode's shape: drawn per episode from the campaign's random stream."""
+
+    challenge_period: int
+    reserve_wei: int
+    reserve_token: int
+    honest: int
+    cheaters: int
+    puppets: int
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> Config:
+        return cls(
+            challenge_period=rng.choice((1, 2, 10, 3600)),
+            # A small reserve makes theft show as insolvency; a large one hides it from solvency
+            # alone (the payout property must still catch it).
+            reserve_wei=rng.choice((0, 5 * UNIT, 50 * UNIT, 10_000 * ETHER)),
+            reserve_token=rng.choice((0, 5 * UNIT, 50 * UNIT, 10**30)),
+            honest=rng.randint(2, 3),
+            cheaters=rng.randint(1, 2),
+            puppets=rng.randint(2, 3),
+        )
+
+
+class World:
+    """Deployed contracts and parties. Setup transactions are not campaign steps."""
+
+    def __init__(self, manager_artifact: Artifact, config: Config, chain: Chain | None = None) -> None:
+        self.config = config
+        self.chain = chain if chain is not None else RevmChain()
+        chain = self.chain
+        self.hub_key = Key(anvil_key(0))
+        self.hub = self.hub_key.address
+        self.stranger = DEV_ACCOUNTS[9]
+        hub = self.hub
+        chain.set_balance(hub, HUB_ETH)
+        self.token: Contract = chain.deploy(helper_artifact("TestToken"), "Test Token", "TST", sender=hub)
+        self.manager: Contract = chain.deploy(manager_artifact, hub, config.challenge_period, self.token,
+                                              sender=hub)
+        self.revoker: Contract = chain.deploy(helper_artifact("RevokingDelegate"), sender=hub)
+        self.rejecter: Contract = chain.deploy(helper_artifact("RejectingRecipient"), self.manager, hub,
+                                               sender=hub)
+        self.domain = Domain(chain.chain_id, self.manager.address)
+        self.hasher = Hasher(self.domain)
+
+        self.parties: list[Party] = []
+        for kind, count in ((HONEST, config.honest), (CHEATER, config.cheaters), (PUPPET, config.puppets)):
+            for i in range(count):
+                name = f"{kind[0].upper()}{i}"
+                key = derived_key(name)
+                cold = "0x" + keccak(b"cold wallet of " + name.encode())[12:].hex()
+                self.parties.append(Party(name, kind, key, to_checksum_address(cold)))
+        for party in self.parties:
+            chain.set_balance(party.address, USER_ETH)
+            self._ok(chain.transact(self.token, "mint", party.address, USER_TOKENS, sender=hub))
+            self._ok(chain.transact(self.token, "approve", self.manager, MAX_UINT, sender=party.address))
+        if config.reserve_wei:
+            self._ok(chain.send(hub, self.manager, config.reserve_wei))
+        if config.reserve_token:
+            self._ok(chain.transact(self.token, "mint", self.manager, config.reserve_token, sender=hub))
+        self.by_address = {p.address: p for p in self.parties}
+        self.names = {p.address: p.name for p in self.parties}
+        self.names.update({hub: "hub", self.stranger: "stranger", self.manager.address: "contract",
+                           "0x0000000000000000000000000000000000000000": "zero"})
+        for p in self.parties:
+            self.names[p.cold] = f"{p.name}.cold"
+
+    @staticmethod
+    def _ok(result) -> None:
+        if not result.success:
+            raise RuntimeError(f"world setup failed: {result.revert_text()}")
+
+    def of_kind(self, *kinds: str) -> list[Party]:
+        return [p for p in self.parties if p.kind in kinds]
+
+    def name(self, address: str) -> str:
+        return self.names.get(address, address[:10])
