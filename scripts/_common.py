@@ -40,7 +40,7 @@ from channel_manager import ops
 from channel_manager.ops import ChainView, OpsError, Settings
 from channel_manager.watchtower_store import StoreError
 from scripts import ops_tx
-from scripts.ops_tx import CONNECTION_ERRORS, Fees, Sender, Sent, TxFailed, TxUnfinished
+from scripts.ops_tx import CONNECTION_ERRORS, Sender, Sent, TxFailed, TxUnfinished
 
 ROOT = Path(__file__).resolve().parents[1]
 EXIT_FAILED = 1  # sent and reverted, or (verify) a mismatch

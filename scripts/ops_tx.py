@@ -52,7 +52,11 @@ SENT: list[str] = []
 
 class TxUnfinished(Exception):
     """A transaction was sent but is not mined or not confirmed in time (or the node went away):
-    it may still be mined. Exit status 3."""
+    it may still be mined (`txid`, None when it never can be). Exit status 3."""
+
+    def __init__(self, message: str, txid: str | None = None) -> None:
+        super().__init__(message)
+        self.txid = txid
 
 
 class TxFailed(Exception):
@@ -397,7 +401,8 @@ class Sender:
                 state = "the node does not answer" if dropped else "not mined yet"
                 raise TxUnfinished(
                     f"{summary}: {txid} (nonce {nonce}) was sent but {state} after {self.timeout:g} s;"
-                    " it may still be mined: check it before sending again"
+                    " it may still be mined: check it before sending again",
+                    txid,
                 )
             time.sleep(self.poll)
 
@@ -435,9 +440,15 @@ class Sender:
                 raise TxUnfinished(
                     f"{summary}: {txid} was mined in block {block} but has {have} of"
                     f" {self.confirmations} confirmations after {self.timeout:g} s;"
-                    " rerun to finish waiting"
+                    " rerun to finish waiting",
+                    txid,
                 )
             time.sleep(self.poll)
+
+
+def still_pending(txid: str) -> bool:
+    """Sent, known to the node, not mined: sending the same thing again would pay twice."""
+    return _receipt(txid) is None and not _unknown(txid)
 
 
 def _receipt(txid: str) -> Mapping[str, Any] | None:

@@ -45,7 +45,7 @@ from channel_manager import ops
 from channel_manager.eip712 import Domain
 from channel_manager.ops import OpsError
 from channel_manager.watchtower_store import Decision, Dispute, WatchtowerStore, thread_key
-from scripts import _common
+from scripts import _common, ops_tx
 from scripts._common import Context, command, fmt_time, say
 
 log = logging.getLogger("watchtower")
@@ -71,6 +71,8 @@ class Watchtower:
         self.hub = self.contract.hub()
         self._last_said: dict[tuple[str, str], str] = {}
         self._batch: list[Decision] = []
+        # answers sent but not mined within the send's bound: never sent twice while pending
+        self._in_flight: dict[tuple[str, str], str] = {}
 
     @property
     def address(self) -> str:
@@ -178,11 +180,24 @@ class Watchtower:
     # ---------------------------------------------------------------- answering
 
     def _act(self, dispute: Dispute, head: int) -> None:
+        where = (dispute.kind, dispute.key)
         try:
+            flight = self._in_flight.get(where)
+            if flight is not None:
+                if ops_tx.still_pending(flight):
+                    return self._decide(
+                        head, *where, "answer pending",
+                        f"{flight} is not mined yet: not sending another", once=True,
+                    )  # fmt: skip
+                del self._in_flight[where]  # mined (the views now say so) or dropped: look again
             if dispute.kind == "channel":
                 self._act_channel(dispute, head)
             else:
                 self._act_thread(dispute, head)
+        except ops_tx.TxUnfinished as exc:
+            if exc.txid:
+                self._in_flight[where] = exc.txid
+            self._decide(head, *where, "answer pending", str(exc), logging.WARNING)
         except OpsError as exc:
             self._decide(
                 head, dispute.kind, dispute.key, "refused", str(exc), logging.ERROR, once=True

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from brownie import ChannelManager, accounts, chain
+from brownie import ChannelManager, accounts
 
 from scripts import verify_deployment
 from tests.scripts.conftest import record_file, refused

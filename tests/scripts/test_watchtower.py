@@ -149,6 +149,31 @@ def test_a_node_that_is_down_is_retried(cm, alice, states, tower_env, monkeypatc
     assert cm.getChannelDetails(alice)[0] == 3
 
 
+def test_an_answer_not_mined_in_time_is_not_sent_twice(cm, alice, states, tower_env):
+    """The node mines nothing: the answer's bounded wait ends ("answer pending"), and the next
+    polls do not send a second answer while the first is pending; once it is mined the dispute
+    closes."""
+    watchtower.add(states["paid_file"], env=tower_env)
+    tower = watchtower.build({**tower_env, "CM_TX_TIMEOUT": "1"})
+    stale_exit(cm, alice, states)
+    hub = accounts[0].address
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        decisions = tower.run_once()
+        assert actions(decisions) == ["dispute seen", "answer pending"]
+        assert "was sent but not mined yet after 1 s" in decisions[-1].detail
+        sent = web3.eth.get_transaction_count(hub, "pending")
+        assert actions(tower.run_once()) == ["answer pending"]
+        assert "not sending another" in tower.store.decisions()[-1].detail
+        assert tower.run_once() == []  # said once
+        assert web3.eth.get_transaction_count(hub, "pending") == sent
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    assert "dispute closed" in actions(tower.run_once())
+    assert cm.getChannelDetails(alice)[0] == 3  # emptied on the newest state
+
+
 def test_a_node_that_went_back_is_reread(cm, alice, states, tower_env):
     """A node restarted without its latest blocks reports a lower head than the last block
     processed: the watchtower re-reads from the head instead of waiting for it to catch up."""
