@@ -14,7 +14,7 @@ from channel_manager.errors import ERRORS
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
 from fuzzing.artifacts import Artifact
-from fuzzing.chain.base import ChainError, calldata_floor
+from fuzzing.chain.base import CallReverted, ChainError, calldata_floor
 from tests.fuzzing.conftest import CHALLENGE_PERIOD, ETHER, TOKEN
 
 
@@ -232,3 +232,12 @@ def test_revert_removes_a_deployment_and_reuses_its_address(deployed):
     second = d.chain.deploy(d.token.artifact, "Again", "AG", sender=d.hub)
     assert second.address == first.address
     assert d.chain.call(second, "name") == "Again"
+
+
+def test_a_reverting_call_raises_the_decoded_error_and_changes_nothing(deployed):
+    d = deployed
+    with pytest.raises(CallReverted) as reverted:
+        d.chain.call(d.manager, "hubContractWithdraw", 11 * ETHER, 0, sender=d.hub)
+    assert (reverted.value.error, reverted.value.error_args) == ("InsufficientReserve", (11 * ETHER, 10 * ETHER))
+    assert d.chain.call(d.manager, "hubContractWithdraw", ETHER, 0, sender=d.hub) is None  # simulated
+    assert d.chain.call(d.manager, "getHubReserveWei") == 10 * ETHER
