@@ -20,11 +20,14 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector
 
+from brownie import ChannelManager
+
 from channel_manager import ops, transitions
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
+from scripts import verify_deployment
 from tests.scripts.rehearsal import (
     PYTHON,
     ROOT,
@@ -59,6 +62,9 @@ CONFIG = f"""networks:
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     base = tmp_path_factory.mktemp("live")
+    # verify's cache of solc's immutable positions, made here so that the copy does not spend
+    # its own compile on it (that compile is tested by test_verify and test_export)
+    verify_deployment.immutable_references(ChannelManager._build)
     checkout = dotted_checkout(base)
     home = private_home(base)
     node = Node(free_port(), CHAIN_ID).start()
@@ -147,15 +153,15 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     # 1. the node mines nothing: the deploy prints hash and address, writes a pending record,
     #    and gives up after CM_TX_TIMEOUT (exit 3) instead of hanging
     node.rpc("evm_setAutomine", [False])
-    first = run(r, "scripts/deploy.py", CM_TX_TIMEOUT="3", **deploy_env)
-    one_error(first, 3, "was sent but not mined yet after 3 s")
+    first = run(r, "scripts/deploy.py", CM_TX_TIMEOUT="2", **deploy_env)
+    one_error(first, 3, "was sent but not mined yet after 2 s")
     txid = re.search(r"sent ChannelManager deployment: (0x[0-9a-f]{64})", first.stdout).group(1)
     address = re.search(r"the contract will be at (0x[0-9a-fA-F]{40})", first.stdout).group(1)
     path, pending = record_of(r)
     assert (pending["status"], pending["transaction"], pending["address"]) == ("pending", txid, address)
 
     # 2. a rerun finds it and waits again: nothing new is sent
-    again = run(r, "scripts/deploy.py", CM_TX_TIMEOUT="2", **deploy_env)
+    again = run(r, "scripts/deploy.py", CM_TX_TIMEOUT="1", **deploy_env)
     one_error(again, 3, txid)
     assert "resuming the pending deployment" in again.stdout and "still pending" in again.stdout
     assert node.nonce(DEPLOYER, "pending") == 1 and record_of(r)[1]["attempts"] == [txid]
@@ -177,7 +183,7 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     wait_for_line(log, "still pending: waiting for it again")
     state = node.rpc("anvil_dumpState")
     node.kill()
-    time.sleep(1.5)  # the waiting deploy sees the node gone
+    time.sleep(1.2)  # the waiting deploy (polling each second) sees the node gone
     node.start()
     node.rpc("anvil_loadState", [state])
     assert node.rpc("eth_getTransactionByHash", [txid]) is None  # the pool was lost
