@@ -126,20 +126,26 @@ def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 class Node:
-    """An anvil of the test's own. A fixed genesis timestamp makes a restarted node the same
-    chain (same genesis hash), so a state dump loaded into it continues the chain."""
+    """An anvil of the test's own. It writes its state to `state_file` when stopped, and a fixed
+    genesis timestamp makes a node restarted from that file the same chain (same genesis hash,
+    same blocks), without the transactions that were only in its pool."""
 
-    def __init__(self, port: int, chain_id: int, *extra: str) -> None:
+    def __init__(self, port: int, chain_id: int, state_file: Path) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.state_file = state_file
         self.args = [
             str(ANVIL), "--port", str(port), "--chain-id", str(chain_id), "--silent",
-            "--timestamp", str(int(time.time())), *extra,
+            "--timestamp", str(int(time.time())), "--dump-state", str(state_file),
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Node:
-        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def start(self, *, from_state: bool = False) -> Node:
+        """Start, and answer only once serving: a restart loads its state before it serves."""
+        extra = ["--load-state", str(self.state_file)] if from_state else []
+        self.process = subprocess.Popen(
+            [*self.args, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -148,6 +154,13 @@ class Node:
             except requests.exceptions.ConnectionError:
                 time.sleep(0.05)
         raise RuntimeError(f"anvil did not start on port {self.port}")
+
+    def stop(self) -> None:
+        """Stop the node (SIGTERM: it writes its state file and exits)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(20)
+        self.process = None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

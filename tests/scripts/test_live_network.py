@@ -1,7 +1,7 @@
 """A deployer's rehearsal on a **live** network, run exactly as docs/operations.md says: an anvil
 of the test's own (chain id 11155111, like Sepolia) registered with `brownie networks add` in a
 private brownie home, the project in a folder whose path has a dot, and every step a subprocess
-of `python tools/run_script.py`: deploy (cut short while it waits, the node killed mid-wait,
+of `python tools/run_script.py`: deploy (cut short while it waits, the node stopped mid-wait,
 resumed without a second contract), verify, hub fund/withdraw/status, a channel deposit and a
 stale exit, and the hub's watchtower answering it. Then each bad input: one line on stderr,
 exit status 2, nothing sent."""
@@ -67,7 +67,7 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     verify_deployment.immutable_references(ChannelManager._build)
     checkout = dotted_checkout(base)
     home = private_home(base)
-    node = Node(free_port(), CHAIN_ID).start()
+    node = Node(free_port(), CHAIN_ID, base / "anvil-state.json").start()
     register_network(checkout, home, NETWORK, node.port, CHAIN_ID)
     save_keystore(home, "cm-deployer", anvil_key(0), PASSWORD)
     (base / "config.yaml").write_text(CONFIG)
@@ -166,7 +166,7 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     assert "resuming the pending deployment" in again.stdout and "still pending" in again.stdout
     assert node.nonce(DEPLOYER, "pending") == 1 and record_of(r)[1]["attempts"] == [txid]
 
-    # 3. the node is killed while a rerun waits, and restarted from its saved state without its
+    # 3. the node stops while a rerun waits, and restarts from its saved state without its
     #    transaction pool: the waiting deploy rides out the drop, sends the same signed
     #    transaction again (same hash), sees it mined, then waits for a second confirmation
     #    that never comes (the node mines no new block) and stops with a `mined` record
@@ -181,11 +181,9 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
             stdin=subprocess.DEVNULL,
         )
     wait_for_line(log, "still pending: waiting for it again")
-    state = node.rpc("anvil_dumpState")
-    node.kill()
+    node.stop()
     time.sleep(1.2)  # the waiting deploy (polling each second) sees the node gone
-    node.start()
-    node.rpc("anvil_loadState", [state])
+    node.start(from_state=True)
     assert node.rpc("eth_getTransactionByHash", [txid]) is None  # the pool was lost
     assert waiting.wait(60) == 3, log.read_text()
     text = log.read_text()
