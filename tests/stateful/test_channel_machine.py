@@ -756,27 +756,37 @@ class ChannelMachine(RuleBasedStateMachine):
 
     @rule(u=users_idx, user_sends=st.booleans(), conflicting=st.sampled_from([None, None, "big-in-receiver", "big-in-sender"]),
           start_from=st.sampled_from(["sender", "receiver"]), with_update=st.booleans(),
-          attack=st.sampled_from(["none", "void-with-max-txcount", "raise-one-lower-other", "lower-with-max-txcount"]),
-          answer=st.booleans(), garbage_sig=st.booleans())
-    def thread_dispute_story(self, u, user_sends, conflicting, start_from, with_update, attack, answer, garbage_sig):
+          attack=st.sampled_from(["none", "void-with-max-txcount", "raise-one-lower-other", "raise-one-lower-other",
+                                  "lower-with-max-txcount"]),
+          answer=st.booleans(), garbage_sig=st.booleans(), short_by=st.sampled_from([0, 0, 1, ETHER // 10]))
+    def thread_dispute_story(self, u, user_sends, conflicting, start_from, with_update, attack, answer, garbage_sig,
+                             short_by):
         """A whole thread dispute, so that short histories reach one (docs/protocol.md §8): a
         thread between `user` and the next user is opened and paid twice (or, with
         `conflicting`, a colluding hub and sender commit two initial states for its key, issue
         H-1); both channels exit with their newest state and are emptied into ThreadDispute; the
         dispute starts from one channel, maybe with a sender's attack state first (an unreachable
         txCount paying nothing, issue M-2; one asset raised and the other lowered; lower balances
-        with the highest txCount); the receiver maybe answers with its newest state; after the
-        window both sides are emptied. The model decides every step."""
+        with the highest txCount); the receiver maybe answers with its newest state (always after
+        the one-asset attack, whose record its newest state raises in the other asset only);
+        after the window both sides are emptied. With `short_by`, hub and user exit with a
+        state that leaves that much of the channel in neither balance (issue L-1 with threads:
+        the surplus is paid when the channel's last thread is emptied). The model decides every
+        step."""
         user, other = self.ledger.users[u], self.ledger.users[(u + 1) % 3]
         sender, receiver = (user, other) if user_sends else (other, user)
         if self.model.channel(sender).status or self.model.channel(receiver).status:
             return
         # the sender funds its side, the hub collateralises the receiver's (refusals, e.g. a
         # short reserve, are the model's to predict; the thread is then smaller or not opened)
-        if not any(self.ledger.settled_newest(sender).wei_balances[1:]):
-            self.deposit(self.ledger.users.index(sender), ETHER, 0, 0, 0, by_hub=False, expiring=False, wrong_value=False)
-        if not any(self.ledger.settled_newest(receiver).wei_balances[:1]):
-            self.deposit(self.ledger.users.index(receiver), 0, 0, ETHER, 0, by_hub=True, expiring=False, wrong_value=False)
+        # in both assets, so that per-asset orderings can differ
+        sb, rb = self.ledger.settled_newest(sender), self.ledger.settled_newest(receiver)
+        uw, ut = (0 if sb.wei_balances[1] else ETHER), (0 if sb.token_balances[1] else 100 * TOKEN)
+        if uw or ut:
+            self.deposit(self.ledger.users.index(sender), uw, ut, 0, 0, by_hub=False, expiring=False, wrong_value=False)
+        hw, ht = (0 if rb.wei_balances[0] else ETHER), (0 if rb.token_balances[0] else 100 * TOKEN)
+        if hw or ht:
+            self.deposit(self.ledger.users.index(receiver), 0, 0, hw, ht, by_hub=True, expiring=False, wrong_value=False)
         if conflicting:
             pair = self.ledger.open_conflicting_thread(sender, receiver, ETHER, 100 * TOKEN,
                                                        conflicting == "big-in-receiver")
@@ -793,6 +803,12 @@ class ChannelMachine(RuleBasedStateMachine):
                 self.ledger.thread_pay(t, t.initial.wei_balances[0] // 4, t.initial.token_balances[0] // 4)
         for party in (sender, receiver):  # both channels into ThreadDispute
             rec = self.ledger.history[party][-1]
+            if short_by:  # a colluding state assigning less than the channel holds
+                st_ = rec.state
+                side = 0 if st_.wei_balances[0] else 1
+                cut = min(short_by, st_.wei_balances[side])
+                wei = tuple(b - cut if i == side else b for i, b in enumerate(st_.wei_balances))
+                rec = self.ledger.sign(st_.evolve(wei_balances=wei, tx_count=(st_.tx_count[0] + 1, st_.tx_count[1])))
             if self._act("startExitWithUpdate", self.model.start_exit_with_update, (rec.state, rec.sig_hub, rec.sig_user),
                          (rec.state.to_tuple(), rec.sig_hub, rec.sig_user), self.env.hub) is None:
                 return
@@ -832,7 +848,7 @@ class ChannelMachine(RuleBasedStateMachine):
                           (starter, init.to_tuple(), proofs[starter], t0.sig_initial), self.env.hub)
         if attack_state is not None:
             self._challenge(attack_state, self.ledger.sign_thread(attack_state, sender), sender)
-        if answer:
+        if answer or attack == "raise-one-lower-other":
             for t in (in_receiver, in_sender):
                 if t.updates:
                     self._challenge(*t.updates[-1], receiver)
