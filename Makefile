@@ -17,7 +17,7 @@ compile: setup
 	brownie compile
 
 demo: setup
-	python tools/run_script.py scripts/demo.py --network $(NETWORK)
+	.venv/bin/python tools/run_script.py scripts/demo.py --network $(NETWORK)
 
 test: setup
 	brownie test --network $(NETWORK) $(PYTEST_ARGS)
@@ -26,7 +26,7 @@ test: setup
 # (port 8548); the figures are the same as on `anvil` (the snapshot gate runs there).
 gas: setup
 	tools/ensure_network.sh anvil-gas 8548
-	brownie run scripts/gas_benchmark.py --network anvil-gas
+	.venv/bin/python tools/run_script.py scripts/gas_benchmark.py --network anvil-gas
 
 # Branch coverage of ChannelManager.sol (anvil with steps tracing; ~5-6x a plain run).
 coverage: setup

@@ -1,8 +1,8 @@
 """Gas benchmark: plays the fixed scenario of BENCHMARK.md and prints gasUsed per operation
 beside the Connext v1 and target figures, as a table and as JSON.
 
-    brownie run scripts/gas_benchmark.py --network anvil
-    UPDATE_GAS_SNAPSHOT=1 brownie run scripts/gas_benchmark.py --network anvil
+    python tools/run_script.py scripts/gas_benchmark.py --network anvil
+    UPDATE_GAS_SNAPSHOT=1 python tools/run_script.py scripts/gas_benchmark.py --network anvil
         (the second form also rewrites gas-snapshot.json: do it only for a deliberate change)
 
 A second table splits each operation's gas into cost classes from an opcode trace
