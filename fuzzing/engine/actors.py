@@ -368,11 +368,8 @@ class Honest(Base):
         book = self.book(p)
         initiator_is_hub = v.initiator == self.hub
         caller = p.address if initiator_is_hub else self.hub
-        honest_caller = (caller == self.hub and p.kind != PUPPET) or (caller == p.address and p.kind == HONEST)
-        if honest_caller and book.final is not None and book.final.state.tx_count[0] > v.tx_global:
-            return False  # it would answer, not concede
-        if self.now >= v.closing:
-            return False
+        if self.owes_answer(p, caller) or self.now >= v.closing:
+            return False  # an honest party with a newer state answers, it does not concede
         self.send(Call("emptyChannel", (p.address,), caller,
                        f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
                        users=(p.address,)))
@@ -388,9 +385,25 @@ class Honest(Base):
         if self.view(p.address).status != CHANNEL_DISPUTE:
             return True  # an honest answer emptied it meanwhile
         caller = self.rng.choice((self.w.stranger, self.hub, p.address))
+        if self.owes_answer(p, caller):  # an honest party answers; it never concedes a stale state
+            self.ep.answer(p.address, caller, self.book(p).final)
+            return True
         self.send(Call("emptyChannel", (p.address,), caller,
                        f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})", users=(p.address,)))
         return True
+
+    def owes_answer(self, p: Party, caller: str) -> bool:
+        """`caller` is the honest non-initiator of `p`'s running dispute and holds a newer
+        double-signed state than the one stored."""
+        v = self.view(p.address)
+        book = self.book(p)
+        if v.status != CHANNEL_DISPUTE or self.now >= v.closing or book.final is None \
+                or book.final.state.tx_count[0] <= v.tx_global:
+            return False
+        non_initiator = self.hub if v.initiator == p.address else p.address
+        if caller != non_initiator:
+            return False
+        return p.kind in (HONEST, CHEATER) if caller == self.hub else p.kind == HONEST
 
     def act_tick(self) -> bool:
         deadlines = self.live_deadlines()

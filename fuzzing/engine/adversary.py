@@ -62,8 +62,16 @@ class Adversary(Honest):
 
     def wild_update(self, leaf: Any, sums: tuple[int, int] | None = None) -> Any:
         """Any thread state for `leaf`'s key: receiver balances anywhere in the sums (or sums
-        that are not the leaf's), any txCount."""
+        that are not the leaf's), any txCount; often a greedy one, paying the receiver less
+        than the newest state it holds but with a higher txCount."""
         ws, ts = sums if sums is not None else (leaf.wei_balances[0], leaf.token_balances[0])
+        tb = self.ep.thread_books.get(leaf.key)
+        if tb is not None and tb.initial == leaf and tb.newest is not leaf and self.rng.random() < 0.5:
+            n = tb.newest
+            wr = self.rng.randint(min(1, n.wei_balances[1]), n.wei_balances[1])
+            tr = self.rng.randint(0, n.token_balances[1])
+            tx = self.rng.choice((n.tx_count + 1, n.tx_count + 5, 2**64 - 1, 2**256 - 1))
+            return thread_state(leaf.sender, leaf.receiver, leaf.thread_id, (ws - wr, wr), (ts - tr, tr), tx)
         if self.rng.random() < 0.1:
             ws += self.rng.choice((UNIT, -UNIT)) if ws >= UNIT else UNIT
         wr = self.rng.choice((0, 1, ws // 2, ws, self.rng.randint(0, max(ws, 0))))

@@ -149,13 +149,38 @@ def run_campaign(artifact: Artifact | None = None, *, seed: int, budget_seconds:
     """Run episodes until `budget_seconds` or `max_steps` (one of them required) or the first
     failure. `oracle`: "properties" (the §10 properties), "model" (differential against
     channel_manager.model), or "both"."""
-    return _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps,
-                     oracle=oracle, progress=progress)
+    verdict, _ = _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps,
+                           oracle=oracle, progress=progress)
+    return verdict
+
+
+@dataclass
+class Finding:
+    """The first failure of one property in a hunt."""
+
+    failure: str
+    detail: str
+    seconds: float
+    steps: int
+    episode: int
+    counterexample: list[str]
+
+
+def hunt(artifact: Artifact | None = None, *, seed: int, budget_seconds: float | None = None,
+         max_steps: int | None = None, oracle: str = "properties", want: set[str] | None = None,
+         progress: Callable[[Progress], Any] | None = None) -> tuple[Verdict, list[Finding]]:
+    """Like run_campaign, but a failure ends only its episode: the hunt goes on and records the
+    first failure of every property (time and steps from the start), until the budget is spent
+    or every property in `want` has failed. For measuring how fast known bugs are found when
+    other bugs are found first."""
+    return _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps, oracle=oracle,
+                     progress=progress, keep_going=True, want=want)
 
 
 def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | None, max_steps: int | None,
               oracle: str, progress: Callable[[Progress], Any] | None, only_episode: int | None = None,
-              check_rules: bool = False) -> Verdict:
+              check_rules: bool = False, keep_going: bool = False,
+              want: set[str] | None = None) -> tuple[Verdict, list[Finding]]:
     if oracle not in ORACLES:
         raise ValueError(f"oracle must be one of {', '.join(ORACLES)}, got {oracle!r}")
     if budget_seconds is None and max_steps is None:
@@ -168,13 +193,15 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
     steps = main_steps = checks = 0
     episodes = 0
     last_report = started
+    findings: list[Finding] = []
+    run: _Run | None = None
 
     def stop() -> bool:
         nonlocal last_report
         now = time.perf_counter()
         if progress is not None and now - last_report >= PROGRESS_EVERY:
             last_report = now
-            done = steps + run.ep.steps
+            done = steps + (run.ep.steps if run is not None else 0)
             progress(Progress(now - started, done, done / max(now - started, 1e-9), episodes))
         return deadline is not None and now >= deadline
 
@@ -197,10 +224,22 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
         checks += run.ep.oracle.checks
         episodes += 1
         if failure is not None:
-            return _verdict(False, steps, started, seed, paths, failure, run, main_steps, episodes, checks)
+            if not keep_going:
+                return _verdict(False, steps, started, seed, paths, failure, run, main_steps, episodes,
+                                checks), findings
+            if all(f.failure != failure.name for f in findings):
+                findings.append(Finding(failure.name, failure.detail, time.perf_counter() - started, steps,
+                                        plan.index, slice_trace(run.trace, failure)))
+            if want is not None and want <= {f.failure for f in findings}:
+                break
         if only_episode is not None:
             break
-    return _verdict(True, steps, started, seed, paths, None, None, main_steps, episodes, checks)
+    first = findings[0] if findings else None
+    verdict = _verdict(first is None, steps, started, seed, paths, None, None, main_steps, episodes, checks)
+    if first is not None:
+        verdict.failure, verdict.detail, verdict.counterexample = first.failure, first.detail, first.counterexample
+        verdict.episode = first.episode
+    return verdict, findings
 
 
 def _verdict(passed: bool, steps: int, started: float, seed: int, paths: PathCounter,
@@ -213,7 +252,7 @@ def _verdict(passed: bool, steps: int, started: float, seed: int, paths: PathCou
     if failure is not None and run is not None:
         counterexample = slice_trace(run.trace, failure)
         episode = run.plan.index
-        episode_steps = run.ep.steps
+        episode_steps = run.ep.steps if run.main_steps is None else run.main_steps
     return Verdict(
         passed=passed, steps=steps, seconds=time.perf_counter() - started, seed=seed,
         failure=failure.name if failure else None, detail=failure.detail if failure else "",

@@ -1,0 +1,207 @@
+"""Fuzz a ChannelManager on the in-process revm chain, judged by the protocol's properties.
+
+    .venv/bin/python scripts/fuzz.py                                  # 60 s on the v3 contract
+    .venv/bin/python scripts/fuzz.py --contract my/Variant.sol --budget-seconds 600 --workers 2
+    .venv/bin/python scripts/fuzz.py --seed 7 --steps 20000 --oracle both
+
+`--contract` takes any Solidity file with the ChannelManager ABI; it is compiled with the
+project's own compiler set-up (fuzzing.compile). Progress goes to stderr while the campaign runs;
+at the end come the dispute-path and outcome tables, the counterexample of a failure, the
+commands that replay the run, and one verdict line:
+
+    FAILED <property or disagreement> after N steps in T s (seed S)      exit status 1
+    PASSED N steps in T s (X steps/s)                                    exit status 0
+
+A contract that does not compile or lacks the ABI gets one line on stderr and exit status 2.
+See docs/fuzzing-engine.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fuzzing.engine.paths import DISPUTE_PATHS  # noqa: E402
+
+DEFAULT_CONTRACT = "contracts/ChannelManager.sol"
+DEFAULT_BUDGET = 60.0
+PATH_GOAL = 100
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contract", default=DEFAULT_CONTRACT, help="Solidity file to fuzz (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=None, help="campaign seed (default: from the clock)")
+    parser.add_argument("--budget-seconds", type=float, default=None,
+                        help=f"wall-clock budget per worker (default {DEFAULT_BUDGET:g} s unless --steps is given)")
+    parser.add_argument("--steps", type=int, default=None, help="stop after this many transactions per worker")
+    parser.add_argument("--workers", type=int, default=1, help="processes, each with its own seed (seed, seed+1, ...)")
+    parser.add_argument("--oracle", choices=("properties", "model", "both"), default="properties",
+                        help="judge by the protocol properties, by the reference model, or both")
+    parser.add_argument("--episode", type=int, default=None,
+                        help="replay only this episode of the campaign (printed with a failure)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    if args.steps is None and args.budget_seconds is None:
+        args.budget_seconds = DEFAULT_BUDGET
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.steps is not None and args.steps < 1:
+        parser.error("--steps must be at least 1")
+    if args.seed is None:
+        args.seed = int(time.time()) % 1_000_000
+    return args
+
+
+def shown_path(path: str) -> str:
+    """The contract path as the replay command should name it (run from the project root)."""
+    resolved = Path(path).expanduser().resolve()
+    try:
+        return str(resolved.relative_to(ROOT))
+    except ValueError:
+        return str(resolved)
+
+
+# ---------------------------------------------------------------------------- workers
+def _worker(job: tuple[str, int, float | None, int | None, str, int | None, Any]) -> Any:
+    path, seed, budget, steps, oracle, episode, queue = job
+    from fuzzing.compile import load_channel_manager
+    from fuzzing.engine.campaign import _campaign
+
+    artifact = load_channel_manager(path)
+
+    def report(p: Any) -> None:
+        if queue is not None:
+            queue.put((seed, p.steps, p.elapsed))
+
+    verdict, _ = _campaign(artifact, seed=seed, budget_seconds=budget, max_steps=steps, oracle=oracle,
+                           progress=report, only_episode=episode)
+    if queue is not None:
+        queue.put((seed, verdict.steps, verdict.seconds))
+    return verdict
+
+
+def run(args: argparse.Namespace, started: float) -> list[Any]:
+    seeds = [args.seed + i for i in range(args.workers)]
+    if args.workers == 1:
+        def report(p: Any) -> None:
+            if not args.quiet:
+                print(f"[progress] {p.elapsed:6.0f} s  {p.steps:9d} steps  {p.steps_per_second:7.0f} steps/s  "
+                      f"{p.episodes} episodes", file=sys.stderr, flush=True)
+
+        from fuzzing.compile import load_channel_manager
+        from fuzzing.engine.campaign import _campaign
+
+        artifact = load_channel_manager(args.contract)
+        verdict, _ = _campaign(artifact, seed=seeds[0], budget_seconds=args.budget_seconds, max_steps=args.steps,
+                               oracle=args.oracle, progress=report, only_episode=args.episode)
+        return [verdict]
+    context = multiprocessing.get_context("fork")
+    queue = context.Manager().Queue()
+    jobs = [(args.contract, s, args.budget_seconds, args.steps, args.oracle, args.episode, queue) for s in seeds]
+    progress: dict[int, int] = {}
+    verdicts = []
+    with context.Pool(args.workers) as pool:
+        pending = pool.map_async(_worker, jobs)
+        last = 0.0
+        while not pending.ready():
+            pending.wait(0.25)
+            while not queue.empty():
+                seed, steps, _ = queue.get()
+                progress[seed] = steps
+            now = time.perf_counter() - started
+            if not args.quiet and now - last >= 1.0 and progress:
+                last = now
+                total = sum(progress.values())
+                print(f"[progress] {now:6.0f} s  {total:9d} steps  {total / now:7.0f} steps/s  "
+                      f"({args.workers} workers)", file=sys.stderr, flush=True)
+        verdicts = pending.get()
+    return verdicts
+
+
+# ---------------------------------------------------------------------------- report
+def merge_counts(verdicts: list[Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    paths: dict[str, int] = {}
+    outcomes: dict[str, dict[str, int]] = {}
+    for v in verdicts:
+        for name, n in v.path_hits.items():
+            paths[name] = paths.get(name, 0) + n
+        for fn, counts in v.outcomes.items():
+            row = outcomes.setdefault(fn, {})
+            for outcome, n in counts.items():
+                row[outcome] = row.get(outcome, 0) + n
+    return paths, outcomes
+
+
+def print_tables(paths: dict[str, int], outcomes: dict[str, dict[str, int]]) -> None:
+    print("\nDispute paths (hits)")
+    for name in DISPUTE_PATHS:
+        n = paths.get(name, 0)
+        mark = "" if n >= PATH_GOAL else f"   < {PATH_GOAL}"
+        print(f"  {n:8d}  {name}{mark}")
+    details = {k: v for k, v in paths.items() if k not in DISPUTE_PATHS}
+    for name, n in sorted(details.items()):
+        print(f"  {n:8d}  {name}")
+    print("\nOutcomes by function")
+    never = [name for name in DISPUTE_PATHS if paths.get(name, 0) == 0]
+    for fn in sorted(outcomes):
+        row = outcomes[fn]
+        cells = ", ".join(f"{o} {n}" for o, n in sorted(row.items(), key=lambda kv: (kv[0] != "success", kv[0])))
+        print(f"  {fn}: {cells}")
+        never += [f"{fn} -> {o}" for o, n in row.items() if n == 0]
+    print("\nNever reached: " + (", ".join(never) if never else "nothing"))
+
+
+def replay_command(args: argparse.Namespace, seed: int, steps: int, episode: int | None = None) -> str:
+    parts = [".venv/bin/python", "scripts/fuzz.py", "--contract", shown_path(args.contract), "--seed", str(seed),
+             "--steps", str(steps), "--oracle", args.oracle]
+    if episode is not None:
+        parts += ["--episode", str(episode)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from fuzzing.artifacts import ArtifactError
+    from fuzzing.compile import ContractSourceError, load_channel_manager
+
+    try:
+        load_channel_manager(args.contract)  # compiled once here; workers read the cache
+    except (ContractSourceError, ArtifactError) as exc:
+        print(f"fuzz.py: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    verdicts = run(args, started)
+    seconds = time.perf_counter() - started
+    paths, outcomes = merge_counts(verdicts)
+    print_tables(paths, outcomes)
+    steps = sum(v.steps for v in verdicts)
+    failed = [v for v in verdicts if not v.passed]
+    print("\nReplay:")
+    for v in verdicts:
+        print(f"  {replay_command(args, v.seed, v.replay_steps, args.episode)}")
+    if failed:
+        v = failed[0]
+        print(f"\nCounterexample (seed {v.seed}, episode {v.episode}; steps of the parties involved):")
+        for line in v.counterexample:
+            print(f"  {line}")
+        print(f"\n{v.failure}: {v.detail}")
+        print(f"Replay the failing episode alone: "
+              f"{replay_command(args, v.seed, v.episode_steps, v.episode)}")
+        print(f"FAILED {v.failure} after {v.steps} steps in {v.seconds:.1f} s (seed {v.seed})")
+        return 1
+    rate = steps / seconds if seconds > 0 else 0.0
+    print(f"PASSED {steps} steps in {seconds:.1f} s ({rate:.0f} steps/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
