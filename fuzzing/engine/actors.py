@@ -353,8 +353,8 @@ class Honest(Base):
         """An honest party answers a dispute at once instead of near the deadline."""
         for deadline, act, ident in self.ep._obligations():
             if ident not in self.ep._tried:
-                self.ep._tried.add(ident)
                 act()
+                self.ep._tried.add(ident)
                 return True
         return False
 

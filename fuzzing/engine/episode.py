@@ -156,14 +156,14 @@ class Episode:
             if not due:
                 break
             deadline, act, ident = min(due, key=lambda o: o[0])
-            self._tried.add(ident)
             now = chain.time
             if now < deadline - 1 and self.rng.random() < 0.5:
                 when = deadline - 1
             else:
                 when = self.rng.randint(now, deadline - 1)
             chain.set_time(max(now, when))
-            act()
+            act()  # marked as tried only once sent: a step limit met inside leaves it owed
+            self._tried.add(ident)
         if target > chain.time:
             chain.set_time(target)
 

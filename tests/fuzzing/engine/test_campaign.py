@@ -49,3 +49,13 @@ def test_properties_alone_find_h1_and_m2_on_pre_v3(pre_v3_artifact):
                and "ThreadTxCountNotHigher" in line]
     assert refused, "\n".join(jump.counterexample)  # M-2: the receiver's newest state was refused
     assert not verdict.passed
+
+
+def test_model_and_properties_together_pass_on_v3(v3_artifact):
+    verdict = run_campaign(v3_artifact, seed=5, max_steps=1500, oracle="both")
+    assert verdict.passed, f"{verdict.failure}: {verdict.detail}"
+
+
+def test_model_oracle_names_a_disagreement_on_pre_v3(pre_v3_artifact):
+    verdict = run_campaign(pre_v3_artifact, seed=1, max_steps=2000, oracle="model")
+    assert not verdict.passed and verdict.failure.startswith("model-disagreement:")
