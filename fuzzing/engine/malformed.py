@@ -1,18 +1,31 @@
-"""Bad inputs: wrong callers, invalid users, broken signatures, values beyond the storage
-limits, malformed thread states. They exercise every refusal (the outcome table) and let the
-oracle check that a refused call changes nothing it can see."""
+"""Bad inputs: each takes a plausible call of one function and breaks exactly one of its checks
+(docs/protocol.md §5–§8 list them in order): the caller, the user, the channel's status, the
+timeout, the storage limits, the counters, the totals, a signature, the thread state, the proof,
+the thread window. They exercise every refusal of the outcome table and let the oracle check
+that a refused call changes nothing (a refusal of a genuine key signature is itself a failure).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fuzzing.engine.adversary import Adversary
-from fuzzing.engine.books import PUPPET
+from fuzzing.engine.books import HONEST, PUPPET, Party
 from fuzzing.engine.calls import Call
-from fuzzing.engine.fast import evolve, thread_state
-from fuzzing.engine.reader import THREAD_DISPUTE
+from fuzzing.engine.fast import derived_key, evolve, thread_state
+from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
 from fuzzing.engine.world import UNIT
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO = "0x0000000000000000000000000000000000000000"
+#: Signs what honest parties did not: a key that belongs to no party.
+FORGER = derived_key("forger")
+CHANNEL_FUNCTIONS = ("hubAuthorizedUpdate", "userAuthorizedUpdate", "startExitWithUpdate",
+                     "emptyChannelWithChallenge")
+CHANNEL_FLAWS = ("user", "caller", "status", "timeout", "range", "stale", "stale_onchain", "exceed", "funds",
+                 "executed", "value", "hub_sig", "user_sig")
+THREAD_FLAWS = ("user", "caller", "status", "parties", "not_party", "not_initial", "range", "signature", "proof",
+                "disputed", "mismatch", "sums", "not_newer", "update_signature")
 
 
 def broken(sig: bytes, how: int) -> bytes:
@@ -31,114 +44,208 @@ def broken(sig: bytes, how: int) -> bytes:
 
 class Malformed(Adversary):
     def act_malformed(self) -> bool:
+        r = self.rng.random()
+        if r < 0.45:
+            return self.bad_channel_call()
+        if r < 0.85:
+            return self.bad_thread_call()
+        return self.bad_money_call()
+
+    # ------------------------------------------------------------------ channel states
+    def bad_channel_call(self) -> bool:
         rng = self.rng
-        kind = rng.randrange(9)
-        p = rng.choice(self.w.parties)
+        fn = rng.choice(CHANNEL_FUNCTIONS)
+        flaw = rng.choice(CHANNEL_FLAWS)
+        wanted = CHANNEL_DISPUTE if fn == "emptyChannelWithChallenge" else OPEN
+        if flaw == "status":
+            wanted = OPEN if wanted == CHANNEL_DISPUTE else rng.choice((CHANNEL_DISPUTE, THREAD_DISPUTE))
+        candidates = self.channels_in(wanted) or list(self.w.parties)
+        p = rng.choice(candidates)
+        v = self.view(p.address)
         book = self.book(p)
-        name = p.name
-        if kind == 0:  # who may call
-            fn = rng.choice(("startExit", "hubContractWithdraw", "emptyChannel", "nukeThreads"))
-            if fn == "hubContractWithdraw":
-                self.send(Call(fn, (0, 0), p.address, f"{name} calls hubContractWithdraw"))
-            else:
-                caller = self.w.stranger if fn == "startExit" else p.address
-                self.send(Call(fn, (p.address,), caller, f"{self.name(caller)} calls {fn}({name})",
-                               users=(p.address,)))
-            return True
-        if kind == 1:  # invalid users
+        base = book.current
+        s = evolve(base, tx_count=(v.tx_global + 1, max(v.tx_chain, base.tx_count[1])), timeout=0,
+                   wei_balances=(0, 0), token_balances=(0, 0))
+        if fn in ("hubAuthorizedUpdate", "userAuthorizedUpdate"):
+            s = evolve(s, pending_wei_updates=(0, 0, 0, 0), pending_token_updates=(0, 0, 0, 0))
+        caller = {"hubAuthorizedUpdate": self.hub, "userAuthorizedUpdate": p.address}.get(fn)
+        if caller is None:
+            caller = p.address if fn == "startExitWithUpdate" or v.initiator == self.hub else self.hub
+        value = 0
+        signer_ok = True
+        if flaw == "user":
+            s = evolve(s, user=rng.choice((ZERO, self.hub, self.w.manager.address)))
+            signer_ok = False
+            if fn == "userAuthorizedUpdate" and s.user == self.hub:
+                caller = self.hub  # the only invalid user that can send a transaction
+        elif flaw == "caller":
+            caller = rng.choice((self.w.stranger, self.other(p).address,
+                                 self.hub if fn == "userAuthorizedUpdate" else p.address))
+        elif flaw == "timeout":
+            s = evolve(s, timeout=self.now if fn in ("hubAuthorizedUpdate", "userAuthorizedUpdate")
+                       else self.now + 100)
+        elif flaw == "range":
+            which = rng.randrange(3)
+            s = evolve(s, wei_balances=(2**128, 0)) if which == 0 else (
+                evolve(s, tx_count=(2**64, s.tx_count[1])) if which == 1 else evolve(s, thread_count=2**32))
+        elif flaw == "stale":
+            s = evolve(s, tx_count=(v.tx_global, s.tx_count[1]))
+        elif flaw == "stale_onchain":
+            if v.tx_chain == 0:
+                return False
+            s = evolve(s, tx_count=(s.tx_count[0], v.tx_chain - 1))
+        elif flaw == "exceed":
+            s = evolve(s, wei_balances=(v.wei_total + UNIT, 0))
+        elif flaw == "funds":
+            s = evolve(s, pending_wei_updates=(0, 0, 0, v.wei_total + UNIT), tx_count=(s.tx_count[0], v.tx_chain + 1))
+        elif flaw == "executed":  # pending updates at the stored onchain count: already executed
+            s = evolve(s, pending_wei_updates=(UNIT, 0, 0, 0), tx_count=(s.tx_count[0], v.tx_chain))
+        if fn == "userAuthorizedUpdate":
+            value = s.pending_wei_updates[2] + (UNIT if flaw == "value" else 0)
+        digest = self.w.hasher.channel_digest(s)
+        sig_hub, sig_user = self.w.hub_key.sign(digest), p.key.sign(digest)
+        genuine = signer_ok
+        if p.kind != PUPPET:
+            # The hub and this user never sign such a state together (only with a puppet does the
+            # hub sign anything): the call carries signatures they did not make.
+            sig_hub, sig_user = FORGER.sign(digest), FORGER.sign(digest)
+            genuine = False
+        elif flaw == "hub_sig":
+            sig_hub, genuine = broken(sig_hub, rng.randrange(5)), False
+        elif flaw == "user_sig":
+            sig_user, genuine = broken(sig_user, rng.randrange(5)), False
+        if fn == "hubAuthorizedUpdate":
+            args: tuple[Any, ...] = (s.to_tuple(), sig_user)
+        elif fn == "userAuthorizedUpdate":
+            args = (s.to_tuple(), sig_hub)
+        else:
+            args = (s.to_tuple(), sig_hub, sig_user)
+        self.send(Call(fn, args, caller, f"{self.name(caller)} calls {fn} for {p.name} with a flaw: {flaw}",
+                       value=value, users=(s.user,) if s.user == p.address else (), payees=(s.recipient,),
+                       genuine=genuine, state=s))
+        return True
+
+    def sign_as(self, sender: Party, state: Any) -> bytes:
+        """A thread sender's signature over `state`: an adversarial sender signs anything; for an
+        honest sender only what it really signed is available, anything else gets a signature
+        it did not make."""
+        if sender.kind != HONEST:
+            return sender.key.sign(self.w.hasher.thread_digest(state))
+        tb = self.ep.thread_books.get(state.key)
+        if tb is not None:
+            for signed, sig in tb.signed:
+                if signed == state:
+                    return sig
+        return FORGER.sign(self.w.hasher.thread_digest(state))
+
+    def is_genuine(self, sender: Party, state: Any, sig: bytes) -> bool:
+        return sig == sender.key.sign(self.w.hasher.thread_digest(state))
+
+    def other(self, p: Party) -> Party:
+        return self.rng.choice([q for q in self.w.parties if q is not p])
+
+    # ------------------------------------------------------------------ thread states
+    def bad_thread_call(self) -> bool:
+        rng = self.rng
+        flaw = rng.choice(THREAD_FLAWS)
+        in_dispute = self.channels_in(THREAD_DISPUTE)
+        p = rng.choice(in_dispute) if in_dispute and flaw != "status" else rng.choice(self.w.parties)
+        v = self.view(p.address)
+        leaves = self.ep.roots.leaves(v.root) if v.status == THREAD_DISPUTE else ()
+        if leaves:
+            leaf = rng.choice(leaves)
+        else:
+            other = self.other(p)
+            leaf = thread_state(p.address, other.address, rng.randint(1, 3), (UNIT, 0), (0, 0), 0)
+        sender = self.w.by_address.get(leaf.sender)
+        if sender is None:
+            return False
+        user, caller = p.address, p.address
+        proof = self.ep.roots.proof(v.root, leaf)
+        initial = leaf
+        fn = rng.choice(("startExitThread", "startExitThreadWithUpdate", "emptyThread"))
+        if flaw == "user":
             user = rng.choice((ZERO, self.hub, self.w.manager.address))
+        elif flaw == "caller":
+            caller = self.w.stranger
+        elif flaw == "parties":
+            initial = evolve(leaf, receiver=rng.choice((leaf.sender, ZERO, self.hub)))
+        elif flaw == "not_party":
+            user = rng.choice([q.address for q in self.w.parties if q.address not in (leaf.sender, leaf.receiver)])
+        elif flaw == "not_initial":
+            initial = evolve(leaf, tx_count=1) if rng.random() < 0.5 else evolve(leaf, wei_balances=(leaf.wei_balances[0], 1))
+        elif flaw == "range":
+            initial = evolve(leaf, wei_balances=(2**96, 0))
+        elif flaw == "proof":
+            proof = [bytes(32)] if rng.random() < 0.5 else []
+            initial = evolve(leaf, thread_id=leaf.thread_id + 100)
+        elif flaw == "disputed":
+            fn = rng.choice(("startExitThread", "startExitThreadWithUpdate"))
+        elif flaw in ("mismatch", "sums", "not_newer", "update_signature"):
+            fn = "startExitThreadWithUpdate" if rng.random() < 0.5 else "challengeThread"
+        sig = self.sign_as(sender, initial)
+        genuine_initial = self.is_genuine(sender, initial, sig)
+        if flaw == "signature":
+            sig, genuine_initial = broken(sig, rng.randrange(5)), False
+        w0, t0 = initial.wei_balances[0], initial.token_balances[0]
+        update = thread_state(initial.sender, initial.receiver, initial.thread_id, (w0 // 2, w0 - w0 // 2),
+                              (t0, 0), 1)
+        if flaw == "mismatch":
+            update = evolve(update, thread_id=update.thread_id + 1)
+        elif flaw == "sums":
+            update = evolve(update, wei_balances=(update.wei_balances[0], update.wei_balances[1] + UNIT))
+        elif flaw == "not_newer":
+            update = evolve(initial, tx_count=7)
+        sig_update = self.sign_as(sender, update)
+        genuine_update = self.is_genuine(sender, update, sig_update)
+        if flaw == "update_signature":
+            sig_update, genuine_update = broken(sig_update, rng.randrange(5)), False
+        name = self.ep.thread_name(leaf.key)
+        label = f"{self.name(caller)} calls {fn} for {self.name(user)} on thread {name} with a flaw: {flaw}"
+        users = (user,) if user in self.ep.books else ()
+        if fn == "challengeThread":
+            key = update.key
+            if flaw == "caller":
+                caller = self.w.stranger
+            elif rng.random() < 0.3:  # a record whose window has closed, or none at all
+                closed = [k for k, tv in self.ep.oracle.thread_views.items() if 0 < tv.closing <= self.now]
+                if closed:
+                    key = rng.choice(closed)
+                    tv = self.ep.oracle.thread_views[key]
+                    update = thread_state(key[0], key[1], key[2], (0, tv.sums[0]), (0, tv.sums[1]), 9)
+                    signer = self.w.by_address.get(key[0])
+                    if signer is None:
+                        return False
+                    sig_update = self.sign_as(signer, update)
+                    genuine_update = self.is_genuine(signer, update, sig_update)
+            self.send(Call("challengeThread", (update.to_tuple(), sig_update), caller, label, thread=update.key,
+                           genuine=genuine_update))
+            return True
+        if fn == "startExitThreadWithUpdate":
+            args: tuple[Any, ...] = (user, initial.to_tuple(), proof, sig, update.to_tuple(), sig_update)
+            genuine = genuine_initial and genuine_update
+        else:
+            args = (user, initial.to_tuple(), proof, sig)
+            genuine = genuine_initial
+        self.send(Call(fn, args, caller, label, users=users, thread=initial.key, initial=initial, genuine=genuine))
+        return True
+
+    # ------------------------------------------------------------------ money
+    def bad_money_call(self) -> bool:
+        rng = self.rng
+        p = rng.choice(self.w.parties)
+        kind = rng.randrange(5)
+        if kind >= 3:  # the calls that name only a user: an invalid one, a stranger, a wrong status
             fn = rng.choice(("startExit", "emptyChannel", "nukeThreads"))
-            self.send(Call(fn, (user,), self.hub, f"hub calls {fn}({self.name(user)})"))
+            user = rng.choice((ZERO, self.hub, self.w.manager.address, p.address))
+            caller = rng.choice((self.w.stranger, self.hub, p.address))
+            self.send(Call(fn, (user,), caller, f"{self.name(caller)} calls {fn}({self.name(user)})",
+                           users=(user,) if user == p.address else ()))
             return True
-        signed = book.final or (book.history[-1] if book.history else None)
-        if kind in (2, 3) and signed is not None:  # broken signatures
-            s = signed.state
-            how = rng.randrange(5)
-            fn = rng.choice(("startExitWithUpdate", "hubAuthorizedUpdate", "userAuthorizedUpdate"))
-            if fn == "startExitWithUpdate":
-                sigs = (broken(signed.sig_hub, how), signed.sig_user) if kind == 2 else \
-                    (signed.sig_hub, broken(signed.sig_user, how))
-                self.send(Call(fn, (s.to_tuple(), *sigs), p.address, f"{name} exits with a broken signature "
-                               f"(kind {how})", users=(p.address,), state=s))
-            elif fn == "hubAuthorizedUpdate":
-                self.send(Call(fn, (s.to_tuple(), broken(signed.sig_user, how)), self.hub,
-                               f"hub submits {name}'s state with a broken user signature (kind {how})",
-                               users=(p.address,), payees=(s.recipient,), state=s))
-            else:
-                self.send(Call(fn, (s.to_tuple(), broken(signed.sig_hub, how)), p.address,
-                               f"{name} submits its state with a broken hub signature (kind {how})",
-                               value=s.pending_wei_updates[2], users=(p.address,), payees=(s.recipient,), state=s))
+        if kind == 0:
+            self.send(Call("hubContractWithdraw", (UNIT, 0), p.address, f"{p.name} calls hubContractWithdraw"))
             return True
-        if kind == 4 and signed is not None:  # beyond the storage limits, and a wrong deposit value
-            s = signed.state
-            field = rng.choice(("wei", "tx", "count", "value"))
-            if field == "wei":
-                bad = evolve(s, wei_balances=(2**128, 0))
-            elif field == "tx":
-                bad = evolve(s, tx_count=(2**64, s.tx_count[1]))
-            elif field == "count":
-                bad = evolve(s, thread_count=2**32)
-            else:
-                bad = s
-            digest = self.w.hasher.channel_digest(bad)
-            value = bad.pending_wei_updates[2] + (1 if field == "value" else 0)
-            self.send(Call("userAuthorizedUpdate", (bad.to_tuple(), self.w.hub_key.sign(digest)), p.address,
-                           f"{name} submits a state with {field} out of range", value=value, users=(p.address,),
-                           payees=(bad.recipient,), genuine=True, state=bad))
-            return True
-        if kind == 5:  # malformed thread states
-            other = rng.choice([q for q in self.w.parties if q is not p])
-            variant = rng.randrange(4)
-            sender, receiver = p.address, other.address
-            wei = (UNIT, 0)
-            tx = 0
-            if variant == 0:
-                receiver = sender
-            elif variant == 1:
-                tx = 1
-            elif variant == 2:
-                wei = (2**96, 0)
-            initial = thread_state(sender, receiver, 99, wei, (0, 0), tx)
-            user = p.address if variant != 3 else rng.choice([q.address for q in self.w.parties if q is not p
-                                                               and q is not other])
-            sig = p.key.sign(self.w.hasher.thread_digest(initial))
-            fn = rng.choice(("startExitThread", "emptyThread"))
-            self.send(Call(fn, (user, initial.to_tuple(), [], sig), self.hub,
-                           f"hub calls {fn} with a malformed thread state (variant {variant})",
-                           users=(user,), thread=initial.key, initial=initial, genuine=True))
-            return True
-        if kind == 6:  # thread calls on the wrong thread or by the wrong party
-            tb_list = list(self.ep.thread_books.values())
-            if not tb_list:
-                return False
-            tb = rng.choice(tb_list)
-            n = tb.newest
-            if rng.random() < 0.5:
-                self.send(Call("challengeThread", (n.to_tuple(), tb.sig_newest), self.w.stranger,
-                               f"stranger challenges thread {self.ep.thread_name(tb.key)}", thread=tb.key,
-                               genuine=True))
-            else:
-                other = evolve(n, thread_id=n.thread_id + 1000)
-                sig = tb.sender.key.sign(self.w.hasher.thread_digest(other))
-                self.send(Call("challengeThread", (other.to_tuple(), sig), tb.receiver.address,
-                               f"{tb.receiver.name} challenges a thread never disputed", thread=other.key,
-                               genuine=True))
-            return True
-        if kind == 7:  # claims
-            to = rng.choice((ZERO, self.w.manager.address, p.cold))
-            self.send(Call("claim", (to,), p.address, f"{name} claims to {self.name(to)}", users=(p.address,),
-                           payees=(to,) if to != ZERO else ()))
-            return True
-        if kind == 8:  # a thread proof against a root that does not hold it
-            in_dispute = self.channels_in(THREAD_DISPUTE)
-            tb_list = [tb for tb in self.ep.thread_books.values()]
-            if not in_dispute or not tb_list:
-                return False
-            q = rng.choice(in_dispute)
-            tb = rng.choice(tb_list)
-            self.send(Call("startExitThread", (q.address, tb.initial.to_tuple(), [], tb.sig_initial),
-                           q.address if q.kind != PUPPET else self.hub,
-                           f"{q.name} starts thread {self.ep.thread_name(tb.key)} with no proof",
-                           users=(q.address,), thread=tb.key, initial=tb.initial, genuine=True))
-            return True
-        return False
+        to = rng.choice((ZERO, self.w.manager.address, self.w.rejecter.address, p.cold))
+        self.send(Call("claim", (to,), p.address, f"{p.name} claims to {self.name(to)}", users=(p.address,),
+                       payees=(to,) if to != ZERO else ()))
+        return True
