@@ -48,6 +48,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="judge by the protocol properties, by the reference model, or both")
     parser.add_argument("--episode", type=int, default=None,
                         help="replay only this episode of the campaign (printed with a failure)")
+    parser.add_argument("--hunt", action="store_true",
+                        help="do not stop at the first failure: end its episode, go on, and report the first "
+                             "failure of every property (time and steps from the start)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     if args.steps is None and args.budget_seconds is None:
@@ -71,8 +74,8 @@ def shown_path(path: str) -> str:
 
 
 # ---------------------------------------------------------------------------- workers
-def _worker(job: tuple[str, int, float | None, int | None, str, int | None, Any]) -> Any:
-    path, seed, budget, steps, oracle, episode, queue = job
+def _worker(job: tuple[str, int, float | None, int | None, str, int | None, bool, Any]) -> Any:
+    path, seed, budget, steps, oracle, episode, hunting, queue = job
     from fuzzing.compile import load_channel_manager
     from fuzzing.engine.campaign import _campaign
 
@@ -82,11 +85,11 @@ def _worker(job: tuple[str, int, float | None, int | None, str, int | None, Any]
         if queue is not None:
             queue.put((seed, p.steps, p.elapsed))
 
-    verdict, _ = _campaign(artifact, seed=seed, budget_seconds=budget, max_steps=steps, oracle=oracle,
-                           progress=report, only_episode=episode)
+    verdict, findings = _campaign(artifact, seed=seed, budget_seconds=budget, max_steps=steps, oracle=oracle,
+                                  progress=report, only_episode=episode, keep_going=hunting)
     if queue is not None:
         queue.put((seed, verdict.steps, verdict.seconds))
-    return verdict
+    return verdict, findings
 
 
 def run(args: argparse.Namespace, started: float) -> list[Any]:
@@ -101,30 +104,37 @@ def run(args: argparse.Namespace, started: float) -> list[Any]:
         from fuzzing.engine.campaign import _campaign
 
         artifact = load_channel_manager(args.contract)
-        verdict, _ = _campaign(artifact, seed=seeds[0], budget_seconds=args.budget_seconds, max_steps=args.steps,
-                               oracle=args.oracle, progress=report, only_episode=args.episode)
-        return [verdict]
+        return [_campaign(artifact, seed=seeds[0], budget_seconds=args.budget_seconds, max_steps=args.steps,
+                          oracle=args.oracle, progress=report, only_episode=args.episode, keep_going=args.hunt)]
     context = multiprocessing.get_context("fork")
     queue = context.Manager().Queue()
-    jobs = [(args.contract, s, args.budget_seconds, args.steps, args.oracle, args.episode, queue) for s in seeds]
+    jobs = [(args.contract, s, args.budget_seconds, args.steps, args.oracle, args.episode, args.hunt, queue)
+            for s in seeds]
     progress: dict[int, int] = {}
-    verdicts = []
+    results: list[Any] = []
     with context.Pool(args.workers) as pool:
-        pending = pool.map_async(_worker, jobs)
+        pending = pool.imap_unordered(_worker, jobs)
         last = 0.0
-        while not pending.ready():
-            pending.wait(0.25)
+        while len(results) < len(jobs):
+            try:
+                result = pending.next(timeout=0.25)
+            except multiprocessing.TimeoutError:
+                result = None
             while not queue.empty():
                 seed, steps, _ = queue.get()
                 progress[seed] = steps
+            if result is not None:
+                results.append(result)
+                if not result[0].passed and not args.hunt:
+                    pool.terminate()  # the first failure decides; the other workers stop
+                    break
             now = time.perf_counter() - started
             if not args.quiet and now - last >= 1.0 and progress:
                 last = now
                 total = sum(progress.values())
                 print(f"[progress] {now:6.0f} s  {total:9d} steps  {total / now:7.0f} steps/s  "
                       f"({args.workers} workers)", file=sys.stderr, flush=True)
-        verdicts = pending.get()
-    return verdicts
+    return sorted(results, key=lambda r: r[0].seed)
 
 
 # ---------------------------------------------------------------------------- report
@@ -160,6 +170,16 @@ def print_tables(paths: dict[str, int], outcomes: dict[str, dict[str, int]]) -> 
     print("\nNever reached: " + (", ".join(never) if never else "nothing"))
 
 
+def print_findings(args: argparse.Namespace, results: list[Any]) -> None:
+    print("\nFirst failure of each property (hunt)")
+    for verdict, findings in results:
+        if not findings:
+            print(f"  seed {verdict.seed}: none in {verdict.steps} steps, {verdict.seconds:.0f} s")
+        for f in findings:
+            print(f"  seed {verdict.seed}: {f.failure} after {f.steps} steps in {f.seconds:.1f} s (episode {f.episode}): "
+                  f"{f.detail}")
+
+
 def replay_command(args: argparse.Namespace, seed: int, steps: int, episode: int | None = None) -> str:
     parts = [".venv/bin/python", "scripts/fuzz.py", "--contract", shown_path(args.contract), "--seed", str(seed),
              "--steps", str(steps), "--oracle", args.oracle]
@@ -179,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fuzz.py: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    verdicts = run(args, started)
+    results = run(args, started)
     seconds = time.perf_counter() - started
+    verdicts = [verdict for verdict, _ in results]
+    if args.hunt:
+        print_findings(args, results)
     paths, outcomes = merge_counts(verdicts)
     print_tables(paths, outcomes)
     steps = sum(v.steps for v in verdicts)
@@ -198,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{replay_command(args, v.seed, v.episode_steps, v.episode)}")
         print(f"FAILED {v.failure} after {v.steps} steps in {v.seconds:.1f} s (seed {v.seed})")
         return 1
+    cpu = sum(v.cpu_seconds for v in verdicts)
+    checks = sum(v.property_checks for v in verdicts)
+    if cpu > 0:
+        print(f"\n{checks} steps judged; {cpu:.1f} CPU s in the campaign loop: {steps / cpu:.0f} steps per core-second")
     rate = steps / seconds if seconds > 0 else 0.0
     print(f"PASSED {steps} steps in {seconds:.1f} s ({rate:.0f} steps/s)")
     return 0

@@ -48,6 +48,8 @@ class Verdict:
     episodes: int = 0
     property_checks: int = 0
     never_reached: list[str] = field(default_factory=list)
+    #: CPU time of this process: steps / cpu_seconds is the rate per core, whatever the load.
+    cpu_seconds: float = 0.0
 
 
 class Progress(NamedTuple):
@@ -187,6 +189,7 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
         raise ValueError("give budget_seconds or max_steps")
     artifact = artifact if artifact is not None else default_artifact()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     deadline = started + budget_seconds if budget_seconds is not None else None
     limit = max_steps if max_steps is not None else 2**62
     paths = PathCounter()
@@ -225,8 +228,10 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
         episodes += 1
         if failure is not None:
             if not keep_going:
-                return _verdict(False, steps, started, seed, paths, failure, run, main_steps, episodes,
-                                checks), findings
+                verdict = _verdict(False, steps, started, seed, paths, failure, run, main_steps, episodes,
+                                   checks)
+                verdict.cpu_seconds = time.process_time() - cpu_started
+                return verdict, findings
             if all(f.failure != failure.name for f in findings):
                 findings.append(Finding(failure.name, failure.detail, time.perf_counter() - started, steps,
                                         plan.index, slice_trace(run.trace, failure)))
@@ -239,6 +244,7 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
     if first is not None:
         verdict.failure, verdict.detail, verdict.counterexample = first.failure, first.detail, first.counterexample
         verdict.episode = first.episode
+    verdict.cpu_seconds = time.process_time() - cpu_started
     return verdict, findings
 
 

@@ -50,9 +50,9 @@ class ModelDifferential:
     # ------------------------------------------------------------------ the outside world
     def _sync_code(self) -> None:
         """Delegated addresses: code refusing ERC-1271 (both helpers do), and refusing ETH
-        (the RejectingRecipient)."""
+        (the RejectingRecipient, which claims may also be sent to)."""
         chain = self.world.chain
-        refuses, wallets = set(), {}
+        refuses, wallets = {self.world.rejecter.address}, {}
         for p in self.world.parties:
             code = chain.code(p.address)
             if not code:

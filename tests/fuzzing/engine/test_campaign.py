@@ -39,7 +39,7 @@ def test_same_seed_and_steps_replay_the_same_run(v3_artifact):
 
 def test_properties_alone_find_h1_and_m2_on_pre_v3(pre_v3_artifact):
     wanted = {"dispute-payout-within-totals", "honest-receiver-safety"}
-    verdict, findings = hunt(pre_v3_artifact, seed=8, max_steps=8000, oracle="properties", want=wanted)
+    verdict, findings = hunt(pre_v3_artifact, seed=8, max_steps=20000, oracle="properties", want=wanted)
     found = {f.failure: f for f in findings}
     assert wanted <= set(found), [(f.failure, f.detail) for f in findings]
     drain = found["dispute-payout-within-totals"]
