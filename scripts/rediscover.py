@@ -34,6 +34,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -58,42 +59,51 @@ HEARTBEAT_SECONDS = 60.0
 # ---------------------------------------------------------------------------- classification
 def classify(failure: str | None, detail: str, counterexample: list[str]) -> str:
     """Which audit finding a failure on the pre-v3 contract shows, read from the failing property
-    and the counterexample's steps (docs/fuzzing-rediscovery.md lists the rules):
-
-    - M-2: an honest party's genuine thread state refused because the record holds a higher
-      txCount or it lowers a receiver balance (ThreadTxCountNotHigher / ReceiverBalanceDecreased);
-    - H-1: a thread settlement paying out more than it removes from the channel totals
-      (solvency, dispute-payout-within-totals, sum-of-channel-totals on emptyThread), or an honest
-      thread party underpaid after an adversary signed a second initial state for its thread;
-    - M-1: a genuine key signature refused (the signer had delegated its address to code);
-    - L-1: a channel reopened holding a surplus;
-    - I-1: a withdrawal sent to the contract itself;
-    - "other" for anything else (kept with its property, so it can be read).
-    Model-oracle failures are classified from the error the model expected or the contract gave.
-    """
-    text = "\n".join(counterexample)
+    (or the model disagreement) and the counterexample's steps. H-1 and M-2 are claimed only when
+    the exploit's effect is seen (money paid out of nothing, an honest party underpaid, a genuine
+    state refused or a worthless one accepted); the rules are listed in
+    docs/fuzzing-rediscovery.md. "other" for anything else (kept with its property)."""
+    if failure and failure.startswith("model-disagreement:"):
+        return _classify_disagreement(failure.split(":", 1)[1], detail)
     last = counterexample[-1] if counterexample else ""
-    both = f"{detail}\n{last}"
-    refused_newest = [line for line in counterexample if "with its newest state" in line
-                      and ("ThreadTxCountNotHigher" in line or "ReceiverBalanceDecreased" in line)]
-    if refused_newest or "ThreadTxCountNotHigher" in detail or "ReceiverBalanceDecreased" in detail:
-        return "M-2"
-    if "ThreadMismatch" in detail:
+    # H-1: a thread settlement pays out more than it removes from the channel totals.
+    if failure in ("solvency", "dispute-payout-within-totals", "sum-of-channel-totals") and "side of thread" in last:
         return "H-1"
-    thread_settlement = "side of thread" in last or "emptyThread" in detail
-    if failure in ("solvency", "dispute-payout-within-totals", "sum-of-channel-totals") and thread_settlement:
-        return "H-1"
-    if failure in ("honest-receiver-safety", "honest-sender-safety") and _second_initial(counterexample, detail):
-        return "H-1"
-    if failure == "irrevocable-key-signatures" or "ERC-1271" in both or "InvalidUserSignature" in detail \
-            or "InvalidThreadSignature" in detail:
-        return "M-1"
-    if failure == "no-stranded-surplus" or "surplus" in detail:
+    if failure in ("honest-receiver-safety", "honest-sender-safety"):
+        # M-2: the honest party's newest thread state was refused because the record holds a
+        # higher txCount (or because it lowers one receiver balance while raising the other).
+        if any("with its newest state" in line and ("ThreadTxCountNotHigher" in line or "ReceiverBalanceDecreased" in line)
+               for line in counterexample):
+            return "M-2"
+        # H-1 (its variant): the record was started from a second initial state an adversary
+        # signed for the same thread, so the honest party's states no longer fit it.
+        if _second_initial(counterexample, detail):
+            return "H-1"
+    if failure == "irrevocable-key-signatures":
+        return "M-1"  # a genuine key signature refused: its signer had delegated its address to code
+    if failure == "no-stranded-surplus":
         return "L-1"
-    if "InvalidRecipient" in detail or "recipient is the contract" in detail:
+    return "other"
+
+
+def _classify_disagreement(fn: str, detail: str) -> str:
+    """The v3 model against the pre-v3 contract: each audit fix is a rule the model has."""
+    accepted = detail.startswith("the contract accepted")
+    if fn == "emptyThread" and accepted and "expected ThreadMismatch" in detail:
+        return "H-1"  # a settlement the binding refuses went through
+    if fn in ("challengeThread", "startExitThreadWithUpdate"):
+        if "ThreadTxCountNotHigher" in detail or "ReceiverBalanceDecreased" in detail:
+            return "M-2"  # a state raising a receiver balance refused for its txCount
+        if accepted and "expected ThreadStateNotNewer" in detail:
+            return "M-2"  # a state paying the receiver nothing more accepted for its txCount
+        if detail.startswith("after ") and "thread record" in detail:
+            return "M-2"  # the record replaced by the newest txCount, not raised per asset
+    if "InvalidRecipient" in detail:
         return "I-1"
-    if failure in ("honest-receiver-safety", "honest-sender-safety") and "txCount 18446744073709551615" in text:
-        return "M-2"
+    if "InvalidUserSignature" in detail or "InvalidThreadSignature" in detail:
+        return "M-1"  # ERC-1271 asked before the key, or emptyThread re-checking the signature
+    if fn in ("emptyChannel", "emptyChannelWithChallenge", "emptyThread") and detail.startswith("after "):
+        return "L-1"  # the model pays the surplus, the contract keeps it
     return "other"
 
 
@@ -157,7 +167,9 @@ def run_job(job: Job) -> dict[str, Any]:
             if not verdict.passed:
                 record["replay"] = replay_command(job.path, job.seed, job.oracle)
     except Exception as exc:  # noqa: BLE001 - a crash is a result to report, not to hide
-        record.update(error=f"{type(exc).__name__}: {exc}".splitlines()[0][:300], found=False)
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        record.update(error=f"{type(exc).__name__} at {where}: {exc}".splitlines()[0][:300], found=False)
     record["wall_seconds"] = round(time.perf_counter() - started, 3)
     return record
 
@@ -206,21 +218,20 @@ def hunt(run_campaign: Any, artifact: Any, job: Job) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- running
+def _build(mutant: Mutant) -> str:
+    """Build one mutant (in a worker: artifacts do not cross processes, paths do)."""
+    build_mutant(mutant, load_channel_manager(DEFAULT_CONTRACT))
+    return str(mutant_path(mutant))
+
+
 def build_targets(mutants: list[Mutant], workers: int) -> dict[str, str]:
     """Compile every selected mutant (cached); a mutant that does not build stops the run."""
-    baseline = load_channel_manager(DEFAULT_CONTRACT)
-    paths: dict[str, str] = {}
     started = time.perf_counter()
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(build_mutant, m, baseline): m for m in mutants}
-            for future in as_completed(futures):
-                future.result()
+            paths = dict(zip((m.id for m in mutants), pool.map(_build, mutants)))
     else:
-        for m in mutants:
-            build_mutant(m, baseline)
-    for m in mutants:
-        paths[m.id] = str(mutant_path(m))
+        paths = {m.id: _build(m) for m in mutants}
     print(f"built {len(mutants)} mutants in {time.perf_counter() - started:.0f} s "
           f"(build/fuzzing-mutants/, compile cache build/fuzzing-cache/)", flush=True)
     return paths
@@ -286,8 +297,9 @@ def summarise(records: list[dict[str, Any]], mutants: dict[str, Mutant]) -> dict
                 entry[w] = {"found": len(hits), "within_goal_seconds": len(in_goal),
                             "seconds": sorted(h["seconds"] for h in hits),
                             "steps": sorted(h["steps"] for h in hits)}
-            entry["goal_met"] = all(entry[w]["within_goal_seconds"] >= GOAL_SEEDS for w in WANTED) \
-                and len(rows) >= 5
+            # The goal speaks of 5 seeds; with fewer it is not judged.
+            entry["goal_met"] = (all(entry[w]["within_goal_seconds"] >= GOAL_SEEDS for w in WANTED)
+                                 if len(rows) >= 5 else None)
             by_oracle[oracle] = entry
         summary["pre_v3"] = by_oracle
     base = [r for r in records if r["kind"] == "baseline"]
@@ -320,6 +332,10 @@ def summarise(records: list[dict[str, Any]], mutants: dict[str, Mutant]) -> dict
     return summary
 
 
+def _goal(met: bool | None) -> str:
+    return "not judged (fewer than 5 seeds)" if met is None else ("met" if met else "NOT met")
+
+
 def _cell(text: Any) -> str:
     return str(text).replace("|", "/").replace("\n", " ")
 
@@ -339,7 +355,7 @@ def markdown(meta: dict[str, Any], records: list[dict[str, Any]], summary: dict[
                 "| oracle | H-1 found (≤ 600 s) | M-2 found (≤ 600 s) | goal |", "|---|---|---|---|"]
         for oracle, e in summary["pre_v3"].items():
             out.append(f"| {oracle} | {e['H-1']['within_goal_seconds']}/{e['seeds']} | "
-                       f"{e['M-2']['within_goal_seconds']}/{e['seeds']} | {'met' if e['goal_met'] else 'NOT met'} |")
+                       f"{e['M-2']['within_goal_seconds']}/{e['seeds']} | {_goal(e['goal_met'])} |")
         out += ["", "| oracle | seed | H-1: s / steps / campaigns | M-2: s / steps / campaigns | findings on the way |",
                 "|---|---|---|---|---|"]
         for r in sorted((r for r in records if r["kind"] == "pre_v3"), key=lambda r: (r["oracle"], r["seed"])):
@@ -519,7 +535,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     for oracle, e in summary.get("pre_v3", {}).items():
         lines.append(f"pre-v3 ({oracle}): H-1 in {e['H-1']['within_goal_seconds']}/{e['seeds']} seeds, "
                      f"M-2 in {e['M-2']['within_goal_seconds']}/{e['seeds']} seeds within {GOAL_SECONDS:g} s "
-                     f"— goal {'met' if e['goal_met'] else 'NOT met'}")
+                     f"— goal {_goal(e['goal_met'])}")
     if "baseline" in summary:
         b = summary["baseline"]
         lines.append(f"baseline v3: {b['campaigns'] - len(b['failed']) - len(b['errors'])}/{b['campaigns']} passed")
