@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from channel_manager.rules import validate_thread_update
 from channel_manager import errors as E
+from channel_manager.rules import validate_thread_update
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, ChannelBook, Party, Signed, ThreadBook
 from fuzzing.engine.calls import Call
@@ -22,7 +22,6 @@ from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
 from fuzzing.engine.world import UNIT
 
-ZERO4 = (0, 0, 0, 0)
 
 
 class Base:

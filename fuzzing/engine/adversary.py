@@ -15,7 +15,6 @@ from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
 from fuzzing.engine.world import UNIT
 
-ZERO4 = (0, 0, 0, 0)
 #: thread txCounts an adversary likes: the old maximum, just above it, the largest uint256.
 WILD_TX_COUNTS = (0, 1, 2**64 - 1, 2**64, 2**256 - 1)
 

@@ -25,7 +25,6 @@ USER_TOKENS = 1_000_000 * UNIT
 MAX_UINT = 2**256 - 1
 HUB_ETH = 10**9 * ETHER
 
-HELPERS = ("TestToken", "RevokingDelegate", "RejectingRecipient")
 
 
 @lru_cache(maxsize=None)
