@@ -64,6 +64,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def deployable(artifact: Any) -> None:
+    """Deploy once on a scratch chain: a constructor that reverts is bad input, not a finding."""
+    import random
+
+    from fuzzing.chain.base import DeployFailed
+    from fuzzing.compile import ContractSourceError
+    from fuzzing.engine.world import Config, World
+
+    try:
+        World(artifact, Config.draw(random.Random(0)))
+    except DeployFailed as exc:
+        raise ContractSourceError(f"{artifact.name} cannot be deployed as a ChannelManager "
+                                  f"(hub, challengePeriod, token): {exc.result.revert_text() or 'reverted'}") from None
+
+
 def shown_path(path: str) -> str:
     """The contract path as the replay command should name it (run from the project root)."""
     resolved = Path(path).expanduser().resolve()
@@ -194,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     from fuzzing.compile import ContractSourceError, load_channel_manager
 
     try:
-        load_channel_manager(args.contract)  # compiled once here; workers read the cache
+        artifact = load_channel_manager(args.contract)  # compiled once here; workers read the cache
+        deployable(artifact)
     except (ContractSourceError, ArtifactError) as exc:
         print(f"fuzz.py: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ ORACLES = ("properties", "model", "both")
 EPISODE_LENGTHS = (60, 150, 400, 1000)
 IDLE_LIMIT = 50  # consecutive actions that did nothing before time is moved on
 PROGRESS_EVERY = 1.0  # seconds between progress reports
+DEFAULT_BUDGET_SECONDS = 60.0
 
 
 @dataclass
@@ -148,9 +149,11 @@ class _Run:
 def run_campaign(artifact: Artifact | None = None, *, seed: int, budget_seconds: float | None = None,
                  max_steps: int | None = None, oracle: str = "properties",
                  progress: Callable[[Progress], Any] | None = None) -> Verdict:
-    """Run episodes until `budget_seconds` or `max_steps` (one of them required) or the first
-    failure. `oracle`: "properties" (the §10 properties), "model" (differential against
-    channel_manager.model), or "both"."""
+    """Run episodes until `budget_seconds` or `max_steps` (neither given: 60 s) or the first
+    failure. `artifact`: the ChannelManager to test (None: contracts/ChannelManager.sol).
+    `oracle`: "properties" (docs/protocol.md §10), "model" (differential against
+    channel_manager.model), or "both". `progress`, if given, is called about once a second with
+    a `Progress(elapsed, steps, steps_per_second, episodes)`."""
     verdict, _ = _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps,
                            oracle=oracle, progress=progress)
     return verdict
@@ -186,7 +189,7 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
     if oracle not in ORACLES:
         raise ValueError(f"oracle must be one of {', '.join(ORACLES)}, got {oracle!r}")
     if budget_seconds is None and max_steps is None:
-        raise ValueError("give budget_seconds or max_steps")
+        budget_seconds = DEFAULT_BUDGET_SECONDS
     artifact = artifact if artifact is not None else default_artifact()
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -215,16 +218,18 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
             continue
         if main_steps >= limit or (deadline is not None and time.perf_counter() >= deadline):
             break
-        run = _Run(artifact, plan, paths, min(plan.length, limit - main_steps), oracle, check_rules)
         failure: PropertyFailure | None = None
+        run = None
         try:
+            run = _Run(artifact, plan, paths, min(plan.length, limit - main_steps), oracle, check_rules)
             run.play(stop)
             run.finale()
         except PropertyFailure as exc:
-            failure = exc
-        main_steps += run.ep.steps if run.main_steps is None else run.main_steps
-        steps += run.ep.steps
-        checks += run.ep.oracle.checks
+            failure = exc  # (run is None: the contract could not even be read after deployment)
+        if run is not None:
+            main_steps += run.ep.steps if run.main_steps is None else run.main_steps
+            steps += run.ep.steps
+            checks += run.ep.oracle.checks
         episodes += 1
         if failure is not None:
             if not keep_going:
@@ -234,7 +239,7 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
                 return verdict, findings
             if all(f.failure != failure.name for f in findings):
                 findings.append(Finding(failure.name, failure.detail, time.perf_counter() - started, steps,
-                                        plan.index, slice_trace(run.trace, failure)))
+                                        plan.index, slice_trace(run.trace, failure) if run else []))
             if want is not None and want <= {f.failure for f in findings}:
                 break
         if only_episode is not None:

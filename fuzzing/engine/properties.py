@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 from fuzzing.engine.books import CHEATER, HONEST, ChannelBook, ThreadBook
 from fuzzing.engine.calls import NO_MONEY, PAYOUTS, SIGNATURE_ERRORS, UPDATES, Call
+from fuzzing.engine.failure import PropertyFailure
 
 #: Calls that may change credits (the sweep re-reads credits after every other kind).
 CREDIT_CHANGES = PAYOUTS | {"claim"}
@@ -51,15 +52,10 @@ from fuzzing.engine.reader import (
 )
 from fuzzing.engine.world import World
 
+__all__ = ["NUKE_PERIODS", "Oracle", "Pre", "PropertyFailure"]
+
 NUKE_PERIODS = 10
 ZERO_VIEW = ChannelView(0, 0, 0, 0, 0, 0, 0, 0, bytes(32), 0, "0x" + "0" * 40, 0, 0, 0, 0)
-
-
-class PropertyFailure(Exception):
-    def __init__(self, name: str, detail: str) -> None:
-        super().__init__(f"{name}: {detail}")
-        self.name = name
-        self.detail = detail
 
 
 class Pre(NamedTuple):

@@ -3,9 +3,10 @@ looks at the contract: any ChannelManager variant with the same ABI can be judge
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from fuzzing.chain.base import Chain, Contract
+from fuzzing.chain.base import CallReverted, Chain, Contract
+from fuzzing.engine.failure import PropertyFailure
 
 OPEN, CHANNEL_DISPUTE, THREAD_DISPUTE = 0, 1, 2
 
@@ -55,10 +56,19 @@ class Reader:
         self.chain = chain
         self.manager = manager
         self.token = token
+        self._call_chain = chain.call
+
+    def _view(self, contract: Contract, name: str, *args: Any) -> Any:
+        """A view's value; a view that reverts is itself a failure (the oracle cannot judge a
+        contract it cannot read, and docs/protocol.md §9 has every view answer)."""
+        try:
+            return self._call_chain(contract, name, *args)
+        except CallReverted as exc:
+            raise PropertyFailure("view-reverted", f"{name}{args} reverted: {exc}") from None
     def channel(self, user: str, credits: tuple[int, int] | None = None) -> ChannelView:
         """The channel's views; `credits`, when given, stands for the two credit views."""
         m = self.manager
-        call = self.chain.call
+        call = self._view
         balances = call(m, "getChannelBalances", user)
         txg, txc, root, count, initiator, closing, status = call(m, "getChannelDetails", user)
         if credits is None:
@@ -66,16 +76,16 @@ class Reader:
         return ChannelView(*balances, txg, txc, bytes(root), count, initiator, closing, int(status), *credits)
 
     def totals(self) -> tuple[int, int]:
-        call = self.chain.call
+        call = self._view
         return call(self.manager, "totalChannelWei"), call(self.manager, "totalChannelToken")
 
     def thread(self, key: tuple[str, str, int]) -> ThreadView:
-        wei, token, tx_count, closing, emptied = self.chain.call(self.manager, "getThread", *key)
+        wei, token, tx_count, closing, emptied = self._view(self.manager, "getThread", *key)
         return ThreadView(tuple(wei), tuple(token), tx_count, closing, tuple(emptied))
 
     def globals(self) -> Globals:
         m = self.manager
-        call = self.chain.call
+        call = self._view
         return Globals(self.chain.balance(m.address), call(self.token, "balanceOf", m.address),
                        call(m, "totalChannelWei"), call(m, "totalChannelToken"))
 
@@ -83,4 +93,4 @@ class Reader:
         return self.chain.balance(address)
 
     def tokens(self, address: str) -> int:
-        return self.chain.call(self.token, "balanceOf", address)
+        return self._view(self.token, "balanceOf", address)
