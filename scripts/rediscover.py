@@ -141,13 +141,16 @@ def _verdict_record(v: Any) -> dict[str, Any]:
             "episode": getattr(v, "episode", None), "replay_steps": getattr(v, "replay_steps", None)}
 
 
-def replay_command(path: str, seed: int, oracle: str) -> str:
+def replay_command(path: str, seed: int, oracle: str, episode: int | None = None) -> str:
+    """The scripts/fuzz.py line that plays the failing campaign again (only its failing episode
+    when known)."""
     rel = Path(path).resolve()
     try:
         shown = rel.relative_to(ROOT).as_posix()
     except ValueError:
         shown = str(rel)
-    return f"python scripts/fuzz.py --contract {shown} --seed {seed} --oracle {oracle}"
+    tail = f" --episode {episode}" if episode is not None else ""
+    return f"python scripts/fuzz.py --contract {shown} --seed {seed} --oracle {oracle}{tail}"
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -165,7 +168,7 @@ def run_job(job: Job) -> dict[str, Any]:
             record.update(_verdict_record(verdict))
             record["found"] = not verdict.passed
             if not verdict.passed:
-                record["replay"] = replay_command(job.path, job.seed, job.oracle)
+                record["replay"] = replay_command(job.path, job.seed, job.oracle, verdict.episode)
     except Exception as exc:  # noqa: BLE001 - a crash is a result to report, not to hide
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
@@ -204,7 +207,7 @@ def hunt(run_campaign: Any, artifact: Any, job: Job) -> dict[str, Any]:
                 "seconds": round(elapsed, 3), "steps": steps, "campaign": k, "campaign_seed": seed,
                 "campaign_steps": verdict.steps, "failure": verdict.failure, "detail": verdict.detail,
                 "counterexample": list(verdict.counterexample),
-                "replay": replay_command(job.path, seed, job.oracle),
+                "replay": replay_command(job.path, seed, job.oracle, getattr(verdict, "episode", None)),
             }
         k += 1
         if time.perf_counter() - last_beat >= HEARTBEAT_SECONDS:
