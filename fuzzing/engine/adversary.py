@@ -137,7 +137,8 @@ class Adversary(Honest):
         if update is None:
             return False
         state, sig, genuine = update
-        caller = self.rng.choice((self.hub, key[0], key[1], key[0], self.w.stranger))
+        parties = [a for a in (key[0], key[1]) if (q := self.w.by_address.get(a)) is not None and q.kind != HONEST]
+        caller = self.rng.choice((self.hub, self.hub, *parties, self.w.stranger))
         self.send(Call("challengeThread", (state.to_tuple(), sig), caller,
                        f"{self.name(caller)} challenges thread {self.ep.thread_name(key)} with a state paying the "
                        f"receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount {state.tx_count}",

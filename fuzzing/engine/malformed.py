@@ -160,7 +160,8 @@ class Malformed(Adversary):
         sender = self.w.by_address.get(leaf.sender)
         if sender is None:
             return False
-        user, caller = p.address, p.address
+        # An honest user makes no such call: for its channel the (colluding) hub makes it.
+        user, caller = p.address, p.address if p.kind != HONEST else self.hub
         proof = self.ep.roots.proof(v.root, leaf)
         initial = leaf
         fn = rng.choice(("startExitThread", "startExitThreadWithUpdate", "emptyThread"))
@@ -238,7 +239,7 @@ class Malformed(Adversary):
         if kind >= 3:  # the calls that name only a user: an invalid one, a stranger, a wrong status
             fn = rng.choice(("startExit", "emptyChannel", "nukeThreads"))
             user = rng.choice((ZERO, self.hub, self.w.manager.address, p.address))
-            caller = rng.choice((self.w.stranger, self.hub, p.address))
+            caller = rng.choice((self.w.stranger, self.hub, p.address if p.kind != HONEST else self.hub))
             self.send(Call(fn, (user,), caller, f"{self.name(caller)} calls {fn}({self.name(user)})",
                            users=(user,) if user == p.address else ()))
             return True
