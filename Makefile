@@ -32,8 +32,9 @@ gas: setup
 coverage: setup
 	tools/coverage.sh
 
-# A deep fuzz campaign for researchers; the report lands in campaigns/ (see docs/fuzzing.md).
-FUZZ_ARGS ?= --machine channel --profile deep --examples 200 --out campaigns/latest
+# A sharded fuzz campaign on Dask, one single-threaded worker process per local core; the report
+# lands in campaigns/<timestamp>/ (docs/fuzzing-campaigns.md). E.g. FUZZ_ARGS="--steps 1000000".
+FUZZ_ARGS ?= --budget-seconds 600
 fuzz: setup
 	.venv/bin/python scripts/campaign.py $(FUZZ_ARGS)
 

@@ -185,8 +185,8 @@ def _refused(outcomes: dict[str, Counter[str]], details: dict[str, int], dispute
 def _failures(meta: dict[str, Any], shards: list[dict[str, Any]],
               saved: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every failure, earliest in the campaign first (saved failures replayed first come
-    first); the first is the root cause, the rest are marked follow-on (other shards or later
-    properties of a hunt)."""
+    first). The first is the campaign's verdict; the others were found separately (other shards,
+    or later episodes of a hunt: each episode runs on a fresh chain) and each replays alone."""
     found = [dict(f) for f in saved]
     for s in shards:
         for f in s.get("failures", []):
@@ -196,7 +196,7 @@ def _failures(meta: dict[str, Any], shards: list[dict[str, Any]],
                           "error": s.get("error") if s["status"] == "error" else None})
     found.sort(key=lambda f: (f["shard"] is not None, f["campaign_seconds"], f["shard"] or 0))
     for i, f in enumerate(found):
-        f["role"] = "root cause" if i == 0 else "follow-on"
+        f["role"] = "first failure" if i == 0 else "other failure"
     return found
 
 
@@ -266,8 +266,8 @@ def markdown(r: dict[str, Any]) -> str:
     c, t = r["campaign"], r["totals"]
     lines = [f"# Fuzzing campaign: {r['verdict']}", ""]
     lines += [
-        f"- contract: `{c['contract']}` (sha256 of the source `{c['source_sha256']}…`, "
-        f"of the creation code `{c['bytecode_sha256']}…`)",
+        f"- contract: `{c['contract']}` (sha256 of the source `{c['source_sha256'][:16]}…`, "
+        f"of the creation code `{c['bytecode_sha256'][:16]}…`)",
         f"- oracle: `{c['oracle']}`; mode: {c['mode']} "
         f"({'first failure of every property, all shards run' if c['mode'] == 'hunt' else 'a failure stops the campaign'})",
         f"- budget: {c['budget']}; shards: {c['shards']} (seeds {c['seeds_text']})",
@@ -433,12 +433,12 @@ def _plot_paths(plt: Any, r: dict[str, Any], path: Path) -> Path:
                 color=cmap(i % 20), linestyle="-" if i < 8 else "--")
     ax.axhline(r["path_goal"], color="black", linewidth=0.8, linestyle=":", label=f"goal {r['path_goal']}")
     ax.set_yscale("symlog", linthresh=10)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("campaign elapsed time (s)")
     ax.set_ylabel("hits so far (finished shards + running shards' progress)")
     ax.set_title("Dispute-path hits over time")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -473,7 +473,7 @@ def _plot_outcomes(plt: Any, r: dict[str, Any], path: Path) -> Path:
     for ax in list(axes.flat)[len(functions):]:
         ax.axis("off")
     fig.suptitle("Outcomes per function (log scale; red x = never seen)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path

@@ -321,9 +321,13 @@ class DaskCampaign:
 
         self.cluster = None
         self.scheduler = scheduler
+        self.interrupted = False
         if scheduler is None:
+            # no dashboard (bokeh is not a dependency); the scheduler's HTTP endpoint still starts,
+            # so it gets a free port rather than a warning when 8787 is taken
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                        silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
             try:
@@ -356,8 +360,9 @@ class DaskCampaign:
             tick: float = 0.5) -> list[dict[str, Any]]:
         """Run every shard; call `on_event` (in this thread) for each progress, shrinking and
         finished-shard event and every `tick` seconds ({"kind": "tick"}). Without `keep_going`
-        the first failed shard stops the rest (pending shards are cancelled, running ones told
-        to stop)."""
+        the first failed shard stops the rest (waiting shards return at once, running ones at
+        their next look at the stop event). Ctrl-C stops every shard the same way and returns
+        what finished (`self.interrupted` is then True); a second Ctrl-C gives up at once."""
         from distributed import Event
 
         campaign = uuid.uuid4().hex[:12]
@@ -374,24 +379,40 @@ class DaskCampaign:
         }
         results: dict[int, dict[str, Any]] = {}
         stopping = False
+        give_up_at = None  # after Ctrl-C: when to stop waiting for shards to notice the stop
         try:
             while len(results) < len(shards):
-                time.sleep(tick)
-                while True:
-                    try:
-                        on_event(events.get_nowait())
-                    except queue.Empty:
-                        break
-                for future, spec in futures.items():
-                    if spec.index in results or future.status == "pending":
-                        continue
-                    result = self._collect(future, spec)
-                    results[spec.index] = result
-                    on_event({"kind": "done", "shard": spec.index, "result": result})
-                    if result["status"] in ("failed", "error") and not keep_going and not stopping:
-                        stopping = True
-                        stop.set()  # running shards stop at their next look, waiting ones at once
-                on_event({"kind": "tick"})
+                try:
+                    time.sleep(tick)
+                    while True:
+                        try:
+                            on_event(events.get_nowait())
+                        except queue.Empty:
+                            break
+                    for future, spec in futures.items():
+                        if spec.index in results or future.status == "pending":
+                            continue
+                        result = self._collect(future, spec)
+                        results[spec.index] = result
+                        on_event({"kind": "done", "shard": spec.index, "result": result})
+                        if result["status"] in ("failed", "error") and not keep_going and not stopping:
+                            stopping = True
+                            stop.set()  # running shards stop at their next look, waiting ones at once
+                    on_event({"kind": "tick"})
+                except KeyboardInterrupt:
+                    if give_up_at is not None:
+                        raise
+                    self.interrupted = stopping = True
+                    # a terminal's Ctrl-C reaches the local workers too; their going is expected
+                    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+                    stop.set()
+                    give_up_at = time.monotonic() + 3 * STOP_POLL_EVERY
+                    on_event({"kind": "interrupted"})
+                if give_up_at is not None and time.monotonic() > give_up_at:
+                    for future, spec in futures.items():
+                        if spec.index not in results:
+                            future.cancel()
+                            results[spec.index] = self._collect(future, spec)
         finally:
             self.client.unsubscribe_topic(topic)
         while True:  # the last events sent before the final results

@@ -54,7 +54,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seeds", default=None, help="explicit shard seeds, comma separated (overrides --seed/--shards)")
     parser.add_argument("--shards", type=int, default=None,
                         help=f"number of shards (default: steps/{STEPS_PER_SHARD:,} for a step budget, "
-                             f"{SHARDS_PER_WORKER} per worker for a time budget; never fewer than the workers)")
+                             f"{SHARDS_PER_WORKER} per worker for a time budget; at least one per worker)")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, default=None, help="total main-play steps, split over the shards")
     budget.add_argument("--budget-seconds", type=float, default=None,
@@ -267,6 +267,9 @@ class Board:
         elif kind == "shrinking":
             spec = self.by_index[event["shard"]]
             say(self.args, f"shrinking failure of shard {spec.index} (seed {spec.seed}): {event['property']}…")
+        elif kind == "interrupted":
+            say(self.args, "interrupted: stopping every shard, then writing the report of what finished "
+                           "(Ctrl-C again to quit at once)")
         elif kind == "done":
             result = event["result"]
             self.done[event["shard"]] = result
@@ -334,7 +337,7 @@ def print_failure(f: dict[str, Any]) -> None:
     from fuzzing.campaign_report import counterexample_lines
 
     where = "a saved failure" if f["shard"] is None else f"shard {f['shard']}"
-    print(f"\n=== {f['role']}: {f['property']} ({where}, seed {f['seed']}) ===")
+    print(f"\n=== {f['role']}: {f['property']} ({where}, seed {f['seed']}) ===\n")
     print("\n".join(counterexample_lines(f)))
     if f.get("shrink_note"):
         print(f"({f['shrink_note']})")
@@ -374,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     saved, still = ([], []) if args.fresh else replay_saved(args, artifact)
     shards: list[Any] = []
     results: list[dict[str, Any]] = []
-    board = None
+    board = cluster = None
     began = time.perf_counter()
     if still:
         meta.update(budget="not spent: a saved failure still fails (run with --fresh to fuzz anyway)",
@@ -416,11 +419,14 @@ def main(argv: list[str] | None = None) -> int:
     report = merge(meta, results, timeline, saved, still)
     t = report["totals"]
     failures = report["failures"]
+    interrupted = cluster is not None and cluster.interrupted
     if failures:
         root = failures[0]
         where = "saved failure" if root["shard"] is None else f"shard {root['shard']}"
         verdict = (f"FAILED {root['property']} after {root['steps']} steps in {root['seconds']:.1f} s "
                    f"({where}, seed {root['seed']})")
+    elif interrupted:
+        verdict = f"INTERRUPTED after {t['steps']} steps in {seconds:.1f} s ({t['shards_run']} shards finished)"
     else:
         rate = t["steps"] / seconds if seconds > 0 else 0.0
         verdict = f"PASSED {t['steps']} steps in {seconds:.1f} s ({rate:.0f} steps/s)"
@@ -432,10 +438,16 @@ def main(argv: list[str] | None = None) -> int:
         if f["shard"] is not None:
             store.save(ReplaySpec(**f["spec"]), f["detail"], campaign=str(out))
     print_summary(report, files)
-    for f in failures:
-        print_failure(f)
+    if failures:
+        print_failure(failures[0])
+    if len(failures) > 1:
+        print(f"\n{len(failures) - 1} other failures, found separately (counterexamples in the report):")
+        for f in failures[1:]:
+            where = "a saved failure" if f["shard"] is None else f"shard {f['shard']}"
+            print(f"  {f['property']} ({where}, seed {f['seed']}) after {f['steps']:,} steps; replay:\n"
+                  f"    {f['replay_command']}")
     print(verdict)
-    return 1 if failures else 0
+    return 1 if failures else 130 if interrupted else 0
 
 
 def print_summary(report: dict[str, Any], files: list[Path]) -> None:
@@ -448,8 +460,9 @@ def print_summary(report: dict[str, Any], files: list[Path]) -> None:
               f"{w['steps_per_second']:,.0f} steps/s, {w['steps_per_cpu_second']:,.0f} steps per CPU s")
     low = report["paths_below_goal"]
     hits = report["paths"]
+    below = (", ".join(low) if len(low) <= 4 else f"{len(low)} of {len(hits)} paths (listed in the report)")
     print(f"Dispute paths: min {min(hits.values()):,} hits"
-          + (f"; below {report['path_goal']}: {', '.join(low)}" if low else f"; all at least {report['path_goal']}"))
+          + (f"; below {report['path_goal']}: {below}" if low else f"; all at least {report['path_goal']}"))
     print(f"Never reached: {len(report['never_reached'])} paths, outcomes or actions (listed in the report)")
     print(f"Report: {files[1]}")
 

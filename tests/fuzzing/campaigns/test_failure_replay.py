@@ -33,7 +33,7 @@ def test_failure_on_two_workers_replays_from_the_printed_command(campaign, pre_v
 
     report = json.loads((out / "report.json").read_text())
     root = report["failures"][0]
-    assert root["role"] == "root cause" and root["property"] == prop and str(root["seed"]) == seed
+    assert root["role"] == "first failure" and root["property"] == prop and str(root["seed"]) == seed
     assert len({w["worker"] for w in report["workers"]}) == 2
     assert (out / "time_to_failure.png").stat().st_size > 0
     assert prop in report["time_to_failure"]
