@@ -420,11 +420,16 @@ def main(argv: list[str] | None = None) -> int:
     t = report["totals"]
     failures = report["failures"]
     interrupted = cluster is not None and cluster.interrupted
+    # a task the cluster could not run (a worker died, say): no verdict of the contract, no pass
+    lost = [r for r in results if r["status"] == "error" and not r.get("failures")]
     if failures:
         root = failures[0]
         where = "saved failure" if root["shard"] is None else f"shard {root['shard']}"
         verdict = (f"FAILED {root['property']} after {root['steps']} steps in {root['seconds']:.1f} s "
                    f"({where}, seed {root['seed']})")
+    elif lost:
+        verdict = (f"FAILED shard-lost after {t['steps']} steps in {seconds:.1f} s "
+                   f"(shard {lost[0]['index']}, seed {lost[0]['seed']}: {lost[0]['error']})")
     elif interrupted:
         verdict = f"INTERRUPTED after {t['steps']} steps in {seconds:.1f} s ({t['shards_run']} shards finished)"
     else:
@@ -447,13 +452,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {f['property']} ({where}, seed {f['seed']}) after {f['steps']:,} steps; replay:\n"
                   f"    {f['replay_command']}")
     print(verdict)
-    return 1 if failures else 130 if interrupted else 0
+    return 1 if failures or lost else 130 if interrupted else 0
 
 
 def print_summary(report: dict[str, Any], files: list[Path]) -> None:
     t = report["totals"]
-    print(f"Campaign: {t['shards_run']} shards run of {t['shards_planned']} ({t['shards_failed']} failed, "
-          f"{t['shards_stopped']} stopped, {t['shards_error']} errors); {t['steps']:,} steps, "
+    print(f"Campaign: {t['shards_run']} shards run of {t['shards_planned']} (seeds {report['campaign']['seeds_text']}; "
+          f"{t['shards_failed']} failed, {t['shards_stopped']} stopped, {t['shards_error']} errors); {t['steps']:,} steps, "
           f"{t['property_checks']:,} property checks, {t['episodes']:,} episodes, {t['wall_seconds']:,.1f} s")
     for w in report["workers"]:
         print(f"  worker {w['worker']} ({w['host']}): {w['shards']} shards, {w['steps']:,} steps, "
