@@ -1,6 +1,7 @@
 """fuzzing.replay and fuzzing.cluster without a cluster: the blob round-trips and refuses damaged
 input, a step budget is split exactly over the shards, a shard runs in this process with its
-counts, and the shrink keeps a prefix that fails with the same property."""
+counts, the shrink keeps a prefix that fails with the same property, and every failure of a
+hunting (--keep-going) shard replays from its own blob."""
 
 from __future__ import annotations
 
@@ -49,3 +50,21 @@ def test_shrink_gives_up_when_the_episode_alone_does_not_fail():
 
     artifact = load_channel_manager(V3_CONTRACT)
     assert shrink(artifact, seed=1, oracle="properties", prop="solvency", episode=0, upper=30) is None
+
+
+def test_a_hunting_shard_records_each_property_once_and_each_replays():
+    from fuzzing.compile import load_channel_manager
+    from fuzzing.replay import replay_shard
+
+    artifact = load_channel_manager(PRE_V3_CONTRACT)
+    ref = ContractRef(str(PRE_V3_CONTRACT), sha256_file(PRE_V3_CONTRACT), bytecode_sha256(artifact))
+    [spec] = plan_shards([9], oracle="properties", mode="hunt", total_steps=1500)
+    result = run_shard(spec, artifact, ref)
+    properties = [f["property"] for f in result["failures"]]
+    assert len(properties) >= 2 and len(set(properties)) == len(properties), properties
+    assert result["replay_steps"] == 1500  # a hunt spends its whole budget
+    for failure in result["failures"]:
+        replay = ReplaySpec.from_blob(failure["blob"])
+        assert replay.mode == "hunt"
+        again = replay_shard(replay, artifact)
+        assert again.reproduces(replay) and again.steps == failure["steps"], failure["property"]
