@@ -204,7 +204,7 @@ def replay_main(args: argparse.Namespace) -> int:
 def replay_saved(args: argparse.Namespace, artifact: Any) -> tuple[list[dict], list[dict]]:
     """Replay saved failures of this contract and oracle; returns (what was replayed, the
     failure records of those that still fail)."""
-    from fuzzing.replay import FailureStore, replay_episode, replay_shard
+    from fuzzing.replay import FailureStore, ReplayResult, replay_episode, replay_shard
 
     store = FailureStore(args.store)
     replayed, still = [], []
@@ -212,11 +212,15 @@ def replay_saved(args: argparse.Namespace, artifact: Any) -> tuple[list[dict], l
         spec = entry.spec
         say(args, f"replaying saved failure {spec.property} (seed {spec.seed}, found {entry.found_at}) from {entry.path}")
         began = time.perf_counter()
-        if spec.episode_steps is not None:
-            result = replay_episode(artifact, seed=spec.seed, oracle=spec.oracle, episode=spec.episode,
-                                    steps=spec.episode_steps)
-        else:
-            result = replay_shard(spec, artifact)
+        try:
+            if spec.episode_steps is not None:
+                result = replay_episode(artifact, seed=spec.seed, oracle=spec.oracle, episode=spec.episode,
+                                        steps=spec.episode_steps)
+            else:
+                result = replay_shard(spec, artifact)
+        except Exception as exc:  # the engine crashed: that is what an engine-error failure replays as
+            result = ReplayResult(f"engine-error:{type(exc).__name__}", str(exc), 0, time.perf_counter() - began,
+                                  spec.episode, 0)
         row = {"property": spec.property, "seed": spec.seed, "found_at": entry.found_at, "blob": entry.blob,
                "file": str(entry.path)}
         if result.reproduces(spec):
