@@ -27,7 +27,8 @@ contract is still caught. Each failure names its property:
   (§10.9);
 - `irrevocable-key-signatures` — a genuine key signature is never refused (§10.10);
 - `liveness` — a dispute can always end: emptyChannel from the closing time, nukeThreads from
-  the nuke deadline (§10.5; the end of every episode drives each open dispute to its end).
+  the nuke deadline (§10.5; the end of every episode drives each open dispute to its end);
+- `view-reverted` — a view the oracle needs reverted (reader.py).
 """
 
 from __future__ import annotations
