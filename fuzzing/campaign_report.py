@@ -23,6 +23,7 @@ from typing import Any
 from fuzzing.engine.paths import DISPUTE_PATHS, EXPECTED_OUTCOMES
 
 PATH_GOAL = 100
+HUNT_TEXT = "first failure of every property, all shards run"
 DETAIL_PREFIX = "(detail) "
 TIMELINE_POINTS = 400
 
@@ -269,7 +270,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"- contract: `{c['contract']}` (sha256 of the source `{c['source_sha256'][:16]}…`, "
         f"of the creation code `{c['bytecode_sha256'][:16]}…`)",
         f"- oracle: `{c['oracle']}`; mode: {c['mode']} "
-        f"({'first failure of every property, all shards run' if c['mode'] == 'hunt' else 'a failure stops the campaign'})",
+        f"({HUNT_TEXT if c['mode'] == 'hunt' else 'a failure stops the campaign'})",
         f"- budget: {c['budget']}; shards: {c['shards']} (seeds {c['seeds_text']})",
         f"- cluster: {c['cluster']}",
         f"- started {c['started_text']}; git `{c.get('git', '?')}`",
@@ -311,11 +312,13 @@ def markdown(r: dict[str, Any]) -> str:
     goal = r["path_goal"]
     for p, n in r["paths"].items():
         lines.append(f"| {p} | {_n(n)} | {'' if n >= goal else f'below {goal}'} |")
-    lines += ["", "Details (challenges by caller, boundaries, settlement times):", "", "| detail | hits |", "|---|---:|"]
+    lines += ["", "Details (challenges by caller, boundaries, settlement times):", "",
+              "| detail | hits |", "|---|---:|"]
     lines += [f"| {k} | {_n(v)} |" for k, v in r["path_details"].items()]
     lines += ["", "## Actions", ""]
     if r["rules"] is None:
-        lines.append("Action counts unavailable: the engine's `Actors` could not be instrumented (see fuzzing/cluster.py).")
+        lines.append("Action counts unavailable: the engine's `Actors` could not be instrumented "
+                     "(see fuzzing/cluster.py).")
     else:
         lines += ["An action is one draw of the engine's swarm (or the idle tick and the end-of-episode exits). "
                   "An early return is a draw that found nothing to do; transactions are the steps it sent "
@@ -343,8 +346,10 @@ def markdown(r: dict[str, Any]) -> str:
     lines += ["", "## Failures", ""]
     lines += _failure_markdown(r) if r["failures"] else ["None."]
     if r["saved_failures"]:
-        lines += ["", "## Saved failures replayed first", "", "| property | seed | found | now |", "|---|---:|---|---|"]
-        lines += [f"| {s['property']} | {s['seed']} | {s['found_at']} | {s['outcome']} |" for s in r["saved_failures"]]
+        lines += ["", "## Saved failures replayed first", "", "| property | seed | found | now |",
+                  "|---|---:|---|---|"]
+        lines += [f"| {s['property']} | {s['seed']} | {s['found_at']} | {s['outcome']} |"
+                  for s in r["saved_failures"]]
     if r.get("plots"):
         lines += ["", "## Plots", ""]
         lines += [f"![{p}]({p})" for p in r["plots"]]
@@ -509,7 +514,8 @@ def _plot_failures(plt: Any, r: dict[str, Any], path: Path) -> Path:
     steps = [max(f["shard_steps"], 1) for _, f in items]
     ax.barh(list(ys), steps, color="tab:red")
     for y, (_, f) in zip(ys, items):
-        ax.text(max(f["shard_steps"], 1) * 1.1, y, f"step {f['shard_steps']:,} of {_where(f['shard'])} (seed {f['seed']}), "
+        ax.text(max(f["shard_steps"], 1) * 1.1, y,
+                f"step {f['shard_steps']:,} of {_where(f['shard'])} (seed {f['seed']}), "
                 f"{f['campaign_seconds']:,.1f} s into the campaign", va="center", fontsize=8)
     ax.set_yticks(list(ys))
     ax.set_yticklabels([p for p, _ in items], fontsize=8)

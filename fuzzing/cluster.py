@@ -261,7 +261,8 @@ def run_shard(spec: ShardSpec, artifact: Artifact, contract: ContractRef, *, top
         steps = spec.max_steps or result["last_progress_steps"]
         replay = ReplaySpec(contract.path, contract.source_sha256, contract.bytecode_sha256, spec.oracle, spec.seed,
                             "first", steps, f"engine-error:{type(exc).__name__}")
-        result["failures"].append({"property": replay.property, "detail": str(exc).splitlines()[0] if str(exc) else "",
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        result["failures"].append({"property": replay.property, "detail": first_line,
                                    "steps": result["last_progress_steps"], "seconds": result["seconds"],
                                    "episode": None, "episode_steps": 0, "counterexample": [],
                                    "blob": replay.to_blob(), "spec": asdict(replay), "shrunk": None,

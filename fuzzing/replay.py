@@ -81,7 +81,8 @@ class ReplaySpec:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise BlobError("the replay blob is not base64 of JSON (copy it whole from the campaign output)") from None
+            raise BlobError("the replay blob is not base64 of JSON (copy it whole from the campaign output)"
+                            ) from None
         if not isinstance(data, dict) or data.get("v") != BLOB_VERSION:
             raise BlobError(f"the replay blob has version {data.get('v') if isinstance(data, dict) else '?'}, "
                             f"this runner reads version {BLOB_VERSION}")

@@ -51,7 +51,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="judge by the protocol properties, the reference model, or both")
     parser.add_argument("--seed", type=int, default=None, help="base seed: shards take seed, seed+1, ... "
                         "(default: from the clock)")
-    parser.add_argument("--seeds", default=None, help="explicit shard seeds, comma separated (overrides --seed/--shards)")
+    parser.add_argument("--seeds", default=None,
+                        help="explicit shard seeds, comma separated (overrides --seed/--shards)")
     parser.add_argument("--shards", type=int, default=None,
                         help=f"number of shards (default: steps/{STEPS_PER_SHARD:,} for a step budget, "
                              f"{SHARDS_PER_WORKER} per worker for a time budget; at least one per worker)")
@@ -210,7 +211,8 @@ def replay_saved(args: argparse.Namespace, artifact: Any) -> tuple[list[dict], l
     replayed, still = [], []
     for entry in store.matching(args.contract, args.oracle):
         spec = entry.spec
-        say(args, f"replaying saved failure {spec.property} (seed {spec.seed}, found {entry.found_at}) from {entry.path}")
+        say(args, f"replaying saved failure {spec.property} (seed {spec.seed}, found {entry.found_at}) "
+                  f"from {entry.path}")
         began = time.perf_counter()
         try:
             if spec.episode_steps is not None:
@@ -388,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                     shards=0, seeds_text="-", seeds=[], cluster="none (saved failures replayed in this process)")
     else:
         workers = args.workers or local_cores()
-        say(args, f"starting {'a local Dask cluster of ' + str(workers) + ' worker processes' if args.scheduler is None else 'on ' + args.scheduler}")
+        where = f"on {args.scheduler}" if args.scheduler else f"a local Dask cluster of {workers} worker processes"
+        say(args, f"starting {where}")
         try:
             cluster = DaskCampaign(scheduler=args.scheduler, workers=workers, connect_timeout=args.connect_timeout)
         except ClusterError as exc:
@@ -461,8 +464,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_summary(report: dict[str, Any], files: list[Path]) -> None:
     t = report["totals"]
-    print(f"Campaign: {t['shards_run']} shards run of {t['shards_planned']} (seeds {report['campaign']['seeds_text']}; "
-          f"{t['shards_failed']} failed, {t['shards_stopped']} stopped, {t['shards_error']} errors); {t['steps']:,} steps, "
+    seeds = report["campaign"]["seeds_text"]
+    print(f"Campaign: {t['shards_run']} shards run of {t['shards_planned']} (seeds {seeds}; "
+          f"{t['shards_failed']} failed, {t['shards_stopped']} stopped, {t['shards_error']} errors); "
+          f"{t['steps']:,} steps, "
           f"{t['property_checks']:,} property checks, {t['episodes']:,} episodes, {t['wall_seconds']:,.1f} s")
     for w in report["workers"]:
         print(f"  worker {w['worker']} ({w['host']}): {w['shards']} shards, {w['steps']:,} steps, "
