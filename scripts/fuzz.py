@@ -51,6 +51,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--hunt", action="store_true",
                         help="do not stop at the first failure: end its episode, go on, and report the first "
                              "failure of every property (time and steps from the start)")
+    parser.add_argument("--backend", choices=("revm", "anvil"), default="revm",
+                        help="revm: in-process, fast (default); anvil: the same episodes on a private anvil "
+                             "node, about 10x slower, for fidelity")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     if args.steps is None and args.budget_seconds is None:
@@ -89,8 +92,18 @@ def shown_path(path: str) -> str:
 
 
 # ---------------------------------------------------------------------------- workers
-def _worker(job: tuple[str, int, float | None, int | None, str, int | None, bool, Any]) -> Any:
-    path, seed, budget, steps, oracle, episode, hunting, queue = job
+def _on_backend(backend: str, play: Any) -> Any:
+    """`play(chain_factory)` on the chosen backend (None: the engine's default, revm)."""
+    if backend == "revm":
+        return play(None)
+    from fuzzing.engine.backends import AnvilEpisodes
+
+    with AnvilEpisodes() as factory:
+        return play(factory)
+
+
+def _worker(job: tuple[str, int, float | None, int | None, str, int | None, bool, Any, str]) -> Any:
+    path, seed, budget, steps, oracle, episode, hunting, queue, backend = job
     from fuzzing.compile import load_channel_manager
     from fuzzing.engine.campaign import _campaign
 
@@ -100,8 +113,9 @@ def _worker(job: tuple[str, int, float | None, int | None, str, int | None, bool
         if queue is not None:
             queue.put((seed, p.steps, p.elapsed))
 
-    verdict, findings = _campaign(artifact, seed=seed, budget_seconds=budget, max_steps=steps, oracle=oracle,
-                                  progress=report, only_episode=episode, keep_going=hunting)
+    verdict, findings = _on_backend(backend, lambda factory: _campaign(
+        artifact, seed=seed, budget_seconds=budget, max_steps=steps, oracle=oracle, progress=report,
+        only_episode=episode, keep_going=hunting, chain_factory=factory))
     if queue is not None:
         queue.put((seed, verdict.steps, verdict.seconds))
     return verdict, findings
@@ -119,12 +133,13 @@ def run(args: argparse.Namespace, started: float) -> list[Any]:
         from fuzzing.engine.campaign import _campaign
 
         artifact = load_channel_manager(args.contract)
-        return [_campaign(artifact, seed=seeds[0], budget_seconds=args.budget_seconds, max_steps=args.steps,
-                          oracle=args.oracle, progress=report, only_episode=args.episode, keep_going=args.hunt)]
+        return [_on_backend(args.backend, lambda factory: _campaign(
+            artifact, seed=seeds[0], budget_seconds=args.budget_seconds, max_steps=args.steps, oracle=args.oracle,
+            progress=report, only_episode=args.episode, keep_going=args.hunt, chain_factory=factory))]
     context = multiprocessing.get_context("fork")
     queue = context.Manager().Queue()
-    jobs = [(args.contract, s, args.budget_seconds, args.steps, args.oracle, args.episode, args.hunt, queue)
-            for s in seeds]
+    jobs = [(args.contract, s, args.budget_seconds, args.steps, args.oracle, args.episode, args.hunt, queue,
+             args.backend) for s in seeds]
     progress: dict[int, int] = {}
     results: list[Any] = []
     with context.Pool(args.workers) as pool:
@@ -198,6 +213,8 @@ def print_findings(args: argparse.Namespace, results: list[Any]) -> None:
 def replay_command(args: argparse.Namespace, seed: int, steps: int, episode: int | None = None) -> str:
     parts = [".venv/bin/python", "scripts/fuzz.py", "--contract", shown_path(args.contract), "--seed", str(seed),
              "--steps", str(steps), "--oracle", args.oracle]
+    if args.backend != "revm":
+        parts += ["--backend", args.backend]
     if episode is not None:
         parts += ["--episode", str(episode)]
     return " ".join(shlex.quote(p) for p in parts)

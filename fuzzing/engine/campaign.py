@@ -97,14 +97,15 @@ class _Run:
     """One episode: steps until its length or the campaign's budget, then the finale."""
 
     def __init__(self, artifact: Artifact, plan: EpisodePlan, paths: PathCounter, step_limit: int,
-                 oracle: str, check_rules: bool) -> None:
+                 oracle: str, check_rules: bool, chain_factory: Callable[[], Any] | None = None) -> None:
         self.plan = plan
         self.trace: list[str] = [f"episode {plan.index}: period {plan.config.challenge_period} s, reserve "
                                  f"({plan.config.reserve_wei}, {plan.config.reserve_token}), parties "
                                  f"{plan.config.honest} honest / {plan.config.cheaters} cheaters / "
                                  f"{plan.config.puppets} puppets, actions {sorted(plan.swarm)}"]
         self.ep = Episode(artifact, plan.config, random.Random(plan.seed), paths, self.trace,
-                          step_limit=step_limit, check_rules=check_rules, differential=_differential(oracle))
+                          step_limit=step_limit, check_rules=check_rules, differential=_differential(oracle),
+                          chain=chain_factory() if chain_factory is not None else None)
         if oracle == "model":
             self.ep.oracle.enabled = False
         self.actors = Actors(self.ep)
@@ -148,14 +149,17 @@ class _Run:
 
 def run_campaign(artifact: Artifact | None = None, *, seed: int, budget_seconds: float | None = None,
                  max_steps: int | None = None, oracle: str = "properties",
-                 progress: Callable[[Progress], Any] | None = None) -> Verdict:
+                 progress: Callable[[Progress], Any] | None = None,
+                 chain_factory: Callable[[], Any] | None = None) -> Verdict:
     """Run episodes until `budget_seconds` or `max_steps` (neither given: 60 s) or the first
     failure. `artifact`: the ChannelManager to test (None: contracts/ChannelManager.sol).
     `oracle`: "properties" (docs/protocol.md §10), "model" (differential against
     channel_manager.model), or "both". `progress`, if given, is called about once a second with
-    a `Progress(elapsed, steps, steps_per_second, episodes)`."""
+    a `Progress(elapsed, steps, steps_per_second, episodes)`. `chain_factory`, if given, returns
+    the fresh chain each episode runs on (default: a new in-process `RevmChain`;
+    `fuzzing.engine.backends.AnvilEpisodes` runs the same campaign on anvil)."""
     verdict, _ = _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps,
-                           oracle=oracle, progress=progress)
+                           oracle=oracle, progress=progress, chain_factory=chain_factory)
     return verdict
 
 
@@ -185,7 +189,8 @@ def hunt(artifact: Artifact | None = None, *, seed: int, budget_seconds: float |
 def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | None, max_steps: int | None,
               oracle: str, progress: Callable[[Progress], Any] | None, only_episode: int | None = None,
               check_rules: bool = False, keep_going: bool = False,
-              want: set[str] | None = None) -> tuple[Verdict, list[Finding]]:
+              want: set[str] | None = None,
+              chain_factory: Callable[[], Any] | None = None) -> tuple[Verdict, list[Finding]]:
     if oracle not in ORACLES:
         raise ValueError(f"oracle must be one of {', '.join(ORACLES)}, got {oracle!r}")
     if budget_seconds is None and max_steps is None:
@@ -221,7 +226,8 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
         failure: PropertyFailure | None = None
         run = None
         try:
-            run = _Run(artifact, plan, paths, min(plan.length, limit - main_steps), oracle, check_rules)
+            run = _Run(artifact, plan, paths, min(plan.length, limit - main_steps), oracle, check_rules,
+                       chain_factory)
             run.play(stop)
             run.finale()
         except PropertyFailure as exc:

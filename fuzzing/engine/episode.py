@@ -34,9 +34,9 @@ class StepLimit(Exception):
 class Episode:
     def __init__(self, artifact: Artifact, config: Config, rng: random.Random, paths: PathCounter,
                  trace: list[str], *, step_limit: int, check_rules: bool = False,
-                 differential: Any = None) -> None:
+                 differential: Any = None, chain: Any = None) -> None:
         self.rng = rng
-        self.world = World(artifact, config)
+        self.world = World(artifact, config, chain)
         self.chain = self.world.chain
         self.config = config
         self.period = config.challenge_period
