@@ -182,7 +182,13 @@ class Node:
         if to is not None:
             tx["to"] = to
         txid = self.rpc("eth_sendTransaction", [tx])
+        # Automine returns the hash before the block is always visible on a loaded machine:
+        # wait (bounded) for the receipt instead of reading it once.
+        deadline = time.monotonic() + 30
         receipt = self.rpc("eth_getTransactionReceipt", [txid])
+        while receipt is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            receipt = self.rpc("eth_getTransactionReceipt", [txid])
         assert receipt is not None and int(receipt["status"], 16) == 1, receipt
         return receipt
 

@@ -6,6 +6,7 @@ folder. The shrunk-episode command and the scripts/fuzz.py equivalent reproduce 
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import subprocess
 
@@ -39,7 +40,8 @@ def test_failure_on_two_workers_replays_from_the_printed_command(campaign, pre_v
     assert prop in report["time_to_failure"]
 
     command = command_after("Replay on one machine", run.stdout)
-    assert command == root["replay_command"] and " --replay " in command and command.startswith("/")
+    assert command == root["replay_command"] and " --replay " in command
+    assert shlex.split(command)[0].startswith("/")  # absolute, quoted when the path has spaces
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     again = fresh_shell(command, elsewhere)
