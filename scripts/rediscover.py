@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -83,12 +84,25 @@ def classify(failure: str | None, detail: str, counterexample: list[str]) -> str
         return "M-1"  # a genuine key signature refused: its signer had delegated its address to code
     if failure == "no-stranded-surplus":
         return "L-1"
+    if failure == "update-accounting" and _withdrawal_kept(detail):
+        return "I-1"  # the user's withdrawal stayed in the contract as hub reserve
     return "other"
+
+
+def _withdrawal_kept(detail: str) -> bool:
+    """`reserve moved (a, b), pending updates say (c, d)` with a ≥ c, b ≥ d, not equal: the
+    reserve grew by money the update should have sent out (the recipient was the contract)."""
+    numbers = [int(n) for n in re.findall(r"-?\d+", detail)]
+    if "reserve moved" not in detail or len(numbers) != 4:
+        return False
+    moved, said = numbers[:2], numbers[2:]
+    return moved != said and all(m >= s for m, s in zip(moved, said))
 
 
 def _classify_disagreement(fn: str, detail: str) -> str:
     """The v3 model against the pre-v3 contract: each audit fix is a rule the model has."""
     accepted = detail.startswith("the contract accepted")
+    thread_fn = fn in ("startExitThread", "startExitThreadWithUpdate", "challengeThread", "emptyThread")
     if fn == "emptyThread" and accepted and "expected ThreadMismatch" in detail:
         return "H-1"  # a settlement the binding refuses went through
     if fn in ("challengeThread", "startExitThreadWithUpdate"):
@@ -104,6 +118,10 @@ def _classify_disagreement(fn: str, detail: str) -> str:
         return "M-1"  # ERC-1271 asked before the key, or emptyThread re-checking the signature
     if fn in ("emptyChannel", "emptyChannelWithChallenge", "emptyThread") and detail.startswith("after "):
         return "L-1"  # the model pays the surplus, the contract keeps it
+    if fn == "emptyThread" and "expected ThreadMismatch" in detail:
+        return "H-1 unbound"  # the binding is missing, but this settlement failed for another reason
+    if thread_fn and "reverted ValueTooLarge" in detail and "txCount" in detail:
+        return "txCount range"  # a thread txCount above 2^64 - 1 refused; v3 saturates it (§8.3 choice (a))
     return "other"
 
 
@@ -201,7 +219,7 @@ def hunt(run_campaign: Any, artifact: Any, job: Job) -> dict[str, Any]:
         finding = classify(verdict.failure, verdict.detail, list(verdict.counterexample))
         counts[finding] = counts.get(finding, 0) + 1
         campaigns.append({"seed": seed, "steps": verdict.steps, "seconds": round(verdict.seconds, 3),
-                          "finding": finding, "failure": verdict.failure})
+                          "finding": finding, "failure": verdict.failure, "detail": verdict.detail[:300]})
         if finding not in first:
             first[finding] = {
                 "seconds": round(elapsed, 3), "steps": steps, "campaign": k, "campaign_seed": seed,
