@@ -46,7 +46,7 @@ from channel_manager import ops
 from channel_manager.ops import OpsError
 from scripts import _common
 from scripts._common import Context, command, fmt_duration, fmt_units, say
-from scripts.ops_tx import Fees, TxFailed, gwei
+from scripts.ops_tx import Fees, TxFailed, gwei, unknown
 
 TEST_TOKEN_ARGS = ("Test Dai", "TDAI")
 CONSTRUCTOR_TYPES = ["address", "uint256", "address"]
@@ -441,7 +441,7 @@ def resume(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[str, Any] 
         say(f"dry run: the deployment {txid} is still pending; a real run waits for it again")
         return None
     sender = ctx.sender
-    known = not all(_unknown(t) for t in pending["attempts"])
+    known = not all(unknown(t) for t in pending["attempts"])
     if ops.flag(ctx.env, "CM_REPLACE") or (not known and not pending.get("raw_transaction")):
         if known:
             sender.fees = sender.fees.raised_over(pending.get("fees") or {})
@@ -467,14 +467,6 @@ def _first_receipt(txids: list[str]) -> Mapping[str, Any] | None:
         except TransactionNotFound:
             continue
     return None
-
-
-def _unknown(txid: str) -> bool:
-    try:
-        web3.eth.get_transaction(txid)
-    except TransactionNotFound:
-        return True
-    return False
 
 
 def finish(

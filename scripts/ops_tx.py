@@ -391,7 +391,7 @@ class Sender:
                     self.say("the node answers again")
                     dropped, checks = False, 0
                 checks += 1
-                if raw is not None and checks % 10 == 1 and _unknown(txid):
+                if raw is not None and checks % 10 == 1 and unknown(txid):
                     self._rebroadcast(txid, nonce, raw)
             except CONNECTION_ERRORS as exc:
                 if not dropped:
@@ -448,7 +448,7 @@ class Sender:
 
 def still_pending(txid: str) -> bool:
     """Sent, known to the node, not mined: sending the same thing again would pay twice."""
-    return _receipt(txid) is None and not _unknown(txid)
+    return _receipt(txid) is None and not unknown(txid)
 
 
 def _receipt(txid: str) -> Mapping[str, Any] | None:
@@ -458,7 +458,8 @@ def _receipt(txid: str) -> Mapping[str, Any] | None:
         return None
 
 
-def _unknown(txid: str) -> bool:
+def unknown(txid: str) -> bool:
+    """The node has never heard of `txid` (dropped, or sent to a node that lost it)."""
     try:
         web3.eth.get_transaction(txid)
     except TransactionNotFound:
