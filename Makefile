@@ -26,7 +26,7 @@ test: setup
 # (port 8548); the figures are the same as on `anvil` (the snapshot gate runs there).
 gas: setup
 	tools/ensure_network.sh anvil-gas 8548
-	.venv/bin/python tools/run_script.py scripts/gas_benchmark.py --network anvil-gas
+	.venv/bin/python tools/run_script.py research/gas_benchmark.py --network anvil-gas
 
 # Branch coverage of ChannelManager.sol (anvil with steps tracing; ~5-6x a plain run).
 coverage: setup
@@ -36,11 +36,11 @@ coverage: setup
 # lands in campaigns/<timestamp>/ (docs/fuzzing-campaigns.md). E.g. FUZZ_ARGS="--steps 1000000".
 FUZZ_ARGS ?= --budget-seconds 600
 fuzz: setup
-	.venv/bin/python scripts/campaign.py $(FUZZ_ARGS)
+	.venv/bin/python research/campaign.py $(FUZZ_ARGS)
 
 # Known-bad contract edits that the property suite must kill (see docs/fuzzing.md).
 mutation: setup
-	.venv/bin/python scripts/mutation_check.py
+	.venv/bin/python research/mutation_check.py
 
 slither: setup
 	.venv/bin/python tools/run_slither.py

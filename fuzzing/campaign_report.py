@@ -375,7 +375,7 @@ def _failure_markdown(r: dict[str, Any]) -> list[str]:
         lines += [f"- what was seen: {f['detail']}",
                   f"- after {_n(f['steps'])} steps of the shard, {f['campaign_seconds']:,.1f} s into the campaign"]
         lines += [f"- replay (one machine, any folder): `{f['replay_command']}`",
-                  f"- the same with scripts/fuzz.py: `{f['fuzz_command']}`"]
+                  f"- the same with research/fuzz.py: `{f['fuzz_command']}`"]
         if f.get("episode_command"):
             lines.append(f"- the shrunk episode alone: `{f['episode_command']}`")
         lines.append(f"- blob: `{f['blob']}`")

@@ -4,7 +4,7 @@ A hub and three users with honest ledgers (each keeps its newest double-signed s
 deposits, hub deposits, withdrawals, exits with a newer state, plain exits, challenges,
 emptyings at the closing time −1/0/+1 s and stale replays. Each operation is signed, predicted
 by `channel_manager.model`, sent to the chain and compared (success, error name and arguments);
-then four views are compared with the model. It is the workload of scripts/fuzz_throughput.py
+then four views are compared with the model. It is the workload of research/fuzz_throughput.py
 and of the randomized cross-backend test, not the fuzzing campaign's actors: it is polite (no
 adversary, no threads) and only as deep as chance takes it.
 """

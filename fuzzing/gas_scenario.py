@@ -1,10 +1,10 @@
 """BENCHMARK.md's fixed gas scenario (operations #0–#14) played through the `Chain` interface.
 
 The same transactions, in the same order, at the same timestamps and from the same nonces as
-scripts/benchmark_scenario.py (the brownie version behind `make gas`), with states built the
+research/benchmark_scenario.py (the brownie version behind `make gas`), with states built the
 same way through `channel_manager.transitions` and signed with `channel_manager.signing`. It is
 a generator: `play()` yields a `Step` after every transaction, so a test can compare two chains
-after each one. scripts/benchmark_scenario.py imports brownie, so its constants are repeated
+after each one. research/benchmark_scenario.py imports brownie, so its constants are repeated
 here; the cross-backend test checks that this replay measures the same gas as that script.
 """
 

@@ -3,8 +3,8 @@
 A mutant is a small source edit that breaks one rule of docs/protocol.md: a guard removed or
 weakened, a deadline moved by one second, a term dropped in an `unchecked` or assembly block, a
 packed storage field truncated or written with the wrong value, one of version 3's audit fixes
-reverted. The fuzzing engine must notice every one of them (`scripts/rediscover.py`,
-`scripts/mutation_check.py`).
+reverted. The fuzzing engine must notice every one of them (`research/rediscover.py`,
+`research/mutation_check.py`).
 
 Each edit names an exact piece of the contract's text and must occur there exactly once, so an
 edit that no longer matches (the contract changed) fails loudly instead of testing nothing.

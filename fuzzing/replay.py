@@ -3,7 +3,7 @@
 A campaign shard is a pure function of (contract, oracle, seed, step budget): the engine plays
 the same transactions whatever the machine (fuzzing/engine/campaign.py). A `ReplaySpec` names
 exactly that, plus the property that failed and the failing episode, and travels as a BLOB
-(url-safe base64 of compact JSON) that `scripts/campaign.py --replay BLOB` takes back.
+(url-safe base64 of compact JSON) that `research/campaign.py --replay BLOB` takes back.
 
 Two replays exist:
 - the shard: `run_campaign(seed, max_steps=steps)` (mode "first": the shard stopped at its first
@@ -142,7 +142,7 @@ def replay_shard(spec: ReplaySpec, artifact: Artifact, progress: Callable[[Any],
 def replay_episode(artifact: Artifact, *, seed: int, oracle: str, episode: int, steps: int) -> ReplayResult:
     """Episode `episode` of the campaign with seed `seed` alone, its main play cut at `steps`.
 
-    Uses the engine's `_campaign(only_episode=...)`, the same entry `scripts/fuzz.py --episode`
+    Uses the engine's `_campaign(only_episode=...)`, the same entry `research/fuzz.py --episode`
     uses (run_campaign does not expose it)."""
     from fuzzing.engine.campaign import _campaign
 

@@ -2,11 +2,12 @@
 
     python tools/run_script.py scripts/hub.py status --network sepolia
     python tools/run_script.py scripts/deploy.py --network anvil        # COMMAND defaults to main
+    python tools/run_script.py research/gas_benchmark.py --network anvil-gas
 
 It does what `brownie run SCRIPT [COMMAND] [ARG…] --network NAME` does (load and compile the
 project, connect, call the script's function with the arguments), with two differences:
 
-- the script is imported by its project-relative name (`scripts.hub`). `brownie run` turns the
+- the script is imported by its project-relative name (`scripts.hub`, `research.gas_benchmark`). `brownie run` turns the
   script's absolute path into a module name, so a checkout under a folder with a dot in its path
   (`~/src/github.com/org/repo`, `/tmp/x.y/repo`) fails there with `ModuleNotFoundError`;
 - what can go wrong before the script runs is one line on stderr (`error: …`) and exit status 2,
@@ -31,6 +32,8 @@ from typing import Any, NoReturn
 ROOT = Path(__file__).resolve().parents[1]
 USAGE = "usage: python tools/run_script.py SCRIPT [COMMAND] [ARG ...] --network NAME"
 EXIT_REFUSED = 2
+# deploy and operation scripts; benchmarks that need a chain (research/gas_benchmark.py)
+SCRIPT_FOLDERS = ("scripts", "research")
 
 
 def fail(message: str) -> NoReturn:
@@ -66,18 +69,19 @@ def parse_argv(argv: list[str]) -> tuple[str, str | None, list[str], str]:
 
 
 def script_module(script: str) -> tuple[str, Path]:
-    """The module name (`scripts.<stem>`) of a script given as a path or a bare name."""
-    scripts = ROOT / "scripts"
+    """The module name (`scripts.<stem>`, `research.<stem>`) of a script given as a path or a
+    bare name (bare names are looked up in scripts/)."""
+    folders = [ROOT / name for name in SCRIPT_FOLDERS]
     given = Path(script)
-    candidates = [given, ROOT / given, scripts / given]
+    candidates = [given, ROOT / given, folders[0] / given]
     for candidate in candidates:
         path = candidate.with_suffix(".py") if candidate.suffix != ".py" else candidate
         if path.is_file():
             path = path.resolve()
-            if path.parent != scripts.resolve():
-                fail(f"{script} is not a script of this project's scripts/ folder")
-            return f"scripts.{path.stem}", path
-    fail(f"no script {script!r} in {scripts}")
+            if path.parent not in [folder.resolve() for folder in folders]:
+                fail(f"{script} is not a script of this project's scripts/ or research/ folder")
+            return f"{path.parent.name}.{path.stem}", path
+    fail(f"no script {script!r} in {ROOT / SCRIPT_FOLDERS[0]} (a path under research/ works too)")
 
 
 def commands_of(module: Any) -> list[str]:

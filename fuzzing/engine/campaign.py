@@ -5,7 +5,7 @@ A campaign with seed S is a sequence of episodes. Each episode's shape (challeng
 parties, swarm of enabled actions, length, its own random seed) is drawn from `Random(S)`, and
 everything inside it from the episode's own seed, so episode E can be replayed alone. Runs are
 deterministic: the same seed and step count replay the same transactions, whatever the machine's
-speed. `run_campaign` is the entry point; `scripts/fuzz.py` is its command line.
+speed. `run_campaign` is the entry point; `research/fuzz.py` is its command line.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The two backends agree: BENCHMARK.md's gas scenario, played through the `Chain` interface on
 revm and on anvil, gives identical results at every step — status, gasUsed, decoded events and
 errors, every storage view, ETH and token balances — and the same gas per operation as the
-project's brownie benchmark (scripts/benchmark_scenario.py). EIP-7702 delegation is the one
+project's brownie benchmark (research/benchmark_scenario.py). EIP-7702 delegation is the one
 documented difference: revm's emulation does not charge EIP-7702's access of the delegate."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fuzzing.chain.revm_chain import RevmChain
 from fuzzing.channel_walk import ChannelWalk
 from fuzzing.gas_scenario import GasScenario, Step
 from fuzzing.views import manager_views
-from scripts.benchmark_scenario import OPERATIONS, run_scenario
+from research.benchmark_scenario import OPERATIONS, run_scenario
 from tests.fuzzing.conftest import CHALLENGE_PERIOD, ETHER
 
 COLD_ACCOUNT_ACCESS = 2_600  # EIP-2929, charged by EIP-7702 for reading the delegate

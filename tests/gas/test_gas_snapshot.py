@@ -2,7 +2,7 @@
 
 Gas is deterministic for a given build and scenario, so any difference is a real change: a
 deliberate one is recorded with
-`UPDATE_GAS_SNAPSHOT=1 python tools/run_script.py scripts/gas_benchmark.py --network <network>` (docs/gas.md).
+`UPDATE_GAS_SNAPSHOT=1 python tools/run_script.py research/gas_benchmark.py --network <network>` (docs/gas.md).
 The scenario runs in its own chain snapshot with pinned timestamps and addresses, so the result
 does not depend on which tests ran before.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from brownie import TestToken, accounts, chain
 
-from scripts.benchmark_scenario import OPERATIONS, ScenarioResult, format_table, run_scenario
+from research.benchmark_scenario import OPERATIONS, ScenarioResult, format_table, run_scenario
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "gas-snapshot.json"
 
@@ -45,7 +45,7 @@ def _assert_matches_snapshot(result: ScenarioResult) -> None:
     diffs = _differences(result)
     assert not diffs, (
         "gas differs from gas-snapshot.json (if intended: UPDATE_GAS_SNAPSHOT=1 python "
-        "tools/run_script.py scripts/gas_benchmark.py --network <network>):\n" + "\n".join(diffs)
+        "tools/run_script.py research/gas_benchmark.py --network <network>):\n" + "\n".join(diffs)
     )
 
 

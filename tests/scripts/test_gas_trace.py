@@ -1,9 +1,9 @@
-"""The gas breakdown (scripts/gas_trace.py) on hand-made struct logs: each step of the
+"""The gas breakdown (research/gas_trace.py) on hand-made struct logs: each step of the
 contract's frame is charged the drop in remaining gas to its next step, by class."""
 
 import pytest
 
-from scripts.gas_trace import CLASSES, breakdown, floor, format_breakdown
+from research.gas_trace import CLASSES, breakdown, floor, format_breakdown
 
 TOKEN = "0x00000000000000000000000000000000000000aa"
 

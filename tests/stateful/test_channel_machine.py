@@ -31,14 +31,14 @@ from channel_manager.errors import ChannelError
 from channel_manager.eip712 import Domain, channel_digest, thread_digest
 from channel_manager.model import ChannelManagerModel, EcdsaOracle, Status, World
 from channel_manager.states import ChannelState, ThreadState
+from fuzzing.ledger import Ledger, Signed
 from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, anvil_key, latest_timestamp, set_next_timestamp
 from tests.stateful.conftest import profile_name
-from tests.stateful.ledger import Ledger, Signed
 
 NUKE = 10 * CHALLENGE_PERIOD
 GAS = 2_000_000  # explicit gas for raw same-block transactions
 
-# Statistics collected across all examples of a process (read by scripts/campaign.py).
+# Statistics collected across all examples of a process (read by research/campaign.py).
 STATS: dict = {
     "sequences": 0,
     "steps": 0,
@@ -1220,7 +1220,7 @@ def _print_stats():
     for key, n in sorted(STATS["calls"].items()):
         print(f"    {key:55} {n}")
     out = os.environ.get("FUZZ_STATS_OUT")
-    if out:  # read by scripts/campaign.py
+    if out:  # read by research/campaign.py
         import json
 
         data = {

@@ -1,8 +1,8 @@
-"""Fixtures of the sharded-campaign tests (scripts/campaign.py, fuzzing/cluster.py,
+"""Fixtures of the sharded-campaign tests (research/campaign.py, fuzzing/cluster.py,
 docs/fuzzing-campaigns.md). These tests need no chain: the autouse `isolation` fixture of
 tests/conftest.py is replaced here by one that does nothing, so no snapshot is taken or reverted.
 
-- `campaign(*args, cwd=...)`: runs scripts/campaign.py in a subprocess (its own Dask cluster),
+- `campaign(*args, cwd=...)`: runs research/campaign.py in a subprocess (its own Dask cluster),
   with a private saved-failure store, and returns the CompletedProcess.
 - `pre_v3_contract`: the known-bad pre-v3 target fuzz_targets/pre_v3_0e20cbd.
 """

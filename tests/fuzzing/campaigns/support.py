@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
-SCRIPT = str(ROOT / "scripts" / "campaign.py")
+SCRIPT = str(ROOT / "research" / "campaign.py")
 V3_CONTRACT = ROOT / "contracts" / "ChannelManager.sol"
 PRE_V3_CONTRACT = ROOT / "fuzz_targets" / "pre_v3_0e20cbd" / "contracts" / "ChannelManager.sol"
 TIMEOUT = 300

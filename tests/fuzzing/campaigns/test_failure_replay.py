@@ -1,7 +1,7 @@
 """A campaign on two Dask workers against the known-bad pre-v3 contract fails, and the one
 command it prints for the failure reproduces the same property failure on one machine when pasted
 into a fresh shell: `bash -c` with nothing in the environment but PATH and HOME, from another
-folder. The shrunk-episode command and the scripts/fuzz.py equivalent reproduce it too."""
+folder. The shrunk-episode command and the research/fuzz.py equivalent reproduce it too."""
 
 from __future__ import annotations
 
@@ -53,6 +53,6 @@ def test_failure_on_two_workers_replays_from_the_printed_command(campaign, pre_v
     episode = fresh_shell(command_after("The shrunk episode alone", run.stdout), elsewhere)
     assert episode.returncode == 1 and verdict_line(episode).startswith(f"FAILED {prop} after ")
 
-    fuzz = fresh_shell(command_after("The same with scripts/fuzz.py", run.stdout), elsewhere)
+    fuzz = fresh_shell(command_after("The same with research/fuzz.py", run.stdout), elsewhere)
     assert fuzz.returncode == 1, fuzz.stdout + fuzz.stderr
     assert verdict_line(fuzz).startswith(f"FAILED {prop} after {steps} steps in ")

@@ -1,4 +1,4 @@
-"""scripts/fuzz.py: exit status 0 for a passing campaign, 1 for a property failure (with a
+"""research/fuzz.py: exit status 0 for a passing campaign, 1 for a property failure (with a
 replay command that reproduces it when pasted), 2 with one line for a contract that does not
 compile or lacks the ChannelManager ABI."""
 
@@ -14,7 +14,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "py
 
 
 def fuzz(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "scripts/fuzz.py", "--quiet", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([PYTHON, "research/fuzz.py", "--quiet", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
 
 
@@ -33,9 +33,9 @@ def test_property_failure_exits_1_and_its_replay_command_reproduces_it(pre_v3_pa
     verdict = run.stdout.strip().splitlines()[-1]
     assert verdict.startswith("FAILED irrevocable-key-signatures after ") and verdict.endswith("(seed 10)")
     replay = next(line.strip() for line in run.stdout.splitlines()
-                  if line.strip().startswith(".venv/bin/python scripts/fuzz.py"))
+                  if line.strip().startswith(".venv/bin/python research/fuzz.py"))
     argv = shlex.split(replay)
-    assert argv[:2] == [".venv/bin/python", "scripts/fuzz.py"]
+    assert argv[:2] == [".venv/bin/python", "research/fuzz.py"]
     again = subprocess.run([PYTHON, *argv[1:], "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 1
     assert again.stdout.strip().splitlines()[-1].split(" in ")[0] == verdict.split(" in ")[0]

@@ -18,7 +18,7 @@ from fuzzing.compile import load_channel_manager
 from fuzzing.engine.campaign import run_campaign
 from fuzzing.mutants import all_mutants, build_mutant
 
-sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+sys.path.insert(0, str(PROJECT_ROOT / "research"))
 from rediscover import PRE_V3, classify  # noqa: E402
 
 SEED = 1

@@ -1,7 +1,8 @@
-"""Off-chain side of the stateful tests: what the hub and each user have signed or received.
+"""Off-chain side of a channel walk: what the hub and each user have signed or received.
 
-Pure Python (no brownie), shared by the chain-backed machine (`test_channel_machine.py`), the
-model-only benchmark (`scripts/model_benchmark.py`) and the campaign runner. Signing is
+Pure Python (no brownie), shared by the chain-backed machine
+(`tests/stateful/test_channel_machine.py`) and the model-only benchmark
+(`research/model_benchmark.py`); it lives here so neither imports the other's folder. Signing is
 injected: `sign_channel(state, signer) -> bytes`, `sign_thread(state, signer) -> bytes`.
 
 Every double-signed channel state goes into `history[user]` as a `Signed` record (state, hub

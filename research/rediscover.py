@@ -1,6 +1,6 @@
 """Known-bug rediscovery benchmark: does the fuzzing engine find bugs we know are there?
 
-    python scripts/rediscover.py [--targets pre_v3|mutants|all] [--seeds 1,2,3,4,5]
+    python research/rediscover.py [--targets pre_v3|mutants|all] [--seeds 1,2,3,4,5]
         [--oracle properties|model|both|properties,model] [--budget-seconds 600]
         [--mutant-budget-seconds 60] [--workers 1] [--only MUTANT_ID ...] [--no-baseline]
         [--out reports/rediscovery] [--resume]
@@ -160,7 +160,7 @@ def _verdict_record(v: Any) -> dict[str, Any]:
 
 
 def replay_command(path: str, seed: int, oracle: str, episode: int | None = None) -> str:
-    """The scripts/fuzz.py line that plays the failing campaign again (only its failing episode
+    """The research/fuzz.py line that plays the failing campaign again (only its failing episode
     when known)."""
     rel = Path(path).resolve()
     try:
@@ -168,7 +168,7 @@ def replay_command(path: str, seed: int, oracle: str, episode: int | None = None
     except ValueError:
         shown = str(rel)
     tail = f" --episode {episode}" if episode is not None else ""
-    return f"python scripts/fuzz.py --contract {shown} --seed {seed} --oracle {oracle}{tail}"
+    return f"python research/fuzz.py --contract {shown} --seed {seed} --oracle {oracle}{tail}"
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -536,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     by_id = {m.id: m for m in every}
     summary = summarise(records, by_id)
     meta = {
-        "command": "python scripts/rediscover.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python research/rediscover.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
         "python": platform.python_version(), "workers": args.workers, "seeds": args.seeds,
         "mutant_seeds": args.mutant_seeds or args.seeds[:1], "oracles": args.oracle,

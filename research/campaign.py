@@ -1,10 +1,10 @@
 """A sharded fuzzing campaign on Dask: seeds run as shards of the fuzzing engine, one report.
 
-    .venv/bin/python scripts/campaign.py --steps 1000000                     # every local core
-    .venv/bin/python scripts/campaign.py --budget-seconds 600 --workers 2
-    .venv/bin/python scripts/campaign.py --scheduler tcp://10.0.0.5:8786 --steps 10000000
-    .venv/bin/python scripts/campaign.py --contract path/Variant.sol --keep-going --budget-seconds 900
-    .venv/bin/python scripts/campaign.py --replay BLOB                       # one failing shard, here
+    .venv/bin/python research/campaign.py --steps 1000000                     # every local core
+    .venv/bin/python research/campaign.py --budget-seconds 600 --workers 2
+    .venv/bin/python research/campaign.py --scheduler tcp://10.0.0.5:8786 --steps 10000000
+    .venv/bin/python research/campaign.py --contract path/Variant.sol --keep-going --budget-seconds 900
+    .venv/bin/python research/campaign.py --replay BLOB                       # one failing shard, here
 
 A shard is one campaign of fuzzing/engine (its seed, oracle and budget) run as a task on a Dask
 `LocalCluster` of single-threaded worker processes (default: one per local core), or on an
@@ -121,12 +121,12 @@ def python_path() -> str:
 
 
 def replay_command(blob: str, episode_only: bool = False) -> str:
-    parts = [python_path(), str(ROOT / "scripts" / "campaign.py"), "--replay", blob]
+    parts = [python_path(), str(ROOT / "research" / "campaign.py"), "--replay", blob]
     return shlex.join(parts + (["--episode-only"] if episode_only else []))
 
 
 def fuzz_command(spec: Any, episode: bool = False) -> str:
-    parts = [python_path(), str(ROOT / "scripts" / "fuzz.py"), "--contract", spec.contract, "--seed", str(spec.seed)]
+    parts = [python_path(), str(ROOT / "research" / "fuzz.py"), "--contract", spec.contract, "--seed", str(spec.seed)]
     if episode:
         parts += ["--steps", str(spec.episode_steps), "--oracle", spec.oracle, "--episode", str(spec.episode)]
     else:
@@ -348,7 +348,7 @@ def print_failure(f: dict[str, Any]) -> None:
     if f.get("shrink_note"):
         print(f"({f['shrink_note']})")
     print(f"\nReplay on one machine (paste into any shell):\n  {f['replay_command']}")
-    print(f"The same with scripts/fuzz.py:\n  {f['fuzz_command']}")
+    print(f"The same with research/fuzz.py:\n  {f['fuzz_command']}")
     if f.get("episode_command"):
         print(f"The shrunk episode alone:\n  {f['episode_command']}")
 
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         "bytecode_sha256": contract.bytecode_sha256, "oracle": args.oracle,
         "mode": "hunt" if args.keep_going else "first", "started_at": started_at,
         "started_text": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started_at)), "git": git_commit(),
-        "command": shlex.join(["scripts/campaign.py", *raw]),
+        "command": shlex.join(["research/campaign.py", *raw]),
     }
     saved, still = ([], []) if args.fresh else replay_saved(args, artifact)
     shards: list[Any] = []

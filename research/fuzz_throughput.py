@@ -1,7 +1,7 @@
 """Throughput of the fuzzing engine's two chain backends, side by side. A benchmark: it prints
 numbers and asserts nothing.
 
-    python scripts/fuzz_throughput.py [--seconds 5] [--seed 1] [--anvil URL]
+    python research/fuzz_throughput.py [--seconds 5] [--seed 1] [--anvil URL]
 
 Without `--anvil` it starts a private anvil on a free port (the project's network settings)
 and stops it at the end. Per backend (revm in process, anvil over JSON-RPC) it measures:

@@ -1,8 +1,8 @@
 """Fuzz a ChannelManager on the in-process revm chain, judged by the protocol's properties.
 
-    .venv/bin/python scripts/fuzz.py                                  # 60 s on the v3 contract
-    .venv/bin/python scripts/fuzz.py --contract my/Variant.sol --budget-seconds 600 --workers 2
-    .venv/bin/python scripts/fuzz.py --seed 7 --steps 20000 --oracle both
+    .venv/bin/python research/fuzz.py                                  # 60 s on the v3 contract
+    .venv/bin/python research/fuzz.py --contract my/Variant.sol --budget-seconds 600 --workers 2
+    .venv/bin/python research/fuzz.py --seed 7 --steps 20000 --oracle both
 
 `--contract` takes any Solidity file with the ChannelManager ABI; it is compiled with the
 project's own compiler set-up (fuzzing.compile). Progress goes to stderr while the campaign runs;
@@ -211,7 +211,7 @@ def print_findings(args: argparse.Namespace, results: list[Any]) -> None:
 
 
 def replay_command(args: argparse.Namespace, seed: int, steps: int, episode: int | None = None) -> str:
-    parts = [".venv/bin/python", "scripts/fuzz.py", "--contract", shown_path(args.contract), "--seed", str(seed),
+    parts = [".venv/bin/python", "research/fuzz.py", "--contract", shown_path(args.contract), "--seed", str(seed),
              "--steps", str(steps), "--oracle", args.oracle]
     if args.backend != "revm":
         parts += ["--backend", args.backend]

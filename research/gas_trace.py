@@ -2,7 +2,7 @@
 opcode trace (`debug_traceTransaction`, geth struct logs), so the gas report can tell the part
 an implementation controls from the part the operation itself imposes.
 
-A plain module with no brownie import; `scripts/gas_benchmark.py --breakdown` feeds it traces.
+A plain module with no brownie import; `research/gas_benchmark.py --breakdown` feeds it traces.
 
 Each step of the contract's own frame (depth 1) is charged what it really cost: the drop in
 remaining gas to the next step of that frame, so a CALL is charged everything its callee spent.

@@ -1,6 +1,6 @@
 """Throughput of the reference model alone: random valid and invalid steps, no chain.
 
-    python scripts/model_benchmark.py [--steps 20000] [--seed 1]
+    python research/model_benchmark.py [--steps 20000] [--seed 1]
 
 Signatures use the model's cheap deterministic `TableOracle` (no ECDSA), so what is measured
 is the model's own rules plus EIP-712 hashing. Prints steps/second and how many steps the
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from channel_manager import errors as E  # noqa: E402
 from channel_manager.eip712 import channel_digest, thread_digest  # noqa: E402
 from channel_manager.model import ChannelManagerModel, Status, TableOracle, World  # noqa: E402
-from tests.stateful.ledger import Ledger  # noqa: E402
+from fuzzing.ledger import Ledger  # noqa: E402
 
 HUB = "0x" + "11" * 20
 USERS = ["0x" + c * 40 for c in "def"]

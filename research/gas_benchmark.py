@@ -1,12 +1,12 @@
 """Gas benchmark: plays the fixed scenario of BENCHMARK.md and prints gasUsed per operation
 beside the Connext v1 and target figures, as a table and as JSON.
 
-    python tools/run_script.py scripts/gas_benchmark.py --network anvil
-    UPDATE_GAS_SNAPSHOT=1 python tools/run_script.py scripts/gas_benchmark.py --network anvil
+    python tools/run_script.py research/gas_benchmark.py --network anvil
+    UPDATE_GAS_SNAPSHOT=1 python tools/run_script.py research/gas_benchmark.py --network anvil
         (the second form also rewrites gas-snapshot.json: do it only for a deliberate change)
 
 A second table splits each operation's gas into cost classes from an opcode trace
-(scripts/gas_trace.py): intrinsic, token calls, ETH transfers, signature checks, storage,
+(research/gas_trace.py): intrinsic, token calls, ETH transfers, signature checks, storage,
 refunds, events, hashing, guard, computation; its `floor` column (intrinsic + token + ETH) is
 what the operation costs before the contract checks or stores anything.
 
@@ -21,8 +21,8 @@ import os
 import sys
 from pathlib import Path
 
-from scripts import gas_trace
-from scripts.benchmark_scenario import (
+from research import gas_trace
+from research.benchmark_scenario import (
     OPERATIONS,
     TARGET_GAS,
     V1_GAS,

@@ -28,7 +28,7 @@ from channel_manager.eip712 import Domain
 from channel_manager.merkle import MerkleTree
 from channel_manager.signing import sign_channel_state, sign_thread_state
 from channel_manager.states import ChannelState, ThreadState
-from scripts import gas_trace
+from research import gas_trace
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -377,7 +377,7 @@ class _Scenario:
 
 
 def _trace_breakdowns(result: ScenarioResult) -> None:
-    """Split each operation's gasUsed into cost classes (scripts/gas_trace.py); must run
+    """Split each operation's gasUsed into cost classes (research/gas_trace.py); must run
     before the chain snapshot is reverted, while the transactions still exist. Leaves
     `breakdowns` empty when the chain records no opcode steps (anvil without --steps-tracing)."""
     options = {"disableStorage": True, "enableMemory": False, "enableReturnData": False}

@@ -1,7 +1,7 @@
 """Does the fuzzing engine bite? Every mutant of fuzzing/mutants.py through one campaign each.
 
-    python scripts/mutation_check.py [--budget-seconds 30] [--seed 1] [--oracle both]
-                                     [--workers 1] [--only ID ...] [--list]
+    python research/mutation_check.py [--budget-seconds 30] [--seed 1] [--oracle both]
+                                      [--workers 1] [--only ID ...] [--list]
 
 Each mutant (a small edit of contracts/ChannelManager.sol that breaks one rule of
 docs/protocol.md) is written to build/fuzzing-mutants/, compiled with the project's compiler
@@ -12,7 +12,7 @@ fails, the engine reports something on a correct contract and no kill would mean
 
 Prints killed/survived per mutant and ends with one verdict line; writes reports/mutation.md.
 Exit status 0 when at least 95 % of the mutants were killed, 1 otherwise (or when the baseline
-fails), 2 for bad arguments or a mutant that does not build. `scripts/rediscover.py` runs the same
+fails), 2 for bad arguments or a mutant that does not build. `research/rediscover.py` runs the same
 mutants over several seeds and oracles, with the pre-v3 target (docs/fuzzing-rediscovery.md).
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "research"))
 
 from fuzzing.compile import DEFAULT_CONTRACT, ContractSourceError  # noqa: E402
 from fuzzing.mutants import MutantError, all_mutants, select  # noqa: E402
@@ -108,7 +108,7 @@ def write_report(args: argparse.Namespace, mutants: list, records: list[dict], b
     by_id = {m.id: m for m in mutants}
     killed = sum(1 for r in records if r.get("found"))
     out = ["# Mutation check", "",
-           f"`python scripts/mutation_check.py --budget-seconds {args.budget_seconds:g} --seed {args.seed} "
+           f"`python research/mutation_check.py --budget-seconds {args.budget_seconds:g} --seed {args.seed} "
            f"--oracle {args.oracle} --workers {args.workers}`", "",
            f"Engine: fuzzing/engine on revm. Baseline (unmutated) passed {base['steps']} steps in "
            f"{base['seconds']:.0f} s. Mutant campaigns took {seconds:.0f} s in all.", "",
