@@ -19,3 +19,5 @@ MAX_THREAD_COUNT = 2**32 - 1
 # A disputed thread is stored in two slots, so its amounts (each bounded by the initial sender
 # balances) must fit 96 bits: startExitThread refuses larger initial balances.
 MAX_THREAD_AMOUNT = 2**96 - 1
+# The constructor's bound on the challenge period (InvalidConfiguration above it).
+MAX_CHALLENGE_PERIOD = 365 * 24 * 3600

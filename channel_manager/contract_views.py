@@ -22,6 +22,11 @@ class ChannelStatus(enum.IntEnum):
     THREAD_DISPUTE = 2
 
 
+def status_name(status: int) -> str:
+    """The enum member's name as the contract spells it (`ChannelDispute`), for messages."""
+    return "".join(word.title() for word in ChannelStatus(status).name.split("_"))
+
+
 class ChannelViews(Protocol):
     """The view methods this module reads (brownie returns loosely typed tuples)."""
 
@@ -64,7 +69,7 @@ class ChannelDetails(NamedTuple):
         return cls(
             tx_count_global=int(tx_global),
             tx_count_chain=int(tx_chain),
-            thread_root=bytes(root),
+            thread_root=_bytes32(root),
             thread_count=int(count),
             exit_initiator=str(initiator),
             closing_time=int(closing),
@@ -91,6 +96,11 @@ class ThreadRecord(NamedTuple):
             closing_time=int(closing),
             emptied=(bool(emptied[0]), bool(emptied[1])),
         )
+
+
+def _bytes32(value: Any) -> bytes:
+    """brownie returns `bytes32` as bytes (HexBytes); JSON-decoded records as 0x-hex text."""
+    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
 
 
 def channel_balances(manager: ChannelViews, user: str) -> ChannelBalances:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from channel_manager.aliases import ZERO_BYTES32, Bytes32
 from channel_manager.eip712 import thread_struct_hash

@@ -24,26 +24,26 @@ from typing import Protocol
 from channel_manager import errors as E
 from channel_manager.aliases import (
     MAX_AMOUNT,
+    MAX_CHALLENGE_PERIOD,
     MAX_THREAD_AMOUNT,
-    MAX_THREAD_COUNT,
     MAX_TX_COUNT,
     ZERO_ADDRESS,
     ZERO_BYTES32,
 )
+from channel_manager.contract_views import ChannelStatus
 from channel_manager.eip712 import Domain, channel_digest, thread_digest, thread_struct_hash
 from channel_manager.merkle import verify as merkle_verify
-from channel_manager.signing import recover
+from channel_manager.rules import check_storable
+from channel_manager.signing import SECP256K1_N, recover
 from channel_manager.states import ChannelState, ThreadState
 from channel_manager.transitions import settle
 
-MAX_CHALLENGE_PERIOD = 365 * 24 * 3600
 NUKE_PERIODS = 10
 
 
-class Status(enum.IntEnum):
-    OPEN = 0
-    CHANNEL_DISPUTE = 1
-    THREAD_DISPUTE = 2
+# The model's channels carry the contract's own status enum; `Status` is the short name the
+# model's callers (stateful tests, fuzzers) use for it.
+Status = ChannelStatus
 
 
 class Initiator(enum.IntEnum):
@@ -69,7 +69,7 @@ class Channel:
     thread_root: bytes = ZERO_BYTES32
 
     def copy(self) -> Channel:
-        return Channel(**{k: getattr(self, k) for k in self.__slots__})  # type: ignore[attr-defined]
+        return Channel(**{k: getattr(self, k) for k in self.__slots__})
 
 
 @dataclass(slots=True)
@@ -92,9 +92,6 @@ class SignatureOracle(Protocol):
     def is_valid_key_signature(self, signer: str, digest: bytes, signature: bytes) -> bool: ...
 
     def is_valid_signature(self, signer: str, digest: bytes, signature: bytes) -> bool: ...
-
-
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def key_signature_form_ok(signature: bytes) -> bool:
@@ -512,23 +509,6 @@ class ChannelManagerModel:
         return ch
 
     @staticmethod
-    def _require_storable(s: ChannelState) -> None:
-        for i in range(2):
-            for value, limit in (
-                (s.wei_balances[i], MAX_AMOUNT),
-                (s.token_balances[i], MAX_AMOUNT),
-                (s.tx_count[i], MAX_TX_COUNT),
-            ):
-                if value > limit:
-                    raise E.ValueTooLarge(value)
-        for i in range(4):
-            for value in (s.pending_wei_updates[i], s.pending_token_updates[i]):
-                if value > MAX_AMOUNT:
-                    raise E.ValueTooLarge(value)
-        if s.thread_count > MAX_THREAD_COUNT:
-            raise E.ValueTooLarge(s.thread_count)
-
-    @staticmethod
     def _require_newer(ch: Channel, s: ChannelState) -> None:
         if s.tx_count[0] <= ch.tx_count_global:
             raise E.StaleTxCount(s.tx_count[0], ch.tx_count_global)
@@ -547,7 +527,7 @@ class ChannelManagerModel:
     def _require_authorized_update(self, ch: Channel, s: ChannelState, now: int) -> None:
         if s.timeout != 0 and now >= s.timeout:
             raise E.StateExpired(s.timeout, now)
-        self._require_storable(s)
+        check_storable(s)
         self._require_newer(ch, s)
         if s.has_pending and s.tx_count[1] == ch.tx_count_chain:
             raise E.PendingAlreadyExecuted(s.tx_count[1], ch.tx_count_chain)
@@ -626,7 +606,7 @@ class ChannelManagerModel:
     def _adopted(self, ch: Channel, s: ChannelState, sig_hub: bytes, sig_user: bytes) -> Channel:
         if s.timeout != 0:
             raise E.TimeSensitiveState(s.timeout)
-        self._require_storable(s)
+        check_storable(s)
         self._require_newer(ch, s)
         self._require_balances_within_totals(ch, s)
         digest = channel_digest(self.domain, s)

@@ -67,9 +67,8 @@ def validate_channel_update(
     were executed on-chain (acknowledge) or expired unexecuted (void). `locked_*` are the
     (wei, token) amounts locked in open threads before and after, which count as channel value.
     """
-    _check_ranges(new)
-    if (new.thread_root == ZERO_BYTES32) != (new.thread_count == 0):
-        raise ThreadFieldsInconsistent(reason="a zero thread root must go with threadCount 0")
+    check_storable(new)
+    check_thread_fields(new)
     if now is not None and new.timeout != 0 and now >= new.timeout:
         raise E.StateExpired(new.timeout, now)
     if prev is None:
@@ -122,15 +121,29 @@ def validate_channel_update(
         )
 
 
-def _check_ranges(s: ChannelState) -> None:
-    for value in (*s.wei_balances, *s.token_balances, *s.pending_wei_updates, *s.pending_token_updates):
-        if value > MAX_AMOUNT:
-            raise E.ValueTooLarge(value)
-    for value in s.tx_count:
-        if value > MAX_TX_COUNT:
-            raise E.ValueTooLarge(value)
+def check_storable(s: ChannelState) -> None:
+    """Every field fits the contract's storage packing (`ValueTooLarge(value)` otherwise), checked
+    in the contract's order, so the value named is the one the chain would name."""
+    for i in range(2):
+        for value, limit in (
+            (s.wei_balances[i], MAX_AMOUNT),
+            (s.token_balances[i], MAX_AMOUNT),
+            (s.tx_count[i], MAX_TX_COUNT),
+        ):
+            if value > limit:
+                raise E.ValueTooLarge(value)
+    for i in range(4):
+        for value in (s.pending_wei_updates[i], s.pending_token_updates[i]):
+            if value > MAX_AMOUNT:
+                raise E.ValueTooLarge(value)
     if s.thread_count > MAX_THREAD_COUNT:
         raise E.ValueTooLarge(s.thread_count)
+
+
+def check_thread_fields(s: ChannelState) -> None:
+    """A zero thread root goes with threadCount 0 and only with it (`ThreadFieldsInconsistent`)."""
+    if (s.thread_root == ZERO_BYTES32) != (s.thread_count == 0):
+        raise ThreadFieldsInconsistent(reason="a zero thread root must go with threadCount 0")
 
 
 def validate_thread_update(prev: ThreadState, new: ThreadState) -> None:

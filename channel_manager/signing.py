@@ -6,9 +6,11 @@ accepts from a key.
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_keys import keys
+from eth_keys.datatypes import Signature as EcdsaSignature
 
 from channel_manager.aliases import Signature
 from channel_manager.eip712 import (
@@ -21,12 +23,15 @@ from channel_manager.eip712 import (
 )
 from channel_manager.states import ChannelState, ThreadState
 
+# Order of the secp256k1 group: OpenZeppelin's ECDSA accepts only s <= n/2 (no malleable twin).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
 
 class SigningError(Exception):
     """eth-account produced a signature that does not recover to the key's address."""
 
 
-def _sign(private_key: bytes | str, domain: Domain, primary: str, message: dict, digest: bytes) -> Signature:
+def _sign(private_key: bytes | str, domain: Domain, primary: str, message: dict[str, Any], digest: bytes) -> Signature:
     signable = encode_typed_data(
         domain_data=domain.as_eth_account_dict(),
         message_types={primary: EIP712_TYPES[primary]},
@@ -57,4 +62,19 @@ def recover(digest: bytes, signature: bytes) -> str:
     if len(signature) != 65 or signature[64] not in (27, 28):
         raise ValueError("signature must be 65 bytes r ‖ s ‖ v with v in {27, 28}")
     vrs = signature[:64] + bytes([signature[64] - 27])
-    return keys.Signature(vrs).recover_public_key_from_msg_hash(digest).to_checksum_address()
+    return EcdsaSignature(vrs).recover_public_key_from_msg_hash(digest).to_checksum_address()
+
+
+class WrongSigner(ValueError):
+    """A signature that is malformed or recovers to someone other than the party that must sign;
+    the message names the party's role (`the hub's signature recovers to …`)."""
+
+
+def check_signer(digest: bytes, signature: bytes, expected: str, role: str) -> None:
+    """`signature` is a 65-byte ECDSA signature of `digest` by `expected`, the `role` party."""
+    try:
+        signer = recover(digest, bytes(signature))
+    except Exception as exc:  # malformed: wrong length, v, high s
+        raise WrongSigner(f"the {role}'s signature is malformed ({exc})") from None
+    if signer != expected:
+        raise WrongSigner(f"the {role}'s signature recovers to {signer}, not the {role} {expected}")

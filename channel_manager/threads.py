@@ -32,7 +32,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from channel_manager import errors as E
-from channel_manager.aliases import MAX_THREAD_AMOUNT, ZERO_ADDRESS, ZERO_BYTES32, Bytes32
+from channel_manager.aliases import (
+    MAX_THREAD_AMOUNT,
+    ZERO_ADDRESS,
+    ZERO_BYTES32,
+    Address,
+    Bytes32,
+)
 from channel_manager.merkle import MerkleTree
 from channel_manager.rules import validate_channel_update, validate_thread_update
 from channel_manager.states import HUB, RECEIVER, SENDER, USER, ChannelState, ThreadState
@@ -53,7 +59,7 @@ def initial_thread_state(
         raise ValueError("a thread must lock a non-zero amount")
     if wei > MAX_THREAD_AMOUNT or token > MAX_THREAD_AMOUNT:
         raise E.ValueTooLarge(max(wei, token))
-    return ThreadState(sender, receiver, thread_id, (wei, 0), (token, 0), 0)
+    return ThreadState(Address(sender), Address(receiver), thread_id, (wei, 0), (token, 0), 0)
 
 
 def initial_of(state: ThreadState) -> ThreadState:

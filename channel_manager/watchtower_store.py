@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from channel_manager.eip712 import Domain, channel_digest, thread_digest
-from channel_manager.signing import recover
+from channel_manager.signing import WrongSigner, check_signer
 from channel_manager.states import ChannelState, ThreadState
 
 SCHEMA_VERSION = 1
@@ -281,11 +281,9 @@ class WatchtowerStore:
 
     def _require_signer(self, digest: bytes, signature: bytes, expected: str, role: str) -> None:
         try:
-            signer = recover(digest, bytes(signature))
-        except Exception as exc:
-            raise StoreError(f"the {role}'s signature is malformed ({exc})") from None
-        if signer != expected:
-            raise StoreError(f"the {role}'s signature recovers to {signer}, not {expected}")
+            check_signer(digest, signature, expected, role)
+        except WrongSigner as exc:
+            raise StoreError(str(exc)) from None
 
     def channel(self, user: str) -> StoredChannel | None:
         row = self._db.execute(

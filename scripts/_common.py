@@ -36,8 +36,21 @@ from brownie import accounts, chain, network, web3
 from brownie._config import CONFIG, _get_data_folder
 from eth_utils import event_abi_to_log_topic
 
-from channel_manager import ops
-from channel_manager.ops import ChainView, OpsError, Settings
+from channel_manager.contract_views import channel_balances, channel_details, thread_record
+from channel_manager.ops import OpsError
+from channel_manager.ops.chain_view import ChainView
+from channel_manager.ops.inputs import flag, parse_address
+from channel_manager.ops.records import record_describes_chain
+from channel_manager.ops.refusals import units
+from channel_manager.ops.settings import (
+    Settings,
+    check_flags,
+    check_private_key,
+    load_config,
+    parse_account_spec,
+    require_account,
+    resolve_settings,
+)
 from channel_manager.watchtower_store import StoreError
 from scripts import ops_tx
 from scripts.ops_tx import CONNECTION_ERRORS, Sender, Sent, TxFailed, TxUnfinished
@@ -111,7 +124,7 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-fmt_units = ops.units
+fmt_units = units
 
 
 def fmt_time(timestamp: int) -> str:
@@ -154,7 +167,7 @@ class Context:
 
     @property
     def dry_run(self) -> bool:
-        return ops.flag(self.env, "CM_DRY_RUN")
+        return flag(self.env, "CM_DRY_RUN")
 
     @property
     def confirmations(self) -> int:
@@ -192,15 +205,15 @@ def context(
     """Settings of the connected network after env overrides; the chain id checked. Pre-flight
     order: yes/no flags, the network's entry, the node's chain id, then the account."""
     env = environment(env)
-    ops.check_flags(env)
+    check_flags(env)
     name = network.show_active()
     if not name or not network.is_connected():
         raise OpsError(
             "not connected to a network: run through `python tools/run_script.py <script> --network NAME`"
         )
     development = CONFIG.network_type == "development"
-    settings = ops.resolve_settings(
-        ops.load_config(config_path(env)), name, development=development, env=env, deploying=deploying
+    settings = resolve_settings(
+        load_config(config_path(env)), name, development=development, env=env, deploying=deploying
     )
     actual = chain.id
     if actual != settings.chain_id:
@@ -210,7 +223,7 @@ def context(
         )
     ctx = Context(settings, env, genesis=genesis_hash())
     if need_account:
-        ctx.account = load_account(ops.require_account(settings), env, development=development)
+        ctx.account = load_account(require_account(settings), env, development=development)
     return ctx
 
 
@@ -220,7 +233,7 @@ def genesis_hash() -> str:
 
 def load_account(spec: str, env: Mapping[str, str], *, development: bool) -> Any:
     """The account that signs transactions (the key itself is never printed)."""
-    kind, rest = ops.parse_account_spec(spec, development=development)
+    kind, rest = parse_account_spec(spec, development=development)
     if kind == "local":
         index = int(rest)
         if index >= len(accounts):
@@ -247,7 +260,7 @@ def load_account(spec: str, env: Mapping[str, str], *, development: bool) -> Any
     key = env.get("CM_PRIVATE_KEY") or _dotenv().get("CM_PRIVATE_KEY")
     if not key:
         raise OpsError("account `privkey`: CM_PRIVATE_KEY is not set (environment or .env)")
-    return key_account(ops.check_private_key(key))
+    return key_account(check_private_key(key))
 
 
 def key_account(key: Any) -> Any:
@@ -317,7 +330,7 @@ def record_is_current(record: Mapping[str, Any]) -> bool:
         raise
     except Exception:
         return False
-    return ops.record_is_current(record, hex0x(block["hash"]) if block else None, code)
+    return record_describes_chain(record, hex0x(block["hash"]) if block else None, code)
 
 
 def require_code(address: str, what: str) -> bytes:
@@ -337,13 +350,13 @@ def manager_address(ctx: Context) -> str:
     """CM_MANAGER, else the address in this chain's finished deployment record."""
     raw = ctx.env.get("CM_MANAGER", "").strip()
     if raw:
-        return ops.parse_address(raw, "CM_MANAGER")
+        return parse_address(raw, "CM_MANAGER")
     path = record_path(ctx)
     record = read_record(path, ctx)
     if record is None:
         raise OpsError(f"no deployment record {path}: deploy first or set CM_MANAGER")
     require_finished(record, path)
-    address = ops.parse_address(record.get("address"), f"address in {path}")
+    address = parse_address(record.get("address"), f"address in {path}")
     if not record_is_current(record):
         raise OpsError(
             f"deployment record {path} does not match this chain (block {record.get('block')}"
@@ -413,15 +426,12 @@ def chain_view(
         reserve_token=int(contract.getHubReserveTokens()),
     )
     for user in users:
-        view.channels[user] = (
-            tuple(contract.getChannelBalances(user)),
-            tuple(contract.getChannelDetails(user)),
-        )
+        view.channels[user] = (channel_balances(contract, user), channel_details(contract, user))
         if web3.eth.get_code(user):
             view.contract_signers.add(user)
     for sender, receiver, thread_id in threads:
-        view.threads[(sender, receiver, int(thread_id))] = tuple(
-            contract.getThread(sender, receiver, thread_id)
+        view.threads[(sender, receiver, int(thread_id))] = thread_record(
+            contract, sender, receiver, thread_id
         )
         for party in (sender, receiver):
             if web3.eth.get_code(party):

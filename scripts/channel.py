@@ -28,14 +28,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from channel_manager import ops
+from channel_manager.contract_views import status_name
 from channel_manager.model import ChannelManagerModel
-from channel_manager.ops import ChainView, Envelope, OpsError
+from channel_manager.ops import OpsError
+from channel_manager.ops.chain_view import ChainView, model_of
+from channel_manager.ops.envelopes import Envelope, load_envelope
+from channel_manager.ops.inputs import parse_address
+from channel_manager.ops.prechecks import (
+    check_channel_signatures,
+    check_channel_state,
+    check_envelope_domain,
+    check_thread_signature,
+)
+from channel_manager.ops.refusals import preflight
 from channel_manager.states import ChannelState
 from scripts import _common, ops_tx
 from scripts._common import Context, command, fmt_time, fmt_units, say
-
-STATUS_NAMES = ("Open", "ChannelDispute", "ThreadDispute")
 
 
 def main() -> None:
@@ -56,7 +64,7 @@ class Job:
         return str(self.ctx.account.address)
 
     def preflight(self, method: str, *args: Any) -> None:
-        ops.preflight(self.model, method, self.sender, self.view.now, *args)
+        preflight(self.model, method, self.sender, self.view.now, *args)
 
     def send(
         self,
@@ -81,21 +89,21 @@ def _job(
     ctx = _common.context(env, need_account=need_account)
     contract = _common.manager(ctx)
     view = _common.chain_view(contract, development=ctx.development, users=users, threads=threads)
-    return Job(ctx, contract, view, ops.model_of(view))
+    return Job(ctx, contract, view, model_of(view))
 
 
 def _user(value: str) -> str:
-    return ops.parse_address(value, "user")
+    return parse_address(value, "user")
 
 
 def _channel_envelope(
     path: str, env: Mapping[str, str] | None
 ) -> tuple[Job, Envelope, ChannelState]:
     """Parse first (a bad file is refused before the chain is read), then load the job."""
-    envelope = ops.load_envelope(path)
-    state = ops.check_channel_state(envelope)
+    envelope = load_envelope(path)
+    state = check_channel_state(envelope)
     job = _job(env, users=[state.user])
-    ops.check_envelope_domain(envelope, job.view.domain)
+    check_envelope_domain(envelope, job.view.domain)
     return job, envelope, state
 
 
@@ -109,7 +117,7 @@ def show(user: str, *, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     ch = job.model.channel(address)
     info = {
         "user": address,
-        "status": STATUS_NAMES[int(ch.status)],
+        "status": status_name(ch.status),
         "wei": (ch.wei_hub, ch.wei_user, ch.wei_total),
         "token": (ch.token_hub, ch.token_user, ch.token_total),
         "tx_count": (ch.tx_count_global, ch.tx_count_chain),
@@ -144,7 +152,7 @@ def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
     user_is_contract = state.user in job.view.contract_signers
     if job.sender == job.view.hub:
-        ops.check_channel_signatures(
+        check_channel_signatures(
             envelope,
             job.view.domain,
             job.view.hub,
@@ -160,7 +168,7 @@ def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
         )
     if job.sender != state.user:
         raise OpsError(f"account {job.sender} is neither the hub nor the state's user {state.user}")
-    ops.check_channel_signatures(
+    check_channel_signatures(
         envelope, job.view.domain, job.view.hub, need_hub=True, need_user=False
     )
     value = state.pending_wei_updates[2]
@@ -249,7 +257,7 @@ def challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
 
 
 def _check_both(job: Job, envelope: Envelope, state: ChannelState) -> None:
-    ops.check_channel_signatures(
+    check_channel_signatures(
         envelope,
         job.view.domain,
         job.view.hub,
@@ -278,7 +286,7 @@ def nuke(user: str, *, env: Mapping[str, str] | None = None) -> Any:
 @command
 def claim(to: str = "", *, env: Mapping[str, str] | None = None) -> Any:
     job = _job(env)
-    recipient = ops.parse_address(to, "recipient") if to else job.sender
+    recipient = parse_address(to, "recipient") if to else job.sender
     job.model.credit_wei[job.sender] = int(job.contract.creditWei(job.sender))
     job.model.credit_token[job.sender] = int(job.contract.creditToken(job.sender))
     job.preflight("claim", recipient)
@@ -291,7 +299,7 @@ def claim(to: str = "", *, env: Mapping[str, str] | None = None) -> Any:
 
 
 def _thread_envelope(path: str) -> Envelope:
-    envelope = ops.load_envelope(path)
+    envelope = load_envelope(path)
     if envelope.kind != "thread":
         raise OpsError(f"{envelope.source}: expected a thread state, got a {envelope.kind} state")
     return envelope
@@ -301,8 +309,8 @@ def _thread_job(env: Mapping[str, str] | None, user: str, *envelopes: Envelope) 
     state = envelopes[0].thread
     job = _job(env, users=[user] if user else [], threads=[state.key])
     for envelope in envelopes:
-        ops.check_envelope_domain(envelope, job.view.domain)
-        ops.check_thread_signature(
+        check_envelope_domain(envelope, job.view.domain)
+        check_thread_signature(
             envelope,
             job.view.domain,
             sender_is_contract=envelope.thread.sender in job.view.contract_signers,

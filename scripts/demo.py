@@ -21,6 +21,12 @@ from __future__ import annotations
 from brownie import ChannelManager, TestToken, accounts, chain, network, web3
 
 from channel_manager import threads, transitions
+from channel_manager.contract_views import (
+    channel_balances,
+    channel_details,
+    status_name,
+    thread_record,
+)
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
 from channel_manager.signing import sign_channel_state, sign_thread_state
@@ -52,13 +58,13 @@ class Story:
 
 
 def show_channel(manager, user, name: str) -> None:
-    wh, wu, wt, th, tu, tt = manager.getChannelBalances(user)
-    g, c, _root, _count, initiator, closing, status = manager.getChannelDetails(user)
-    state = ["Open", "ChannelDispute", "ThreadDispute"][status]
+    b = channel_balances(manager, user)
+    d = channel_details(manager, user)
     print(
-        f"    {name}'s channel: ETH hub {fmt(wh, 'ETH')} / user {fmt(wu, 'ETH')} (total {fmt(wt, 'ETH')}),"
-        f" DAI hub {fmt(th, 'DAI')} / user {fmt(tu, 'DAI')} (total {fmt(tt, 'DAI')}),"
-        f" txCount [{g}, {c}], {state}" + (f", closes at {closing}" if closing else "")
+        f"    {name}'s channel: ETH hub {fmt(b.wei_hub, 'ETH')} / user {fmt(b.wei_user, 'ETH')} (total {fmt(b.wei_total, 'ETH')}),"
+        f" DAI hub {fmt(b.token_hub, 'DAI')} / user {fmt(b.token_user, 'DAI')} (total {fmt(b.token_total, 'DAI')}),"
+        f" txCount [{d.tx_count_global}, {d.tx_count_chain}], {status_name(d.status)}"
+        + (f", closes at {d.closing_time}" if d.closing_time else "")
     )
 
 
@@ -68,12 +74,10 @@ def send(function, *args, sender, value: int = 0):
 
 
 def show_thread(manager, initial: ThreadState) -> None:
-    wei, _token, tx_count, closing, emptied = manager.getThread(
-        initial.sender, initial.receiver, initial.thread_id
-    )
+    t = thread_record(manager, initial.sender, initial.receiver, initial.thread_id)
     print(
-        f"    thread record: sender {fmt(wei[0], 'ETH')}, receiver {fmt(wei[1], 'ETH')}, txCount {tx_count},"
-        f" window closes at {closing}, settled sender/receiver side {emptied[0]}/{emptied[1]}"
+        f"    thread record: sender {fmt(t.wei[0], 'ETH')}, receiver {fmt(t.wei[1], 'ETH')}, txCount {t.tx_count},"
+        f" window closes at {t.closing_time}, settled sender/receiver side {t.emptied[0]}/{t.emptied[1]}"
     )
 
 

@@ -42,8 +42,9 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import TransactionNotFound
 
-from channel_manager import ops
 from channel_manager.ops import OpsError
+from channel_manager.ops.inputs import flag, parse_address
+from channel_manager.ops.settings import DEPLOYER, TEST_TOKEN
 from scripts import _common
 from scripts._common import Context, command, fmt_duration, fmt_units, say
 from scripts.ops_tx import Fees, TxFailed, gwei, unknown
@@ -124,7 +125,7 @@ def plan_deployment(ctx: Context, path: Path) -> Plan:
     deployer = ctx.account
     assert settings.hub is not None and settings.token is not None
     assert settings.challenge_period is not None
-    hub = deployer.address if settings.hub == ops.DEPLOYER else settings.hub
+    hub = deployer.address if settings.hub == DEPLOYER else settings.hub
     if not ctx.development and web3.eth.get_code(hub):
         raise OpsError(
             f"hub {hub} is a contract: the hub signs states with a key (docs/protocol.md §3), use an EOA"
@@ -133,7 +134,7 @@ def plan_deployment(ctx: Context, path: Path) -> Plan:
         ctx=ctx,
         deployer=deployer,
         hub=hub,
-        token=None if settings.token == ops.TEST_TOKEN else settings.token,
+        token=None if settings.token == TEST_TOKEN else settings.token,
         challenge_period=settings.challenge_period,
         record_path=path,
     )
@@ -180,7 +181,7 @@ def check_existing_record(plan: Plan, record: Mapping[str, Any] | None) -> None:
         else "but does not match this chain (its block is not on it)"
     )
     what = f"deployment record {path} names ChannelManager {record.get('address')} {where}"
-    if not ops.flag(plan.ctx.env, "CM_FORCE"):
+    if not flag(plan.ctx.env, "CM_FORCE"):
         raise OpsError(f"{what}: set CM_FORCE=1 to deploy another")
     say(f"note: CM_FORCE=1: {what}; it will be kept aside and replaced by the new record")
     plan.replaces = dict(record)
@@ -314,7 +315,7 @@ def print_transactions(plan: Plan) -> None:
 
 def confirm(ctx: Context) -> None:
     """Public networks ask first (CM_YES=1 skips the question); local chains never ask."""
-    if ctx.development or ops.flag(ctx.env, "CM_YES"):
+    if ctx.development or flag(ctx.env, "CM_YES"):
         return
     try:
         answer = input(
@@ -414,7 +415,7 @@ def await_deployment(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[
 
 def resume(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[str, Any] | None:
     """A pending record from an earlier run: finish it, never deploy a second contract."""
-    if ops.flag(ctx.env, "CM_FORCE"):
+    if flag(ctx.env, "CM_FORCE"):
         raise OpsError(
             f"{path} holds a pending deployment ({pending.get('transaction')}): it may still be mined;"
             " run without CM_FORCE to finish it (CM_REPLACE=1 raises its fees)"
@@ -442,7 +443,7 @@ def resume(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[str, Any] 
         return None
     sender = ctx.sender
     known = not all(unknown(t) for t in pending["attempts"])
-    if ops.flag(ctx.env, "CM_REPLACE") or (not known and not pending.get("raw_transaction")):
+    if flag(ctx.env, "CM_REPLACE") or (not known and not pending.get("raw_transaction")):
         if known:
             sender.fees = sender.fees.raised_over(pending.get("fees") or {})
             say(f"  replacing it with higher fees ({sender.fees.describe()}), same nonce, same address")
@@ -522,7 +523,7 @@ def adopt(ctx: Context, path: Path, value: str) -> dict[str, Any]:
     if len(text) == 66 and text.startswith("0x"):
         txid = text.lower()
     else:
-        address = ops.parse_address(text, "CM_ADOPT")
+        address = parse_address(text, "CM_ADOPT")
         txid = find_creation(address)
     try:
         tx = web3.eth.get_transaction(txid)
@@ -549,7 +550,7 @@ def adopt(ctx: Context, path: Path, value: str) -> dict[str, Any]:
         return existing
     if existing is not None:
         what = f"{path} names {existing.get('address')} ({existing.get('status', 'deployed')})"
-        if not ops.flag(ctx.env, "CM_FORCE"):
+        if not flag(ctx.env, "CM_FORCE"):
             raise OpsError(f"CM_ADOPT: {what}: set CM_FORCE=1 to replace it")
         say(f"note: CM_FORCE=1: {what}; kept as {set_aside(path, 'replaced')}")
     pending = pending_record(

@@ -16,9 +16,12 @@ from typing import Any
 
 from brownie import web3
 
-from channel_manager import ops
+from channel_manager.contract_views import ChannelStatus, channel_details, thread_record
 from channel_manager.model import NUKE_PERIODS
 from channel_manager.ops import OpsError
+from channel_manager.ops.chain_view import model_of
+from channel_manager.ops.inputs import parse_amount
+from channel_manager.ops.refusals import preflight
 from scripts import _common
 from scripts._common import command, fmt_duration, fmt_time, fmt_units, say
 
@@ -85,38 +88,40 @@ def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str,
     period = int(contract.challengePeriod())
     out: list[dict[str, Any]] = []
     for user in users:
-        _g, _c, _root, count, initiator, closing, status_code = contract.getChannelDetails(user)
-        if status_code == 1:
+        details = channel_details(contract, user)
+        if details.status == ChannelStatus.CHANNEL_DISPUTE:
             out.append(
                 {
                     "kind": "channel",
                     "what": user,
-                    "deadline": int(closing),
+                    "deadline": details.closing_time,
                     "deadline_name": "challenge window closes",
-                    "detail": f"started by {'the hub' if initiator == contract.hub() else 'the user'}",
+                    "detail": f"started by {'the hub' if details.exit_initiator == contract.hub() else 'the user'}",
                 }
             )
-        elif status_code == 2:
+        elif details.status == ChannelStatus.THREAD_DISPUTE:
             out.append(
                 {
                     "kind": "threads",
                     "what": user,
-                    "deadline": int(closing) + NUKE_PERIODS * period,
+                    "deadline": details.closing_time + NUKE_PERIODS * period,
                     "deadline_name": "nukeable from",
-                    "detail": f"{count} thread(s) still open in the channel",
+                    "detail": f"{details.thread_count} thread(s) still open in the channel",
                 }
             )
     for sender, receiver, thread_id in threads:
-        _wei, _token, tx_count, closing, emptied = contract.getThread(sender, receiver, thread_id)
-        if all(emptied):
+        record = thread_record(contract, sender, receiver, thread_id)
+        if all(record.emptied):
             continue
         out.append(
             {
                 "kind": "thread",
                 "what": f"{sender} -> {receiver} #{thread_id}",
-                "deadline": int(closing),
-                "deadline_name": "challenge window closes" if now < closing else "window closed",
-                "detail": f"txCount {tx_count}, emptied sender/receiver side {emptied[0]}/{emptied[1]}",
+                "deadline": record.closing_time,
+                "deadline_name": "challenge window closes"
+                if now < record.closing_time
+                else "window closed",
+                "detail": f"txCount {record.tx_count}, emptied sender/receiver side {record.emptied[0]}/{record.emptied[1]}",
             }
         )
     out.sort(key=lambda d: d["deadline"])
@@ -126,8 +131,8 @@ def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str,
 @command
 def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> list[Any]:
     """Send ETH and/or tokens from the account to the contract: they become hub reserve."""
-    amount_wei = ops.parse_amount(wei, "ETH amount")
-    amount_token = ops.parse_amount(token, "token amount")
+    amount_wei = parse_amount(wei, "ETH amount")
+    amount_token = parse_amount(token, "token amount")
     if not amount_wei and not amount_token:
         raise OpsError("nothing to fund: give an ETH amount and/or a token amount")
     ctx = _common.context(env)
@@ -174,8 +179,8 @@ def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = No
 @command
 def withdraw(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> Any:
     """hubContractWithdraw: the hub takes ETH and/or tokens out of its reserve."""
-    amount_wei = ops.parse_amount(wei, "ETH amount")
-    amount_token = ops.parse_amount(token, "token amount")
+    amount_wei = parse_amount(wei, "ETH amount")
+    amount_token = parse_amount(token, "token amount")
     if not amount_wei and not amount_token:
         raise OpsError("nothing to withdraw: give an ETH amount and/or a token amount")
     ctx = _common.context(env)
@@ -185,8 +190,8 @@ def withdraw(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None 
         raise OpsError(
             f"only the hub {view.hub} may withdraw from the reserve; the account is {ctx.account.address}"
         )
-    ops.preflight(
-        ops.model_of(view),
+    preflight(
+        model_of(view),
         "hub_contract_withdraw",
         ctx.account.address,
         view.now,

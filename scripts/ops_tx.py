@@ -33,8 +33,8 @@ from eth_abi import decode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 from web3.exceptions import TransactionNotFound
 
-from channel_manager import ops
 from channel_manager.ops import OpsError
+from channel_manager.ops.settings import Settings
 
 GWEI = 10**9
 # A replacement must pay more than the stuck transaction: geth's pool wants +10 % on both fees.
@@ -116,7 +116,7 @@ def gwei(wei: int) -> str:
     return f"{value:,.9f}".rstrip("0").rstrip(".") + " gwei"
 
 
-def current_fees(settings: ops.Settings) -> Fees:
+def current_fees(settings: Settings) -> Fees:
     """The fee model both the dry run and the real run use (checked: the max fee covers the
     priority fee, and it is not below the current base fee, or nothing would be mined)."""
     latest = web3.eth.get_block("latest")

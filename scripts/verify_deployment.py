@@ -31,9 +31,10 @@ from brownie import chain, web3
 from eth_abi import encode
 from eth_utils import keccak
 
-from channel_manager import ops
 from channel_manager.eip712 import DOMAIN_NAME, DOMAIN_VERSION, Domain
 from channel_manager.ops import OpsError
+from channel_manager.ops.inputs import parse_address
+from channel_manager.ops.settings import DEPLOYER, TEST_TOKEN
 from scripts import _common, deploy_export
 from scripts._common import command, say
 
@@ -71,10 +72,10 @@ def verify(*, env: Mapping[str, str] | None = None) -> Report:
     record = _common.read_record(record_file, ctx)
     raw = ctx.env.get("CM_MANAGER", "").strip()
     if raw:
-        address = ops.parse_address(raw, "CM_MANAGER")
+        address = parse_address(raw, "CM_MANAGER")
     elif record is not None:
         _common.require_finished(record, record_file)
-        address = ops.parse_address(record.get("address"), f"address in {record_file}")
+        address = parse_address(record.get("address"), f"address in {record_file}")
     else:
         raise OpsError(
             f"no deployment record {record_file}: set CM_MANAGER to the address to verify"
@@ -250,8 +251,8 @@ def check_stated_settings(
     settings = ctx.settings
     record = record or {}
     stated: dict[str, tuple[Any, str]] = {}
-    hub = record.get("deployer") if settings.hub == ops.DEPLOYER else settings.hub
-    token = (record.get("test_token") or {}).get("address") if settings.token == ops.TEST_TOKEN else settings.token
+    hub = record.get("deployer") if settings.hub == DEPLOYER else settings.hub
+    token = (record.get("test_token") or {}).get("address") if settings.token == TEST_TOKEN else settings.token
     for name, value, key in (
         ("hub", hub, "hub"),
         ("approvedToken", token, "token"),

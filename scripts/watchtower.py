@@ -41,16 +41,18 @@ from typing import Any
 
 from brownie import web3
 
-from channel_manager import ops
+from channel_manager.contract_views import ChannelStatus, channel_details
 from channel_manager.eip712 import Domain
 from channel_manager.ops import OpsError
+from channel_manager.ops.chain_view import model_of
+from channel_manager.ops.envelopes import load_envelope
+from channel_manager.ops.prechecks import check_channel_state, check_envelope_domain
+from channel_manager.ops.refusals import preflight
 from channel_manager.watchtower_store import Decision, Dispute, WatchtowerStore, thread_key
 from scripts import _common, ops_tx
 from scripts._common import Context, command, fmt_time, say
 
 log = logging.getLogger("watchtower")
-
-CHANNEL_DISPUTE = 1
 
 
 @dataclass
@@ -169,12 +171,12 @@ class Watchtower:
         """Belt and braces: every channel we hold a state for, checked directly, so a dispute
         whose event was missed is still answered."""
         for user in self.store.channel_users():
-            tx_global, _, _, _, initiator, closing, status = self.contract.getChannelDetails(user)
-            if int(status) != CHANNEL_DISPUTE:
+            details = channel_details(self.contract, user)
+            if details.status != ChannelStatus.CHANNEL_DISPUTE:
                 continue
             known = self.store.dispute("channel", user)
-            if known is None or known.closing_time != int(closing):  # not seen in an event
-                self.store.note_dispute("channel", user, user, int(closing), int(tx_global), str(initiator), head)
+            if known is None or known.closing_time != details.closing_time:  # not seen in an event
+                self.store.note_dispute("channel", user, user, details.closing_time, details.tx_count_global, details.exit_initiator, head)
                 self._decide(head, "channel", user, "dispute seen", "found by the sweep of held channels")
 
     # ---------------------------------------------------------------- answering
@@ -210,9 +212,9 @@ class Watchtower:
     def _act_channel(self, dispute: Dispute, head: int) -> None:
         user = dispute.user
         view = _common.chain_view(self.contract, development=self.ctx.development, users=[user])
-        model = ops.model_of(view)
+        model = model_of(view)
         channel = model.channel(user)
-        if channel.status != CHANNEL_DISPUTE:
+        if channel.status != ChannelStatus.CHANNEL_DISPUTE:
             self.store.set_dispute_status("channel", user, "closed")
             return self._decide(
                 head, "channel", user, "dispute closed", "the channel is no longer in dispute"
@@ -259,7 +261,7 @@ class Watchtower:
                 once=True,
             )
         state = held.state
-        ops.preflight(
+        preflight(
             model,
             "empty_channel_with_challenge",
             self.address,
@@ -294,7 +296,7 @@ class Watchtower:
         sender, receiver, thread_id = dispute.key.split(":")
         key = (sender, receiver, int(thread_id))
         view = _common.chain_view(self.contract, development=self.ctx.development, threads=[key])
-        model = ops.model_of(view)
+        model = model_of(view)
         thread = model.thread(*key)
         if view.now >= thread.closing_time:
             self.store.set_dispute_status("thread", dispute.key, "closed")
@@ -334,7 +336,7 @@ class Watchtower:
                 logging.WARNING,
                 once=True,
             )
-        ops.preflight(model, "challenge_thread", self.address, view.now, held.state, held.sig)
+        preflight(model, "challenge_thread", self.address, view.now, held.state, held.sig)
         tx = _common.send(
             self.ctx,
             self.contract,
@@ -466,13 +468,13 @@ def watch(*, env: Mapping[str, str] | None = None) -> Watchtower:
 @command
 def add(path: str, *, env: Mapping[str, str] | None = None) -> bool:
     """Give the watchtower a signed state (envelope file); it keeps it if it is the newest."""
-    envelope = ops.load_envelope(path)
+    envelope = load_envelope(path)
     ctx = _common.context(env, need_account=False)
     contract = _common.manager(ctx)
-    ops.check_envelope_domain(envelope, Domain(ctx.chain_id, contract.address))
+    check_envelope_domain(envelope, Domain(ctx.chain_id, contract.address))
     store = open_store(ctx, contract)
     if envelope.kind == "channel":
-        state = ops.check_channel_state(envelope)
+        state = check_channel_state(envelope)
         if envelope.sig_hub is None or envelope.sig_user is None:
             raise OpsError(f"{envelope.source}: the watchtower needs both signatures")
         kept = store.offer_channel(

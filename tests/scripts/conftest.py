@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from brownie import ChannelManager, TestToken, accounts, chain, web3
 
-from channel_manager import ops, transitions
+from channel_manager import transitions
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
+from channel_manager.ops.envelopes import channel_envelope, thread_envelope, write_envelope
 from channel_manager.signing import sign_channel_state, sign_thread_state
 from channel_manager.states import ChannelState, ThreadState
 from scripts import deploy
@@ -76,7 +77,7 @@ def write(tmp_path: Path) -> Callable[[str, dict[str, Any]], str]:
 
     def make(name: str, envelope: dict[str, Any]) -> str:
         path = tmp_path / name
-        ops.write_envelope(path, envelope)
+        write_envelope(path, envelope)
         return str(path)
 
     return make
@@ -89,7 +90,7 @@ def signed(dom: Domain) -> Callable[..., dict[str, Any]]:
     def make(state: ChannelState, hub: bool = True, user: bool = True) -> dict[str, Any]:
         sig_hub = sign_channel_state(anvil_key(0), dom, state) if hub else None
         sig_user = sign_channel_state(key_of(accounts.at(state.user)), dom, state) if user else None
-        return ops.channel_envelope(state, sig_hub, sig_user, dom)
+        return channel_envelope(state, sig_hub, sig_user, dom)
 
     return make
 
@@ -98,7 +99,7 @@ def signed(dom: Domain) -> Callable[..., dict[str, Any]]:
 def thread_signed(dom: Domain) -> Callable[..., dict[str, Any]]:
     def make(state: ThreadState, proof: list[bytes] | None = None) -> dict[str, Any]:
         sig = sign_thread_state(key_of(accounts.at(state.sender)), dom, state)
-        return ops.thread_envelope(state, sig, proof or [], dom)
+        return thread_envelope(state, sig, proof or [], dom)
 
     return make
 

@@ -9,6 +9,12 @@ import pytest
 from brownie import accounts, chain, web3
 
 from channel_manager import transitions
+from channel_manager.contract_views import (
+    ChannelStatus,
+    channel_balances,
+    channel_details,
+    thread_record,
+)
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
 from channel_manager.signing import sign_channel_state
@@ -45,8 +51,8 @@ def test_user_deposit_through_update(cm, alice, signed, write, env_as):
     )
     tx = channel.update(write("deposit.json", signed(proposal, user=False)), env=env_as(alice))
     assert tx.events["DidUpdateChannel"]["user"] == alice
-    assert ints(cm.getChannelBalances(alice)[:3]) == (0, ETHER, ETHER)
-    assert ints(cm.getChannelDetails(alice)[:2]) == (1, 1)
+    assert channel_balances(cm, alice)[:3] == (0, ETHER, ETHER)
+    assert channel_details(cm, alice)[:2] == (1, 1)
 
 
 def test_hub_deposit_with_token_through_update(cm, alice, signed, write, env_as):
@@ -54,7 +60,7 @@ def test_hub_deposit_with_token_through_update(cm, alice, signed, write, env_as)
         ChannelState(alice.address, alice.address), hub_token=5 * ETHER
     )
     channel.update(write("collateral.json", signed(proposal, hub=False)), env=env_as(accounts[0]))
-    assert ints(cm.getChannelBalances(alice)[3:]) == (5 * ETHER, 0, 5 * ETHER)
+    assert channel_balances(cm, alice)[3:] == (5 * ETHER, 0, 5 * ETHER)
     assert cm.getHubReserveTokens() == 100_000 * ETHER - 5 * ETHER
 
 
@@ -64,7 +70,7 @@ def test_user_token_deposit_is_approved_first(cm, tdai, alice, signed, write, en
         ChannelState(alice.address, alice.address), user_token=10 * ETHER
     )
     channel.update(write("tokens.json", signed(proposal, user=False)), env=env_as(alice))
-    assert ints(cm.getChannelBalances(alice)[3:]) == (0, 10 * ETHER, 10 * ETHER)
+    assert channel_balances(cm, alice)[3:] == (0, 10 * ETHER, 10 * ETHER)
 
 
 def test_dry_run_of_a_first_token_deposit_simulates_it_as_approved(
@@ -171,12 +177,12 @@ def test_files_that_do_not_parse_are_refused(tmp_path, alice, env_as, capsys, co
 
 
 def test_exit_with_and_challenge_settle_on_the_newest_state(cm, alice, stale_exit, env_as):
-    assert cm.getChannelDetails(alice)[6] == 1  # ChannelDispute
+    assert channel_details(cm, alice).status == ChannelStatus.CHANNEL_DISPUTE
     before = alice.balance()
     tx = channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0]))
     assert ints(tx.events["DidEmptyChannel"]["weiBalances"]) == (4 * ETHER // 10, 6 * ETHER // 10)
     assert alice.balance() == before + 6 * ETHER // 10
-    assert cm.getChannelDetails(alice)[6] == 0
+    assert channel_details(cm, alice).status == ChannelStatus.OPEN
 
 
 def test_challenge_with_a_state_not_newer_is_refused(
@@ -213,7 +219,7 @@ def test_challenge_after_the_deadline_is_refused(cm, alice, stale_exit, env_as, 
     )
     # after the window anyone may empty on the stored (stale) state
     channel.empty(alice.address, env=env_as(accounts[7]))
-    assert cm.getChannelDetails(alice)[6] == 0
+    assert channel_details(cm, alice).status == ChannelStatus.OPEN
 
 
 def test_empty_before_the_deadline_by_a_stranger_is_refused(alice, stale_exit, env_as, capsys):
@@ -230,7 +236,7 @@ def test_challenge_dry_run_sends_nothing(cm, alice, stale_exit, env_as, capsys):
     assert (
         channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0], CM_DRY_RUN="1")) is None
     )
-    assert web3.eth.block_number == height and cm.getChannelDetails(alice)[6] == 1
+    assert web3.eth.block_number == height and channel_details(cm, alice).status == ChannelStatus.CHANNEL_DISPUTE
 
 
 def test_start_exit_refusals(alice, env_as, capsys):
@@ -279,18 +285,18 @@ def test_thread_exit_challenge_and_empty(cm, thread_in_dispute, thread_signed, w
     alice = t["alice"]
     initial_file = write("initial.json", thread_signed(t["initial"], t["proof"]))
     channel.thread_exit(alice.address, initial_file, env=env_as(alice))
-    assert cm.getThread(alice, t["bob"], 1)[2] == 0
+    assert thread_record(cm, alice, t["bob"], 1).tx_count == 0
     channel.thread_challenge(
         write("update.json", thread_signed(t["update"])), env=env_as(accounts[0])
     )
-    wei, token, tx_count, _closing, _emptied = cm.getThread(alice, t["bob"], 1)
+    wei, token, tx_count, _closing, _emptied = thread_record(cm, alice, t["bob"], 1)
     assert (list(wei), list(token), tx_count) == ([ETHER // 10, 3 * ETHER // 10], [0, 0], 1)
     chain.sleep(3601)
     chain.mine()
     before = alice.balance()
     channel.thread_empty(alice.address, initial_file, env=env_as(alice))
     assert alice.balance() == before + ETHER // 10
-    assert cm.getChannelDetails(alice)[6] == 0  # reopened: its only thread is settled
+    assert channel_details(cm, alice).status == ChannelStatus.OPEN  # reopened: its only thread is settled
 
 
 def test_thread_exit_with_update(cm, thread_in_dispute, thread_signed, write, env_as):
@@ -301,7 +307,7 @@ def test_thread_exit_with_update(cm, thread_in_dispute, thread_signed, write, en
         write("u.json", thread_signed(t["update"])),
         env=env_as(accounts[0]),
     )
-    assert cm.getThread(t["alice"], t["bob"], 1)[2] == 1
+    assert thread_record(cm, t["alice"], t["bob"], 1).tx_count == 1
 
 
 def test_thread_refusals(thread_in_dispute, thread_signed, write, env_as, capsys):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from brownie import accounts, network
 
+from channel_manager.ops.envelopes import write_envelope
 from tests.scripts.conftest import nonce
 from tests.scripts.rehearsal import BROWNIE, PYTHON, dotted_checkout, error_lines, script_env
 
@@ -86,11 +87,10 @@ def test_runs_from_any_folder_with_file_arguments_relative_to_it(
     project's), and a state file named relative to that folder is read from it."""
     from brownie import accounts as accs
 
-    from channel_manager import ops
     from channel_manager.states import ChannelState
 
     alice = accs[1]
-    ops.write_envelope(tmp_path / "newest.json", signed(ChannelState(alice.address, alice.address, tx_count=(4, 1))))
+    write_envelope(tmp_path / "newest.json", signed(ChannelState(alice.address, alice.address, tx_count=(4, 1))))
     env = {**base_env, "CM_WATCH_DB": str(tmp_path / "tower.sqlite")}
     result = run_script(checkout, "scripts/watchtower.py", "add", "newest.json", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

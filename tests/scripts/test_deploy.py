@@ -10,7 +10,8 @@ import pytest
 from brownie import ChannelManager, accounts, chain, network, web3
 from eth_utils import keccak
 
-from channel_manager import ops
+from channel_manager.ops import OpsError
+from channel_manager.ops.settings import Settings
 from scripts import _common, deploy, hub, verify_deployment
 from tests.scripts.conftest import ETHER, nonce, record_file, refused
 
@@ -326,15 +327,15 @@ def _address_of(key: str) -> str:
 
 def test_public_network_asks_for_confirmation(monkeypatch):
     """On a public network without CM_YES the deployer must type `deploy`; no answer, no deploy."""
-    settings = ops.Settings(
+    settings = Settings(
         "sepolia", False, 11155111, "deployer", "test-token", 3600, "keystore:x"
     )
     ctx = _common.Context(settings, {})
     monkeypatch.setattr("builtins.input", lambda _prompt: (_ for _ in ()).throw(EOFError))
-    with pytest.raises(ops.OpsError, match="not confirmed"):
+    with pytest.raises(OpsError, match="not confirmed"):
         deploy.confirm(ctx)
     monkeypatch.setattr("builtins.input", lambda _prompt: "yes")
-    with pytest.raises(ops.OpsError, match="not confirmed"):
+    with pytest.raises(OpsError, match="not confirmed"):
         deploy.confirm(ctx)
     monkeypatch.setattr("builtins.input", lambda _prompt: "deploy")
     deploy.confirm(ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from brownie import accounts, chain, web3
 
+from channel_manager.contract_views import channel_details
 from scripts import channel, hub
 from tests.scripts.conftest import ETHER, record_file, refused
 
@@ -25,8 +26,8 @@ def test_status_lists_disputes_with_deadlines(
     carol = accounts[3]
     deposit(carol)
     channel.start_exit(carol.address, env=env_as(carol))
-    closing = cm.getChannelDetails(carol)[5]
-    alice_closing = cm.getChannelDetails(thread_in_dispute["alice"])[5]
+    closing = channel_details(cm, carol).closing_time
+    alice_closing = channel_details(cm, thread_in_dispute["alice"]).closing_time
     info = hub.status(env=base_env)
     by_kind = {d["kind"]: d for d in info["disputes"]}
     assert by_kind["channel"]["what"] == carol.address and by_kind["channel"]["deadline"] == closing

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from brownie import ChannelManager
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector
 
-from brownie import ChannelManager
-
-from channel_manager import ops, transitions
+from channel_manager import transitions
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
+from channel_manager.ops.envelopes import channel_envelope, write_envelope
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
 from scripts import verify_deployment
@@ -219,8 +219,8 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
         ChannelState(ALICE, ALICE), user_wei=ETHER, user_token=10 * ETHER
     )
     deposit = r.base / "deposit.json"
-    ops.write_envelope(
-        deposit, ops.channel_envelope(proposal, sign_channel_state(anvil_key(1), domain, proposal), None, domain)
+    write_envelope(
+        deposit, channel_envelope(proposal, sign_channel_state(anvil_key(1), domain, proposal), None, domain)
     )
     out = ok(run(r, "scripts/channel.py", "update", str(deposit), **as_alice(CM_DRY_RUN="1")))
     assert "dry run: would send approval" in out and "dry run: would send authorized update" in out
@@ -235,7 +235,7 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     for name, state in (("acked", acked), ("paid", paid)):
         files[name] = r.base / f"{name}.json"
         sigs = [sign_channel_state(anvil_key(i), domain, state) for i in (1, 2)]
-        ops.write_envelope(files[name], ops.channel_envelope(state, *sigs, domain))
+        write_envelope(files[name], channel_envelope(state, *sigs, domain))
     assert "kept" in ok(run(r, "scripts/watchtower.py", "add", str(files["paid"])))
     ok(run(r, "scripts/channel.py", "exit_with", str(files["acked"]), **as_alice()))
     before = node.balance(ALICE)

@@ -13,6 +13,12 @@ import requests
 from brownie import accounts, chain, web3
 
 from channel_manager import transitions
+from channel_manager.contract_views import (
+    ChannelStatus,
+    channel_balances,
+    channel_details,
+    thread_record,
+)
 from scripts import watchtower
 from tests.scripts.conftest import ETHER, ints
 
@@ -49,7 +55,7 @@ def stale_exit(cm: Any, alice: Any, states: dict[str, Any]) -> int:
     cm.startExitWithUpdate(
         states["acked"].to_tuple(), envelope["sig_hub"], envelope["sig_user"], {"from": alice}
     )
-    return int(cm.getChannelDetails(alice)[5])
+    return channel_details(cm, alice).closing_time
 
 
 def actions(decisions: list[Any]) -> list[str]:
@@ -76,7 +82,7 @@ def test_watchtower_wins_a_stale_exit_for_the_hub(cm, alice, states, tower_env, 
 
     assert actions(decisions) == ["dispute seen", "answered"]
     assert answer_time(decisions) < closing - PERIOD + 60  # answered in the same minute
-    assert cm.getChannelDetails(alice)[6] == 0  # emptied on the newest state, channel open again
+    assert channel_details(cm, alice).status == ChannelStatus.OPEN  # emptied on the newest state, channel open again
     assert alice.balance() == alice_before + 6 * ETHER // 10
     assert cm.getHubReserveWei() == reserve_before + 4 * ETHER // 10
     assert tower.store.dispute("channel", alice.address).status == "answered"
@@ -103,8 +109,8 @@ def test_restarted_mid_dispute_it_still_answers_in_time(cm, alice, states, tower
     decisions = second.run_once()
     assert actions(decisions) == ["dispute seen", "answered"]
     assert answer_time(decisions) < closing
-    assert ints(cm.getChannelBalances(alice)) == (0, 0, 0, 0, 0, 0)
-    assert cm.getChannelDetails(alice)[0] == 3  # the newest state's txCount
+    assert channel_balances(cm, alice) == (0, 0, 0, 0, 0, 0)
+    assert channel_details(cm, alice).tx_count_global == 3  # the newest state's txCount
 
 
 def test_dispute_seen_before_a_restart_is_answered_after_it(cm, alice, states, tower_env):
@@ -146,7 +152,7 @@ def test_a_node_that_is_down_is_retried(cm, alice, states, tower_env, monkeypatc
     assert caplog.text.count("poll failed") == 2
     assert tower.store.last_block > processed
     assert tower.store.dispute("channel", alice.address).status == "answered"
-    assert cm.getChannelDetails(alice)[0] == 3
+    assert channel_details(cm, alice).tx_count_global == 3
 
 
 def test_an_answer_not_mined_in_time_is_not_sent_twice(cm, alice, states, tower_env):
@@ -171,7 +177,7 @@ def test_an_answer_not_mined_in_time_is_not_sent_twice(cm, alice, states, tower_
     finally:
         web3.provider.make_request("evm_setAutomine", [True])
     assert "dispute closed" in actions(tower.run_once())
-    assert cm.getChannelDetails(alice)[0] == 3  # emptied on the newest state
+    assert channel_details(cm, alice).tx_count_global == 3  # emptied on the newest state
 
 
 def test_a_node_that_went_back_is_reread(cm, alice, states, tower_env):
@@ -198,7 +204,7 @@ def test_it_answers_a_thread_dispute(cm, thread_in_dispute, thread_signed, write
     )
     decisions = tower.run_once()
     assert actions(decisions) == ["dispute seen", "answered"]
-    wei, _token, tx_count, closing, _emptied = cm.getThread(t["alice"], t["bob"], 1)
+    wei, _token, tx_count, closing, _emptied = thread_record(cm, t["alice"], t["bob"], 1)
     assert (ints(wei), tx_count) == ((ETHER // 10, 3 * ETHER // 10), 1)
     assert answer_time(decisions) < closing
     assert tower.store.dispute("thread", decisions[0].key).status == "answered"
@@ -211,9 +217,9 @@ def test_a_thread_is_answered_by_receiver_balance_not_txcount(
     """The sender starts the thread dispute with a state of a high txCount that pays bob less
     than the state the watchtower holds (txCount 1, bob 0.3): on chain the receiver's balance
     decides (docs/protocol.md §8), so the watchtower answers although its txCount is lower."""
-    from channel_manager.signing import sign_thread_state
     from channel_manager.devkeys import anvil_key
     from channel_manager.eip712 import Domain
+    from channel_manager.signing import sign_thread_state
 
     t = thread_in_dispute
     assert watchtower.add(write("update.json", thread_signed(t["update"])), env=tower_env)
@@ -225,11 +231,11 @@ def test_a_thread_is_answered_by_receiver_balance_not_txcount(
         t["alice"], t["initial"].to_tuple(), t["proof"], t["initial_sig"], low.to_tuple(), low_sig,
         {"from": t["alice"]},
     )  # fmt: skip
-    assert ints(cm.getThread(t["alice"], t["bob"], 1)[0]) == (3 * ETHER // 10, ETHER // 10)
+    assert thread_record(cm, t["alice"], t["bob"], 1).wei == (3 * ETHER // 10, ETHER // 10)
     decisions = tower.run_once()
     assert actions(decisions) == ["dispute seen", "answered"]
     assert "from [100000000000000000, 0] to [300000000000000000, 0]" in decisions[-1].detail
-    assert ints(cm.getThread(t["alice"], t["bob"], 1)[0]) == (ETHER // 10, 3 * ETHER // 10)
+    assert thread_record(cm, t["alice"], t["bob"], 1).wei == (ETHER // 10, 3 * ETHER // 10)
 
 
 def test_a_watchtower_of_another_account_says_it_is_not_the_hub(alice, env_as, tmp_path, caplog):
@@ -294,7 +300,7 @@ def test_watch_command_runs_bounded_polls_and_status_reports(cm, alice, states, 
     stale_exit(cm, alice, states)
     tower = watchtower.watch(env={**tower_env, "CM_WATCH_MAX_POLLS": "1", "CM_WATCH_INTERVAL": "0"})
     assert tower.polls == 1
-    assert cm.getChannelDetails(alice)[0] == 3
+    assert channel_details(cm, alice).tx_count_global == 3
     info = watchtower.status(env=tower_env)
     assert [d.status for d in info["disputes"]] == ["answered"]
     assert any(d.action == "answered" for d in info["decisions"])
