@@ -20,7 +20,6 @@ from fuzzing.engine.calls import Call
 from fuzzing.engine.episode import NUKE_PERIODS, Episode
 from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
-from fuzzing.engine.world import UNIT
 
 
 
@@ -56,7 +55,7 @@ class Base:
         r = self.rng.random()
         if r < 0.3:
             return 0
-        return self.rng.randint(1, high) * UNIT
+        return self.rng.randint(1, high) * self.w.unit
 
     def name(self, address: str) -> str:
         return self.w.name(address)
@@ -145,7 +144,7 @@ class Honest(Base):
         if not self.reserve_covers(hw, ht):
             hw = ht = 0
         if not (uw or ut or hw or ht):
-            uw = UNIT
+            uw = self.w.unit
         signed = book.propose((hw, 0, uw, 0), (ht, 0, ut, 0), book.user, self.timeout())
         self.ep.note(f"{book.party.name} and hub sign a deposit proposal {signed.state.tx_count}")
         if signed.state.timeout == 0 and self.rng.random() < 0.3:
@@ -217,7 +216,7 @@ class Honest(Base):
         sender, receiver = self.rng.sample(self.w.parties, 2)
         w, t = self.amount(5), self.amount(5)
         if not (w or t):
-            w = UNIT
+            w = self.w.unit
         sides = []
         for party, side in ((sender, 1), (receiver, 0)):
             if party.kind == PUPPET:
@@ -493,15 +492,23 @@ class Honest(Base):
         r = self.rng.random()
         reserve = self.ep.oracle.reserve()
         if r < 0.4:
-            value = self.amount(50) or UNIT
+            value = self.amount(50) or self.w.unit
             self.send(Call("receive", (), self.hub, f"hub sends {value} wei to the contract", value=value,
                            payees=(self.hub,)))
             return True
-        w = self.rng.randint(0, max(reserve[0], 0)) if self.rng.random() < 0.8 else reserve[0] + UNIT
-        t = self.rng.randint(0, max(reserve[1], 0)) if self.rng.random() < 0.8 else 0
+        w, t = (self.reserve_share(reserve[0]), self.reserve_share(reserve[1]))
+        if self.rng.random() < 0.2:
+            w, t = (reserve[0] + self.rng.choice((1, self.w.unit)), 0) if self.rng.random() < 0.5 else (0, reserve[1] + 1)
         self.send(Call("hubContractWithdraw", (w, t), self.hub, f"hub withdraws ({w}, {t}) from its reserve",
                        payees=(self.hub,)))
         return True
+
+    def reserve_share(self, reserve: int) -> int:
+        """Part of a reserve, often all of it or nothing (the exact boundaries)."""
+        r = self.rng.random()
+        if r < 0.25:
+            return max(reserve, 0)
+        return 0 if r < 0.35 else self.rng.randint(0, max(reserve, 0))
 
     def act_claim(self) -> bool:
         with_credit = [p for p in self.w.parties

@@ -13,7 +13,6 @@ from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
 from fuzzing.engine.calls import Call
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
-from fuzzing.engine.world import UNIT
 
 #: thread txCounts an adversary likes: the old maximum, just above it, the largest uint256.
 WILD_TX_COUNTS = (0, 1, 2**64 - 1, 2**64, 2**256 - 1)
@@ -43,8 +42,8 @@ class Adversary(Honest):
                 others = [p for p in puppets if p is not s]
             r = self.rng.choice(others)
             sender, receiver, thread_id = s.address, r.address, self.rng.randint(1, 2)
-        w = self.rng.choice((0, 0, 1, 2, 5)) * UNIT
-        t = self.rng.choice((0, 0, 1, 3)) * UNIT
+        w = self.rng.choice((0, 0, 1, 2, 5)) * self.w.unit
+        t = self.rng.choice((0, 0, 1, 3)) * self.w.unit
         initial = thread_state(sender, receiver, thread_id, (w, 0), (t, 0), 0)
         signer = self.w.by_address[sender]
         self.ep.forged_sigs[initial] = signer.key.sign(self.w.hasher.thread_digest(initial))
@@ -72,7 +71,7 @@ class Adversary(Honest):
             tx = self.rng.choice((n.tx_count + 1, n.tx_count + 5, 2**64 - 1, 2**256 - 1))
             return thread_state(leaf.sender, leaf.receiver, leaf.thread_id, (ws - wr, wr), (ts - tr, tr), tx)
         if self.rng.random() < 0.1:
-            ws += self.rng.choice((UNIT, -UNIT)) if ws >= UNIT else UNIT
+            ws += self.rng.choice((self.w.unit, -self.w.unit)) if ws >= self.w.unit else self.w.unit
         wr = self.rng.choice((0, 1, ws // 2, ws, self.rng.randint(0, max(ws, 0))))
         tr = self.rng.choice((0, 1, ts // 2, ts, self.rng.randint(0, max(ts, 0))))
         wr, tr = min(wr, max(ws, 0)), min(tr, max(ts, 0))
@@ -101,6 +100,9 @@ class Adversary(Honest):
         p = self.rng.choice(candidates)
         v = self.view(p.address)
         leaves = [leaf for leaf in self.ep.roots.leaves(v.root) if self.ep.oracle.thread_view(leaf.key).closing == 0]
+        if not leaves and v.root == bytes(32):
+            # A zero root commits to no thread: dispute one the hub merely holds a signature of.
+            leaves = [x for x in self.pools[p.address] if self.ep.oracle.thread_view(x.key).closing == 0]
         if not leaves:
             return False
         leaf = self.rng.choice(leaves)
@@ -128,7 +130,9 @@ class Adversary(Honest):
         return True
 
     def act_adv_thread_challenge(self) -> bool:
-        live = [(key, tv) for key, tv in self.ep.oracle.thread_views.items() if tv.closing > self.now]
+        # Mostly open windows; sometimes one closing this very second (the window is closed then).
+        live = [(key, tv) for key, tv in self.ep.oracle.thread_views.items()
+                if tv.closing > self.now or (tv.closing == self.now and self.rng.random() < 0.5)]
         if not live:
             return False
         key, tv = self.rng.choice(live)
@@ -156,6 +160,8 @@ class Adversary(Honest):
         count = len(leaves)
         if leaves and rng.random() < 0.25:
             count = rng.choice((len(leaves) - 1, len(leaves) + 1, 1))
+        elif not leaves and rng.random() < 0.1:
+            count = rng.choice((1, 2))  # threads counted, none committed: a zero root
         root = self.ep.roots.root_of(leaves)
         locked = (sum(x.wei_balances[0] for x in leaves), sum(x.token_balances[0] for x in leaves))
         update = purpose == "update"
@@ -176,7 +182,8 @@ class Adversary(Honest):
             balances.append((hub_balance, user_balance))
         pending_w, pending_t = pending
         (hw, uw), (ht, ut) = balances
-        txg = v.tx_global + rng.choice((1, 1, 1, 2, 5)) if rng.random() < 0.95 else v.tx_global
+        # Mostly the next count; sometimes a jump past 16 bits, so a narrower stored field shows.
+        txg = v.tx_global + rng.choice((1, 1, 1, 2, 5, 2**16 + 1)) if rng.random() < 0.95 else v.tx_global
         has_pending = any(pending_w) or any(pending_t)
         txc = v.tx_chain + (1 if has_pending and (update or rng.random() < 0.5) else 0)
         recipient = p.address if rng.random() < 0.7 else p.cold
@@ -207,6 +214,31 @@ class Adversary(Honest):
                         f"puppet {p.name} submits its update {s.tx_count} pending wei {s.pending_wei_updates} "
                         f"token {s.pending_token_updates}", value=s.pending_wei_updates[2], users=(p.address,),
                         payees=(s.recipient,), genuine=True, state=s)
+        self.send(call)
+        return True
+
+    def act_replay_pending(self) -> bool:
+        """The hub and a puppet submit a state whose pending updates claim the onchain txCount
+        already stored (docs/protocol.md §4 PendingAlreadyExecuted): one pending word at a time,
+        so every word must count as pending."""
+        p = self.party(PUPPET)
+        if p is None or self.view(p.address).status != OPEN:
+            return False
+        signed = self.puppet_state(p, "update")
+        words = [0] * 8
+        word = self.rng.randrange(8)
+        words[word] = [*signed.state.pending_wei_updates, *signed.state.pending_token_updates][word] or self.w.unit
+        s = evolve(signed.state, pending_wei_updates=tuple(words[:4]), pending_token_updates=tuple(words[4:]),
+                   tx_count=(signed.state.tx_count[0], self.view(p.address).tx_chain))
+        signed = self.book(p).sign(s, signed.leaves)
+        label = f"puppet {p.name}'s update {s.tx_count} replays pending word {word} at the stored onchain count"
+        if self.rng.random() < 0.5:
+            call = Call("hubAuthorizedUpdate", (s.to_tuple(), signed.sig_user), self.hub, f"hub submits {label}",
+                        users=(p.address,), payees=(s.recipient,), genuine=True, state=s)
+        else:
+            call = Call("userAuthorizedUpdate", (s.to_tuple(), signed.sig_hub), p.address, f"{p.name} submits {label}",
+                        value=s.pending_wei_updates[2], users=(p.address,), payees=(s.recipient,), genuine=True,
+                        state=s)
         self.send(call)
         return True
 
@@ -298,4 +330,24 @@ class Adversary(Honest):
         chain.delegate(p.address, target)
         what = "refuses ETH" if target is self.w.rejecter else "refuses every ERC-1271 signature"
         self.ep.note(f"{p.name} delegates its address (EIP-7702) to code that {what}")
+        return True
+
+    def act_token_mischief(self) -> bool:
+        """The hostile token turns against a recipient (a revert or a `false` return: a
+        blacklist), forgives it, or starts or stops keeping a fee back from pulls."""
+        if self.w.config.token != "hostile":
+            return False
+        chain, token = self.ep.chain, self.w.token
+        if self.rng.random() < 0.25:
+            fee = 0 if self.w.token_fee else self.rng.choice((1, self.w.unit))
+            self.w.token_fee = fee
+            chain.transact(token, "setPullFee", fee, sender=self.w.stranger)
+            self.ep.note(f"the token keeps {fee} back from every pull")
+            return True
+        p = self.rng.choice(self.w.parties)
+        address = p.address if self.rng.random() < 0.7 else p.cold
+        how = self.rng.choice((0, 1, 2))
+        self.w.token_refusals[address] = how
+        chain.transact(token, "setRefusal", address, how, sender=self.w.stranger)
+        self.ep.note(f"the token {('accepts', 'reverts transfers to', 'returns false for')[how]} {self.name(address)}")
         return True

@@ -62,6 +62,9 @@ class ModelDifferential:
                 refuses.add(p.address)
         self.model_world.refuses_eth = refuses
         self.signatures.erc1271 = wallets
+        # The hostile token: a refusal by revert and by `false` are the same to the protocol.
+        self.model_world.refuses_token = {a for a, how in self.world.token_refusals.items() if how}
+        self.model_world.token_fee = self.world.token_fee
 
     # ------------------------------------------------------------------ one step
     def before(self, call: Call) -> None:

@@ -270,6 +270,7 @@ class Episode:
         for book in self.books.values():
             if book.lifecycle is not None:
                 raise PropertyFailure("liveness", f"{book.party.name}'s dispute never closed")
+        w.lift_token_refusals()
         for p in w.parties:
             v = self.view(p.address)
             if p.kind == HONEST and (v.credit_wei or v.credit_token):

@@ -14,7 +14,6 @@ from fuzzing.engine.books import HONEST, PUPPET, Party
 from fuzzing.engine.calls import Call
 from fuzzing.engine.fast import derived_key, evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
-from fuzzing.engine.world import UNIT
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -24,6 +23,15 @@ CHANNEL_FUNCTIONS = ("hubAuthorizedUpdate", "userAuthorizedUpdate", "startExitWi
                      "emptyChannelWithChallenge")
 CHANNEL_FLAWS = ("user", "caller", "status", "timeout", "range", "stale", "stale_onchain", "exceed", "funds",
                  "executed", "value", "hub_sig", "user_sig")
+PENDING_FIELDS = ("pending_wei_updates", "pending_token_updates")
+#: The contract's range checks in the order it names the first offending value (§2), and widths.
+RANGE_ORDER: tuple[tuple[str, int | None], ...] = (
+    *((name, i) for i in range(2) for name in ("wei_balances", "token_balances", "tx_count")),
+    *((name, i) for i in range(4) for name in PENDING_FIELDS),
+    ("thread_count", None),
+)
+RANGE_BITS = {"wei_balances": 128, "token_balances": 128, "pending_wei_updates": 128,
+              "pending_token_updates": 128, "tx_count": 64, "thread_count": 32}
 THREAD_FLAWS = ("user", "caller", "status", "parties", "not_party", "not_initial", "range", "signature", "proof",
                 "disputed", "mismatch", "sums", "not_newer", "update_signature")
 
@@ -85,9 +93,7 @@ class Malformed(Adversary):
             s = evolve(s, timeout=self.now if fn in ("hubAuthorizedUpdate", "userAuthorizedUpdate")
                        else self.now + 100)
         elif flaw == "range":
-            which = rng.randrange(3)
-            s = evolve(s, wei_balances=(2**128, 0)) if which == 0 else (
-                evolve(s, tx_count=(2**64, s.tx_count[1])) if which == 1 else evolve(s, thread_count=2**32))
+            s = self.out_of_range(s, keep_deposit=fn == "userAuthorizedUpdate")
         elif flaw == "stale":
             s = evolve(s, tx_count=(v.tx_global, s.tx_count[1]))
         elif flaw == "stale_onchain":
@@ -95,13 +101,21 @@ class Malformed(Adversary):
                 return False
             s = evolve(s, tx_count=(s.tx_count[0], v.tx_chain - 1))
         elif flaw == "exceed":
-            s = evolve(s, wei_balances=(v.wei_total + UNIT, 0))
-        elif flaw == "funds":
-            s = evolve(s, pending_wei_updates=(0, 0, 0, v.wei_total + UNIT), tx_count=(s.tx_count[0], v.tx_chain + 1))
+            s = evolve(s, wei_balances=(v.wei_total + self.w.unit, 0))
+        elif flaw == "funds":  # a withdrawal, the hub's or the user's, larger than the channel holds
+            asset = rng.randrange(2)
+            pending = [0, 0, 0, 0]
+            pending[rng.choice((1, 3))] = (v.wei_total, v.token_total)[asset] + rng.choice((1, self.w.unit))
+            s = evolve(s, tx_count=(s.tx_count[0], v.tx_chain + 1), **{PENDING_FIELDS[asset]: tuple(pending)})
         elif flaw == "executed":  # pending updates at the stored onchain count: already executed
-            s = evolve(s, pending_wei_updates=(UNIT, 0, 0, 0), tx_count=(s.tx_count[0], v.tx_chain))
+            # Any one of the eight pending words alone must count as pending.
+            word = rng.randrange(8)
+            pending = [0] * 8
+            pending[word] = self.w.unit
+            s = evolve(s, pending_wei_updates=tuple(pending[:4]), pending_token_updates=tuple(pending[4:]),
+                       tx_count=(s.tx_count[0], v.tx_chain))
         if fn == "userAuthorizedUpdate":
-            value = s.pending_wei_updates[2] + (UNIT if flaw == "value" else 0)
+            value = s.pending_wei_updates[2] + (self.w.unit if flaw == "value" else 0)
         digest = self.w.hasher.channel_digest(s)
         sig_hub, sig_user = self.w.hub_key.sign(digest), p.key.sign(digest)
         genuine = signer_ok
@@ -124,6 +138,28 @@ class Malformed(Adversary):
                        value=value, users=(s.user,) if s.user == p.address else (), payees=(s.recipient,),
                        genuine=genuine, state=s))
         return True
+
+    def out_of_range(self, s: Any, keep_deposit: bool) -> Any:
+        """A state with one value too wide for its packed field and, often, an earlier one at its
+        field's exact maximum: the contract must name the first offending value in its fixed
+        order (docs/protocol.md §2), so a bound off by one shows in the error's argument.
+        `keep_deposit`: the user's ETH deposit is sent along, so it stays payable."""
+        rng = self.rng
+        order = [pos for pos in RANGE_ORDER if not (keep_deposit and pos == ("pending_wei_updates", 2))]
+        over = rng.randrange(1, len(order)) if rng.random() < 0.8 else rng.randrange(len(order))
+        marks = {order[over]: 1}
+        if over and rng.random() < 0.8:
+            marks[order[rng.randrange(over)]] = 0
+        fields: dict[str, Any] = {}
+        for (name, i), extra in marks.items():
+            limit = 2 ** RANGE_BITS[name] - 1 + extra * rng.choice((1, 1, 2**64))
+            if i is None:
+                fields[name] = limit
+                continue
+            values = list(fields.get(name, getattr(s, name)))
+            values[i] = limit
+            fields[name] = tuple(values)
+        return evolve(s, **fields)
 
     def sign_as(self, sender: Party, state: Any) -> bytes:
         """A thread sender's signature over `state`: an adversarial sender signs anything; for an
@@ -156,7 +192,7 @@ class Malformed(Adversary):
             leaf = rng.choice(leaves)
         else:
             other = self.other(p)
-            leaf = thread_state(p.address, other.address, rng.randint(1, 3), (UNIT, 0), (0, 0), 0)
+            leaf = thread_state(p.address, other.address, rng.randint(1, 3), (self.w.unit, 0), (0, 0), 0)
         sender = self.w.by_address.get(leaf.sender)
         if sender is None:
             return False
@@ -175,8 +211,9 @@ class Malformed(Adversary):
             user = rng.choice([q.address for q in self.w.parties if q.address not in (leaf.sender, leaf.receiver)])
         elif flaw == "not_initial":
             initial = evolve(leaf, tx_count=1) if rng.random() < 0.5 else evolve(leaf, wei_balances=(leaf.wei_balances[0], 1))
-        elif flaw == "range":
-            initial = evolve(leaf, wei_balances=(2**96, 0))
+        elif flaw == "range":  # at or above the 96-bit limit of thread amounts
+            wide = rng.choice((2**96 - 1, 2**96, 2**96 + 1))
+            initial = evolve(leaf, wei_balances=(wide, 0)) if rng.random() < 0.5 else evolve(leaf, token_balances=(wide, 0))
         elif flaw == "proof":
             proof = [bytes(32)] if rng.random() < 0.5 else []
             initial = evolve(leaf, thread_id=leaf.thread_id + 100)
@@ -194,7 +231,7 @@ class Malformed(Adversary):
         if flaw == "mismatch":
             update = evolve(update, thread_id=update.thread_id + 1)
         elif flaw == "sums":
-            update = evolve(update, wei_balances=(update.wei_balances[0], update.wei_balances[1] + UNIT))
+            update = evolve(update, wei_balances=(update.wei_balances[0], update.wei_balances[1] + self.w.unit))
         elif flaw == "not_newer":
             update = evolve(initial, tx_count=7)
         sig_update = self.sign_as(sender, update)
@@ -244,7 +281,7 @@ class Malformed(Adversary):
                            users=(user,) if user == p.address else ()))
             return True
         if kind == 0:
-            self.send(Call("hubContractWithdraw", (UNIT, 0), p.address, f"{p.name} calls hubContractWithdraw"))
+            self.send(Call("hubContractWithdraw", (self.w.unit, 0), p.address, f"{p.name} calls hubContractWithdraw"))
             return True
         to = rng.choice((ZERO, self.w.manager.address, self.w.rejecter.address, p.cold))
         self.send(Call("claim", (to,), p.address, f"{p.name} claims to {self.name(to)}", users=(p.address,),

@@ -21,9 +21,10 @@ BUNDLES: dict[str, dict[str, float]] = {
     "threads": {"open_thread": 3, "thread_pay": 3, "close_thread": 0.7, "thread_start": 2,
                 "empty_thread": 2.5, "nuke": 1, "challenge_now": 0.5},
     "stale": {"exit_stale": 1.5, "cheater_answer": 0.7},
-    "puppets": {"puppet_update": 2, "puppet_exit": 2, "puppet_answer": 1},
+    "puppets": {"puppet_update": 2, "puppet_exit": 2, "puppet_answer": 1, "replay_pending": 0.5},
     "forgery": {"forge_initial": 1.5, "adv_thread_start": 2, "adv_thread_challenge": 1.5},
     "delegation": {"delegate": 0.3},
+    "token": {"token_mischief": 0.5},
     "malformed": {"malformed": 1},
     "money": {"reserve": 0.5, "claim": 0.5},
 }

@@ -20,12 +20,13 @@ from fuzzing.engine.fast import Hasher, Key, derived_key, keccak
 ETHER = 10**18
 #: Amounts are drawn in these units, so equal amounts (and thread collisions) are frequent.
 UNIT = 10**15
-USER_ETH = 1_000 * ETHER
-USER_TOKENS = 1_000_000 * UNIT
+#: The unit of a "giant" episode: ten of them pass 2^64, so channel and thread amounts cross the
+#: width of every packed field below 128 bits (docs/protocol.md §2) and truncation shows.
+GIANT_UNIT = 2**62
 MAX_UINT = 2**256 - 1
-HUB_ETH = 10**9 * ETHER
-
-
+#: Wallets and the hub hold this many units: far more than any episode moves.
+USER_UNITS = 10**6
+HUB_UNITS = 10**12
 
 @lru_cache(maxsize=None)
 def helper_artifact(name: str) -> Artifact:
@@ -48,18 +49,23 @@ class Config:
     honest: int
     cheaters: int
     puppets: int
+    unit: int = UNIT
+    token: str = "standard"  # or "hostile": refuses or answers false to chosen recipients, takes fees
 
     @classmethod
     def draw(cls, rng: random.Random) -> Config:
+        unit = GIANT_UNIT if rng.random() < 0.15 else UNIT
         return cls(
             challenge_period=rng.choice((1, 2, 10, 3600)),
+            unit=unit,
             # A small reserve makes theft show as insolvency; a large one hides it from solvency
             # alone (the payout property must still catch it).
-            reserve_wei=rng.choice((0, 5 * UNIT, 50 * UNIT, 10_000 * ETHER)),
-            reserve_token=rng.choice((0, 5 * UNIT, 50 * UNIT, 10**30)),
+            reserve_wei=rng.choice((0, 5, 50, 10**7)) * unit,
+            reserve_token=rng.choice((0, 5, 50, 10**15)) * unit,
             honest=rng.randint(2, 3),
             cheaters=rng.randint(1, 2),
             puppets=rng.randint(2, 3),
+            token="hostile" if rng.random() < 0.2 else "standard",
         )
 
 
@@ -68,14 +74,21 @@ class World:
 
     def __init__(self, manager_artifact: Artifact, config: Config, chain: Chain | None = None) -> None:
         self.config = config
+        self.unit = config.unit
         self.chain = chain if chain is not None else RevmChain()
         chain = self.chain
         self.hub_key = Key(anvil_key(0))
         self.hub = self.hub_key.address
         self.stranger = DEV_ACCOUNTS[9]
         hub = self.hub
-        chain.set_balance(hub, HUB_ETH)
-        self.token: Contract = chain.deploy(helper_artifact("TestToken"), "Test Token", "TST", sender=hub)
+        chain.set_balance(hub, HUB_UNITS * config.unit)
+        if config.token == "hostile":
+            self.token: Contract = chain.deploy(helper_artifact("HostileToken"), sender=hub)
+        else:
+            self.token = chain.deploy(helper_artifact("TestToken"), "Test Token", "TST", sender=hub)
+        #: The hostile token's switches as the episode last set them (the model is told them).
+        self.token_refusals: dict[str, int] = {}
+        self.token_fee = 0
         self.manager: Contract = chain.deploy(manager_artifact, hub, config.challenge_period, self.token,
                                               sender=hub)
         self.revoker: Contract = chain.deploy(helper_artifact("RevokingDelegate"), sender=hub)
@@ -92,8 +105,8 @@ class World:
                 cold = "0x" + keccak(b"cold wallet of " + name.encode())[12:].hex()
                 self.parties.append(Party(name, kind, key, to_checksum_address(cold)))
         for party in self.parties:
-            chain.set_balance(party.address, USER_ETH)
-            self._ok(chain.transact(self.token, "mint", party.address, USER_TOKENS, sender=hub))
+            chain.set_balance(party.address, USER_UNITS * config.unit)
+            self._ok(chain.transact(self.token, "mint", party.address, USER_UNITS * config.unit, sender=hub))
             self._ok(chain.transact(self.token, "approve", self.manager, MAX_UINT, sender=party.address))
         if config.reserve_wei:
             self._ok(chain.send(hub, self.manager, config.reserve_wei))
@@ -105,6 +118,14 @@ class World:
                            "0x0000000000000000000000000000000000000000": "zero"})
         for p in self.parties:
             self.names[p.cold] = f"{p.name}.cold"
+
+    def lift_token_refusals(self) -> None:
+        """The hostile token accepts every recipient again (a blacklist is beyond the contract's
+        power; what the contract owes is that credits stay claimable once it lifts)."""
+        for address, how in self.token_refusals.items():
+            if how:
+                self._ok(self.chain.transact(self.token, "setRefusal", address, 0, sender=self.stranger))
+        self.token_refusals.clear()
 
     @staticmethod
     def _ok(result) -> None:
