@@ -1,5 +1,6 @@
 """Smoke test of the toolchain: the offline compiler is the pinned one, and a contract
 compiled by it deploys and answers on the local chain."""
+
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_compiler_is_pinned_version():
-    pinned = yaml.safe_load((ROOT / "brownie-config.yaml").read_text())["compiler"]["solc"]["version"]
+    pinned = yaml.safe_load((ROOT / "brownie-config.yaml").read_text())["compiler"]["solc"][
+        "version"
+    ]
     npm_version = json.loads((ROOT / "node_modules/solc/package.json").read_text())["version"]
     assert npm_version == pinned
     # the build artifact records the compiler that produced it: the shim reports solc-js's version

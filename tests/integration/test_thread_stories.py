@@ -22,28 +22,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from brownie import ChannelManager, TestToken, accounts, chain, web3
+from brownie import ChannelManager, TestToken, web3
 
 from channel_manager import transitions
-from channel_manager.eip712 import Domain
-from channel_manager.states import HUB, USER, ChannelState, ThreadState
+from channel_manager.contract_views import (
+    ChannelStatus,
+    channel_balances,
+    channel_details,
+    thread_record,
+)
+from channel_manager.states import HUB, USER, ThreadState
 from channel_manager.threads import (
     ThreadedChannel,
     close_thread,
     initial_of,
-    open_thread,
-    pay_in_thread,
     release_thread,
 )
-from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, Signer, anvil_key, set_next_timestamp
+from tests.fixtures.deployments import fund_users, signer_for
+from tests.fixtures.solvency import assert_solvent
+from tests.fixtures.threads import (
+    RECEIVER_DEPOSIT,
+    SENDER_DEPOSIT,
+    STEP_TOKEN,
+    STEP_WEI,
+    ThreadWorld,
+)
+from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, set_next_timestamp
 
 RESERVE_WEI, RESERVE_TOKEN = 100 * ETHER, 10_000 * TOKEN
-STEP_WEI, STEP_TOKEN = ETHER // 100, TOKEN
 NUKE_DELAY = 10 * CHALLENGE_PERIOD
-
-
-def _n(value: Any) -> int:
-    return int(value)
 
 
 def _event_list(tx: Any, name: str) -> list[dict[str, Any]]:
@@ -64,17 +71,11 @@ class Ghost:
 
 
 @dataclass
-class Story:
-    """Drives channels and threads on a fresh deployment and audits every transaction."""
+class Story(ThreadWorld):
+    """The thread harness on a fresh deployment, auditing every transaction it sends."""
 
-    manager: Any
-    token: Any
-    hub: Any
-    users: list[Any]
-    signer: Signer
+    users: list[Any] = field(default_factory=list)
     ghost: Ghost = field(default_factory=Ghost)
-    channels: dict[str, ThreadedChannel] = field(default_factory=dict)
-    newest_thread: dict[tuple[str, str, int], ThreadState] = field(default_factory=dict)
     user_deposits: dict[str, list[int]] = field(default_factory=dict)  # user -> [wei, token]
     hub_deposits: list[int] = field(default_factory=lambda: [0, 0])
     start: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -82,7 +83,7 @@ class Story:
     # ---------------------------------------------------------------- audited transactions
     def send(self, method: Any, *args: Any, sender: Any, value: int = 0) -> Any:
         """Call a state-changing manager function, account for it, check the invariants."""
-        tx = method(*args, {"from": sender, "value": value})
+        tx = super().send(method, *args, sender=sender, value=value)
         self.ghost.eth_in += value
         self._account(tx)
         self.check_invariants()
@@ -92,51 +93,42 @@ class Story:
         g = self.ghost
         for e in _event_list(tx, "DidUpdateChannel"):
             pw, pt = (
-                [_n(x) for x in e["pendingWeiUpdates"]],
-                [_n(x) for x in e["pendingTokenUpdates"]],
+                [int(x) for x in e["pendingWeiUpdates"]],
+                [int(x) for x in e["pendingTokenUpdates"]],
             )
-            if str(e["caller"]) != str(
-                self.hub
-            ):  # userAuthorizedUpdate: the user's tokens are pulled in
-                g.token_in += pt[2]
+            if str(e["caller"]) != str(self.hub):
+                g.token_in += pt[2]  # userAuthorizedUpdate: the user's tokens are pulled in
             g.eth_out += pw[3]  # user withdrawals go to the recipient
             g.token_out += pt[3]
         for e in _event_list(tx, "DidEmptyChannel"):
-            g.eth_out += _n(e["weiBalances"][1])
-            g.token_out += _n(e["tokenBalances"][1])
+            g.eth_out += int(e["weiBalances"][1])
+            g.token_out += int(e["tokenBalances"][1])
         for e in _event_list(tx, "DidEmptyThread"):
-            g.eth_out += _n(e["weiPaid"])
-            g.token_out += _n(e["tokenPaid"])
+            g.eth_out += int(e["weiPaid"])
+            g.token_out += int(e["tokenPaid"])
         for e in _event_list(tx, "DidNukeThreads"):
-            g.eth_out += _n(e["weiAmount"])
-            g.token_out += _n(e["tokenAmount"])
+            g.eth_out += int(e["weiAmount"])
+            g.token_out += int(e["tokenAmount"])
         for e in _event_list(tx, "DidCreditUser"):  # refused payouts stay in the contract
-            g.eth_out -= _n(e["weiAmount"])
-            g.token_out -= _n(e["tokenAmount"])
+            g.eth_out -= int(e["weiAmount"])
+            g.token_out -= int(e["tokenAmount"])
         for e in _event_list(tx, "DidClaim") + _event_list(tx, "DidHubContractWithdraw"):
-            g.eth_out += _n(e["weiAmount"])
-            g.token_out += _n(e["tokenAmount"])
+            g.eth_out += int(e["weiAmount"])
+            g.token_out += int(e["tokenAmount"])
 
     def check_invariants(self) -> None:
-        """docs/protocol.md §10.1: solvency, totals = Σ channel totals, hub + user ≤ total, ghost balance."""
+        """docs/protocol.md §10.1: solvency, totals = Σ channel totals, hub + user ≤ total,
+        ghost balance."""
         m = self.manager
-        eth, tokens = web3.eth.get_balance(m.address), _n(self.token.balanceOf(m))
-        credit_wei = sum(_n(m.creditWei(u)) for u in self.users)
-        credit_token = sum(_n(m.creditToken(u)) for u in self.users)
-        total_wei, total_token = _n(m.totalChannelWei()), _n(m.totalChannelToken())
-        assert eth >= total_wei + credit_wei
-        assert tokens >= total_token + credit_token
-        channel_wei = channel_token = 0
-        for u in self.users:
-            wh, wu, wt, th, tu, tt = (_n(x) for x in m.getChannelBalances(u))
-            assert wh + wu <= wt and th + tu <= tt
-            channel_wei += wt
-            channel_token += tt
-        assert (total_wei, total_token) == (channel_wei, channel_token)
+        assert_solvent(m, self.token, self.users)
+        eth, tokens = web3.eth.get_balance(m.address), int(self.token.balanceOf(m))
+        credit_wei = sum(int(m.creditWei(u)) for u in self.users)
+        credit_token = sum(int(m.creditToken(u)) for u in self.users)
+        total_wei, total_token = int(m.totalChannelWei()), int(m.totalChannelToken())
         assert eth == self.ghost.eth_in - self.ghost.eth_out
         assert tokens == self.ghost.token_in - self.ghost.token_out
-        assert _n(m.getHubReserveWei()) == eth - total_wei - credit_wei
-        assert _n(m.getHubReserveTokens()) == tokens - total_token - credit_token
+        assert int(m.getHubReserveWei()) == eth - total_wei - credit_wei
+        assert int(m.getHubReserveTokens()) == tokens - total_token - credit_token
 
     # ---------------------------------------------------------------- set-up
     def fund_reserve(self) -> None:
@@ -145,57 +137,20 @@ class Story:
         self.ghost.token_in += RESERVE_TOKEN
         self.hub.transfer(self.manager, RESERVE_WEI)
         self.ghost.eth_in += RESERVE_WEI
-        for user in self.users:
-            self.token.mint(user, 1_000 * TOKEN, {"from": user})
-            self.token.approve(self.manager, 2**256 - 1, {"from": user})
+        fund_users(self.manager, self.token, tuple(self.users))
         self.check_invariants()
         self.start = {str(a): self.holdings(a) for a in [self.hub, *self.users]}
 
-    def deposit(
-        self, user: Any, user_wei: int, user_token: int, hub_wei: int = 0, hub_token: int = 0
-    ) -> None:
-        proposal = transitions.propose_deposit(
-            ChannelState(str(user), str(user)),
-            user_wei=user_wei,
-            user_token=user_token,
-            hub_wei=hub_wei,
-            hub_token=hub_token,
-        )
-        self.send(
-            self.manager.userAuthorizedUpdate,
-            proposal.to_tuple(),
-            self.signer.channel(proposal, self.hub),
-            sender=user,
-            value=user_wei,
-        )
-        self.channels[str(user)] = ThreadedChannel(transitions.acknowledge(proposal))
-        self.user_deposits[str(user)] = [user_wei, user_token]
-        self.hub_deposits[0] += hub_wei
-        self.hub_deposits[1] += hub_token
+    def open_channel(self, user: Any, **amounts: int) -> ThreadedChannel:
+        """The harness's deposit, with each side's deposit booked for `promised`."""
+        channel = super().open_channel(user, **amounts)
+        wei, token = channel.state.wei_balances, channel.state.token_balances
+        self.user_deposits[str(user)] = [wei[USER], token[USER]]
+        self.hub_deposits[0] += wei[HUB]
+        self.hub_deposits[1] += token[HUB]
+        return channel
 
     # ---------------------------------------------------------------- off-chain
-    def open_thread(
-        self, sender: Any, receiver: Any, thread_id: int, wei: int, token: int
-    ) -> ThreadState:
-        opening = open_thread(
-            self.channels[str(sender)],
-            self.channels[str(receiver)],
-            thread_id,
-            wei=wei,
-            token=token,
-            hub=str(self.hub),
-        )
-        self.channels[str(sender)], self.channels[str(receiver)] = opening.sender, opening.receiver
-        self.newest_thread[opening.initial.key] = opening.initial
-        return opening.initial
-
-    def pay(self, initial: ThreadState, steps: int) -> ThreadState:
-        state = self.newest_thread[initial.key]
-        for _ in range(steps):
-            state = pay_in_thread(state, wei=STEP_WEI, token=STEP_TOKEN)
-        self.newest_thread[initial.key] = state
-        return state
-
     def close(self, initial: ThreadState) -> None:
         """Cooperative close in both channels at the thread's newest state."""
         final = self.newest_thread[initial.key]
@@ -210,12 +165,6 @@ class Story:
         self.channels[str(user)] = release_thread(
             self.channels[str(user)], self.newest_thread[initial.key]
         )
-
-    def sig(self, state: ThreadState) -> bytes:
-        return self.signer.thread(state, state.sender)
-
-    def proof(self, user: Any, initial: ThreadState) -> list[str]:
-        return ["0x" + p.hex() for p in self.channels[str(user)].proof(initial)]
 
     # ---------------------------------------------------------------- on chain
     def submit_by_hub(self, user: Any) -> None:
@@ -247,63 +196,27 @@ class Story:
     def exit_channel(self, user: Any, by: Any, answer_by: Any) -> int:
         """`by` exits with the newest double-signed state; `answer_by` (the other party) empties
         at once. Returns the channel closing time."""
-        state = self.channels[str(user)].state
-        tx = self.send(
-            self.manager.startExitWithUpdate,
-            state.to_tuple(),
-            *self.signer.both(state, self.hub),
-            sender=by,
-        )
-        self.send(self.manager.emptyChannel, user, sender=answer_by)
-        return _n(tx.events["DidStartExitChannel"]["channelClosingTime"])
+        return self.dispute_state(self.channel(user).state, by=by, answer_by=answer_by)
 
-    def exit_thread(
+    def start_thread_dispute(
         self, user: Any, initial: ThreadState, by: Any, update: ThreadState | None = None
     ) -> int:
+        """startExitThread (or ...WithUpdate, given `update`); returns the thread closing time."""
         if update is None:
-            tx = self.send(
-                self.manager.startExitThread,
-                user,
-                initial.to_tuple(),
-                self.proof(user, initial),
-                self.sig(initial),
-                sender=by,
-            )
+            tx = self.exit_thread(user, initial, caller=by)
         else:
-            tx = self.send(
-                self.manager.startExitThreadWithUpdate,
-                user,
-                initial.to_tuple(),
-                self.proof(user, initial),
-                self.sig(initial),
-                update.to_tuple(),
-                self.sig(update),
-                sender=by,
-            )
-        return _n(tx.events["DidStartExitThread"]["threadClosingTime"])
-
-    def challenge(self, update: ThreadState, by: Any) -> None:
-        self.send(self.manager.challengeThread, update.to_tuple(), self.sig(update), sender=by)
-
-    def empty_thread(self, user: Any, initial: ThreadState, by: Any) -> Any:
-        return self.send(
-            self.manager.emptyThread,
-            user,
-            initial.to_tuple(),
-            self.proof(user, initial),
-            self.sig(initial),
-            sender=by,
-        )
+            tx = self.exit_thread_with_update(user, initial, update, caller=by)
+        return int(tx.events["DidStartExitThread"]["threadClosingTime"])
 
     # ---------------------------------------------------------------- outcomes
     def holdings(self, who: Any) -> tuple[int, int]:
         """ETH and tokens an address commands outside channels: wallet + unclaimed credits,
         and for the hub its reserve too."""
-        wei = web3.eth.get_balance(str(who)) + _n(self.manager.creditWei(who))
-        token = _n(self.token.balanceOf(who)) + _n(self.manager.creditToken(who))
+        wei = web3.eth.get_balance(str(who)) + int(self.manager.creditWei(who))
+        token = int(self.token.balanceOf(who)) + int(self.manager.creditToken(who))
         if str(who) == str(self.hub):
-            wei += _n(self.manager.getHubReserveWei())
-            token += _n(self.manager.getHubReserveTokens())
+            wei += int(self.manager.getHubReserveWei())
+            token += int(self.manager.getHubReserveTokens())
         return wei, token
 
     def promised(
@@ -348,9 +261,12 @@ class Story:
         assert (
             sum(w for w, _ in promised.values()) == 0 and sum(t for _, t in promised.values()) == 0
         )
-        assert (_n(self.manager.totalChannelWei()), _n(self.manager.totalChannelToken())) == (0, 0)
+        assert (int(self.manager.totalChannelWei()), int(self.manager.totalChannelToken())) == (
+            0,
+            0,
+        )
         for u in self.users:
-            assert _n(self.manager.getChannelDetails(u)[6]) == 0  # Open
+            assert channel_details(self.manager, str(u)).status == ChannelStatus.OPEN
         assert web3.eth.get_balance(self.manager.address) == self.ghost.eth_in - self.ghost.eth_out
         self.check_invariants()
 
@@ -365,21 +281,23 @@ def deployment(hub):
 @pytest.fixture
 def story(deployment, hub, alice, bob, carol) -> Story:
     manager, token = deployment
-    signer = Signer(
-        Domain(chain.id, manager.address), {str(accounts[i]): anvil_key(i) for i in range(10)}
-    )
-    s = Story(manager, token, hub, [alice, bob, carol], signer)
+    s = Story(manager, token, signer_for(manager), hub, users=[alice, bob, carol])
     s.fund_reserve()
     return s
 
 
-def _alice_pays_bob(story: Story, alice: Any, bob: Any) -> ThreadState:
+def _alice_and_bob_share_a_thread(story: Story, alice: Any, bob: Any) -> ThreadState:
     """Channels for alice (1 ETH + 100 TST, hub 50 TST) and bob (1 ETH + 100 TST, hub 0.5 ETH +
-    50 TST of collateral); thread alice → bob of 0.1 ETH + 10 TST; alice pays 3 steps."""
-    story.deposit(alice, ETHER, 100 * TOKEN, 0, 50 * TOKEN)
-    story.deposit(bob, ETHER, 100 * TOKEN, ETHER // 2, 50 * TOKEN)
-    initial = story.open_thread(alice, bob, 1, ETHER // 10, 10 * TOKEN)
-    story.pay(initial, 3)
+    50 TST of collateral); thread alice → bob of 0.1 ETH + 10 TST."""
+    story.open_channel(alice, **SENDER_DEPOSIT)
+    story.open_channel(bob, **RECEIVER_DEPOSIT)
+    return story.open_thread(alice, bob, 1, ETHER // 10, 10 * TOKEN)
+
+
+def _alice_pays_bob(story: Story, alice: Any, bob: Any) -> ThreadState:
+    """`_alice_and_bob_share_a_thread`, then alice pays 3 steps."""
+    initial = _alice_and_bob_share_a_thread(story, alice, bob)
+    story.pay_newest(initial, 3)
     return initial
 
 
@@ -394,7 +312,7 @@ def test_story_cooperative_close(story, alice, bob, carol, hub):
     # the released balances go on chain through authorized updates, then everyone withdraws
     story.submit_by_hub(alice)
     story.submit_by_hub(bob)
-    assert [_n(x) for x in story.manager.getChannelBalances(alice)] == [
+    assert list(channel_balances(story.manager, str(alice))) == [
         3 * STEP_WEI,
         ETHER - 3 * STEP_WEI,
         ETHER,
@@ -402,7 +320,7 @@ def test_story_cooperative_close(story, alice, bob, carol, hub):
         97 * TOKEN,
         150 * TOKEN,
     ]
-    assert story.manager.getChannelDetails(bob)[3] == 0  # no thread left in bob's state
+    assert channel_details(story.manager, str(bob)).thread_count == 0  # none left in bob's state
     story.withdraw_everything(alice)
     story.withdraw_everything(bob)
 
@@ -432,18 +350,18 @@ def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, c
         *story.signer.both(state, hub),
         sender=alice,
     )
-    assert _n(story.manager.getChannelDetails(alice)[6]) == 2  # ThreadDispute
+    assert channel_details(story.manager, str(alice)).status == ChannelStatus.THREAD_DISPUTE
     # the hub disputes bob's channel too; bob concedes at once
     story.exit_channel(bob, by=hub, answer_by=bob)
 
     # alice starts the thread dispute with the initial state, bob answers with the newest
-    closing = story.exit_thread(alice, initial, by=alice)
-    story.challenge(newest, by=bob)
+    closing = story.start_thread_dispute(alice, initial, by=alice)
+    story.challenge(newest, caller=bob)
     set_next_timestamp(closing)
-    story.empty_thread(alice, initial, by=alice)
-    story.empty_thread(bob, initial, by=bob)
+    story.empty(alice, initial, caller=alice)
+    story.empty(bob, initial, caller=bob)
 
-    assert [bool(x) for x in story.manager.getThread(alice, bob, 1)[4]] == [True, True]
+    assert thread_record(story.manager, str(alice), str(bob), 1).emptied == (True, True)
     story.assert_outcome(
         promised,
         {
@@ -456,25 +374,23 @@ def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, c
 
 
 def test_story_receiver_answers_stale_thread_exit(story, alice, bob, carol, hub):
-    story.deposit(alice, ETHER, 100 * TOKEN, 0, 50 * TOKEN)
-    story.deposit(bob, ETHER, 100 * TOKEN, ETHER // 2, 50 * TOKEN)
-    initial = story.open_thread(alice, bob, 1, ETHER // 10, 10 * TOKEN)
-    stale = story.pay(initial, 1)
-    story.pay(initial, 3)  # newest: txCount 4, bob holds 0.04 ETH + 4 TST
+    initial = _alice_and_bob_share_a_thread(story, alice, bob)
+    stale = story.pay_newest(initial, 1)
+    story.pay_newest(initial, 3)  # newest: txCount 4, bob holds 0.04 ETH + 4 TST
     newest = story.newest_thread[initial.key]
     promised = story.promised()
 
     story.exit_channel(alice, by=alice, answer_by=hub)
     story.exit_channel(bob, by=bob, answer_by=hub)
     # alice exits the thread with the state that owes bob least ...
-    closing = story.exit_thread(alice, initial, by=alice, update=stale)
+    closing = story.start_thread_dispute(alice, initial, by=alice, update=stale)
     # ... bob answers inside the window with the later one
     set_next_timestamp(closing - 1)
-    story.challenge(newest, by=bob)
-    assert story.manager.getThread(alice, bob, 1)[2] == 4
+    story.challenge(newest, caller=bob)
+    assert thread_record(story.manager, str(alice), str(bob), 1).tx_count == 4
     set_next_timestamp(closing)
-    story.empty_thread(alice, initial, by=hub)
-    story.empty_thread(bob, initial, by=bob)
+    story.empty(alice, initial, caller=hub)
+    story.empty(bob, initial, caller=bob)
 
     share = (4 * STEP_WEI, 4 * STEP_TOKEN)
     story.assert_outcome(
@@ -489,13 +405,13 @@ def test_story_receiver_answers_stale_thread_exit(story, alice, bob, carol, hub)
 
 
 def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob, carol, hub):
-    story.deposit(alice, ETHER, 100 * TOKEN, 0, 50 * TOKEN)
-    story.deposit(bob, ETHER, 100 * TOKEN, ETHER // 2, 50 * TOKEN)
-    story.deposit(carol, ETHER, 100 * TOKEN, ETHER // 2, 50 * TOKEN)
+    story.open_channel(alice, **SENDER_DEPOSIT)
+    story.open_channel(bob, **RECEIVER_DEPOSIT)
+    story.open_channel(carol, **RECEIVER_DEPOSIT)
     paid = story.open_thread(alice, bob, 1, ETHER // 10, 10 * TOKEN)
     idle_to_carol = story.open_thread(alice, carol, 1, ETHER // 5, 5 * TOKEN)
     idle_to_bob = story.open_thread(alice, bob, 2, ETHER // 20, 0)
-    story.pay(paid, 3)
+    story.pay_newest(paid, 3)
     # alice's channel as it stands when she leaves: three threads locked
     alice_at_exit = story.channels[str(alice)]
     assert alice_at_exit.state.thread_count == 3
@@ -509,10 +425,10 @@ def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob,
     # alice exits with her newest state; the hub empties into ThreadDispute
     channel_closing = story.exit_channel(alice, by=alice, answer_by=hub)
     # the hub paid bob in bob's channel, so it disputes the paid thread in alice's channel
-    closing = story.exit_thread(alice, paid, by=hub, update=story.newest_thread[paid.key])
+    closing = story.start_thread_dispute(alice, paid, by=hub, update=story.newest_thread[paid.key])
     set_next_timestamp(closing)
-    story.empty_thread(alice, paid, by=hub)
-    assert _n(story.manager.getChannelDetails(alice)[3]) == 2  # two threads never disputed
+    story.empty(alice, paid, caller=hub)
+    assert channel_details(story.manager, str(alice)).thread_count == 2  # two never disputed
 
     # bob and carol take their money out of their (cooperatively closed) channels
     for user in (bob, carol):
@@ -522,8 +438,8 @@ def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob,
     # nobody disputes the idle threads: at the nuke deadline their locks go back to alice
     set_next_timestamp(channel_closing + NUKE_DELAY)
     tx = story.send(story.manager.nukeThreads, alice, sender=carol)
-    assert _n(tx.events["DidNukeThreads"]["weiAmount"]) == ETHER // 5 + ETHER // 20
-    assert _n(tx.events["DidNukeThreads"]["tokenAmount"]) == 5 * TOKEN
+    assert int(tx.events["DidNukeThreads"]["weiAmount"]) == ETHER // 5 + ETHER // 20
+    assert int(tx.events["DidNukeThreads"]["tokenAmount"]) == 5 * TOKEN
 
     story.assert_outcome(
         promised,

@@ -78,12 +78,22 @@ class ModelWorld:
     def channel(self, user: str) -> ThreadedChannel:
         return self.channels.get(user) or ThreadedChannel(ChannelState(user, user))
 
-    def fund(self, user: str, *, user_wei: int = 0, hub_wei: int = 0, user_token: int = 0,
-             hub_token: int = 0) -> ChannelState:
+    def fund(
+        self,
+        user: str,
+        *,
+        user_wei: int = 0,
+        hub_wei: int = 0,
+        user_token: int = 0,
+        hub_token: int = 0,
+    ) -> ChannelState:
         """A user-authorized deposit (the user's from its wallet, the hub's from the reserve),
         executed on the model and acknowledged off-chain."""
         proposal = transitions.propose_deposit(
-            self.newest(user), user_wei=user_wei, hub_wei=hub_wei, user_token=user_token,
+            self.newest(user),
+            user_wei=user_wei,
+            hub_wei=hub_wei,
+            user_token=user_token,
             hub_token=hub_token,
         )
         self.call("user_authorized_update", user, proposal, self.sign(proposal, self.hub), user_wei)
@@ -91,11 +101,18 @@ class ModelWorld:
         self.channels[user] = ThreadedChannel(acknowledged, self.channel(user).threads)
         return acknowledged
 
-    def open_thread(self, sender: str, receiver: str, thread_id: int, *, wei: int = 0,
-                    token: int = 0) -> ThreadState:
+    def open_thread(
+        self, sender: str, receiver: str, thread_id: int, *, wei: int = 0, token: int = 0
+    ) -> ThreadState:
         """Open a thread off-chain in both channels (package helpers); returns its initial state."""
-        opening = open_thread(self.channel(sender), self.channel(receiver), thread_id, wei=wei,
-                              token=token, hub=self.hub)
+        opening = open_thread(
+            self.channel(sender),
+            self.channel(receiver),
+            thread_id,
+            wei=wei,
+            token=token,
+            hub=self.hub,
+        )
         self.channels[sender], self.channels[receiver] = opening.sender, opening.receiver
         return opening.initial
 

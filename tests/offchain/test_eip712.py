@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from channel_manager import eip712
 from channel_manager.eip712 import Domain
@@ -14,7 +15,9 @@ from tests.offchain.test_states import addresses, channel_states, thread_states
 PROTOCOL_CHANNEL_TYPEHASH = "d9f5ad84db769600d023a6638d09e7265a42207f8d5344964b857ca38b156016"
 PROTOCOL_THREAD_TYPEHASH = "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
 
-domains = st.builds(Domain, chain_id=st.integers(min_value=1, max_value=2**64), verifying_contract=addresses)
+domains = st.builds(
+    Domain, chain_id=st.integers(min_value=1, max_value=2**64), verifying_contract=addresses
+)
 
 
 def test_channel_state_typehash_equals_spec() -> None:
@@ -28,7 +31,10 @@ def test_thread_state_typehash_equals_spec() -> None:
 
 
 def test_type_strings_match_eth_account_field_lists() -> None:
-    for primary, type_string in (("ChannelState", eip712.CHANNEL_STATE_TYPE), ("ThreadState", eip712.THREAD_STATE_TYPE)):
+    for primary, type_string in (
+        ("ChannelState", eip712.CHANNEL_STATE_TYPE),
+        ("ThreadState", eip712.THREAD_STATE_TYPE),
+    ):
         fields = ",".join(f"{f['type']} {f['name']}" for f in eip712.EIP712_TYPES[primary])
         assert type_string == f"{primary}({fields})"
 
@@ -42,7 +48,9 @@ def test_channel_encoding_agrees_with_eth_account(domain: Domain, state) -> None
     )
     assert bytes(signable.header) == domain.separator
     assert bytes(signable.body) == eip712.channel_struct_hash(state)
-    assert eip712.channel_digest(domain, state) == keccak(b"\x19\x01" + signable.header + signable.body)
+    assert eip712.channel_digest(domain, state) == keccak(
+        b"\x19\x01" + signable.header + signable.body
+    )
 
 
 @given(domains, thread_states)

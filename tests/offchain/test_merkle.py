@@ -39,7 +39,12 @@ def test_one_leaf_root_is_the_leaf() -> None:
 
 def test_two_leaf_root_is_the_sorted_pair_hash() -> None:
     a, b = leaves(2)
-    assert MerkleTree([a, b]).root == MerkleTree([b, a]).root == keccak(min(a, b) + max(a, b)) == hash_pair(a, b)
+    assert (
+        MerkleTree([a, b]).root
+        == MerkleTree([b, a]).root
+        == keccak(min(a, b) + max(a, b))
+        == hash_pair(a, b)
+    )
 
 
 def test_empty_tree_has_zero_root() -> None:
@@ -58,7 +63,9 @@ def test_duplicate_leaves_are_refused() -> None:
 
 
 def test_thread_tree_uses_struct_hash_leaves() -> None:
-    threads = [ThreadState("0x" + "11" * 20, "0x" + "22" * 20, i, (5, 0), (0, 0), 0) for i in range(3)]
+    threads = [
+        ThreadState("0x" + "11" * 20, "0x" + "22" * 20, i, (5, 0), (0, 0), 0) for i in range(3)
+    ]
     tree = MerkleTree.of_threads(threads)
     assert tree.leaves == [thread_struct_hash(t) for t in threads]
     assert verify(tree.thread_proof(threads[2]), tree.root, thread_struct_hash(threads[2]))

@@ -12,7 +12,12 @@ SELF = "0x" + "33" * 20
 
 @pytest.mark.parametrize(
     "hub, period, has_code",
-    [(HUB, 0, True), (HUB, 365 * 86400 + 1, True), ("0x" + "00" * 20, 3600, True), (HUB, 3600, False)],
+    [
+        (HUB, 0, True),
+        (HUB, 365 * 86400 + 1, True),
+        ("0x" + "00" * 20, 3600, True),
+        (HUB, 3600, False),
+    ],
     ids=["zero_period", "period_above_365_days", "zero_hub", "token_without_code"],
 )
 def test_model_reverts_when_configuration_invalid(hub, period, has_code):

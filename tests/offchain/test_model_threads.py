@@ -32,12 +32,20 @@ def world() -> ModelWorld:
 
 def state(wei_receiver: int, token_receiver: int, tx_count: int, thread_id: int = 1) -> ThreadState:
     """A sender-signable state of the thread with the given receiver balances."""
-    return ThreadState(ALICE, BOB, thread_id, (WEI - wei_receiver, wei_receiver),
-                       (TOKEN - token_receiver, token_receiver), tx_count)
+    return ThreadState(
+        ALICE,
+        BOB,
+        thread_id,
+        (WEI - wei_receiver, wei_receiver),
+        (TOKEN - token_receiver, token_receiver),
+        tx_count,
+    )
 
 
 def start(w: ModelWorld, user: str = BOB, by: str = HUB) -> None:
-    w.call("start_exit_thread", by, user, w.initial, w.proof(user, w.initial), w.sign(w.initial, ALICE))
+    w.call(
+        "start_exit_thread", by, user, w.initial, w.proof(user, w.initial), w.sign(w.initial, ALICE)
+    )
 
 
 def challenge(w: ModelWorld, update: ThreadState, by: str = BOB, sig: bytes | None = None) -> None:
@@ -96,13 +104,22 @@ def test_self_dealing_sender_cannot_void_its_payments(world):
     """Issue M-2 as the exploit: the sender signs a state with txCount 2^64 - 1 paying the
     receiver nothing. It cannot start the dispute with it, nor use it to block the receiver's
     genuine state, which is paid in full."""
-    paid = pay_in_thread(pay_in_thread(pay_in_thread(world.initial, wei=30, token=3), wei=30), wei=20)
+    paid = pay_in_thread(
+        pay_in_thread(pay_in_thread(world.initial, wei=30, token=3), wei=30), wei=20
+    )
     assert paid == state(80, 3, 3)
     voiding = state(0, 0, MAX_TX_COUNT)
     with pytest.raises(E.ThreadStateNotNewer):
-        world.call("start_exit_thread_with_update", ALICE, ALICE, world.initial,
-                   world.proof(ALICE, world.initial), world.sign(world.initial, ALICE), voiding,
-                   world.sign(voiding, ALICE))
+        world.call(
+            "start_exit_thread_with_update",
+            ALICE,
+            ALICE,
+            world.initial,
+            world.proof(ALICE, world.initial),
+            world.sign(world.initial, ALICE),
+            voiding,
+            world.sign(voiding, ALICE),
+        )
     start(world, ALICE, by=ALICE)
     with pytest.raises(E.ThreadStateNotNewer):
         challenge(world, voiding, by=ALICE)
@@ -147,10 +164,16 @@ def test_challenge_window_boundary(world):
 
 
 def test_start_exit_thread_with_update_checks_in_order_and_stores_like_a_challenge(world):
-    initial, proof, sig_initial = world.initial, world.proof(BOB, world.initial), world.sign(world.initial, ALICE)
+    initial, proof, sig_initial = (
+        world.initial,
+        world.proof(BOB, world.initial),
+        world.sign(world.initial, ALICE),
+    )
 
     def start_with(update: ThreadState, sig: bytes = b"") -> None:
-        world.call("start_exit_thread_with_update", BOB, BOB, initial, proof, sig_initial, update, sig)
+        world.call(
+            "start_exit_thread_with_update", BOB, BOB, initial, proof, sig_initial, update, sig
+        )
 
     with pytest.raises(E.ThreadMismatch):
         start_with(ThreadState(ALICE, CAROL, 1, (WEI, 1), (TOKEN, 0), 0))
@@ -248,7 +271,9 @@ def test_empty_thread_does_not_check_the_signature(world):
     start(world)
     world.wait(PERIOD)
     for user in (BOB, ALICE):
-        world.call("empty_thread", user, user, world.initial, world.proof(user, world.initial), b"\x01" * 7)
+        world.call(
+            "empty_thread", user, user, world.initial, world.proof(user, world.initial), b"\x01" * 7
+        )
     assert world.model.channel(ALICE).status == world.model.channel(BOB).status == Status.OPEN
 
 
@@ -264,8 +289,10 @@ def test_last_empty_thread_pays_the_channel_surplus_and_reopens_empty():
     initial = w.open_thread(ALICE, BOB, 1, wei=WEI)
     threaded = w.newest(BOB)
     # hub and bob sign a state giving both sides 7 wei less than the channel holds
-    short = threaded.evolve(wei_balances=(threaded.wei_balances[0] - 7, threaded.wei_balances[1]),
-                            tx_count=(threaded.tx_count[0] + 1, threaded.tx_count[1]))
+    short = threaded.evolve(
+        wei_balances=(threaded.wei_balances[0] - 7, threaded.wei_balances[1]),
+        tx_count=(threaded.tx_count[0] + 1, threaded.tx_count[1]),
+    )
     w.call("start_exit_with_update", BOB, short, *w.sigs(short))
     w.wait(PERIOD)
     w.call("empty_channel", STRANGER, BOB)

@@ -22,7 +22,9 @@ def acked() -> ChannelState:
 
 
 def test_accepts_first_deposit_proposal() -> None:
-    validate_channel_update(None, T.propose_deposit(ChannelState(USER, USER), user_wei=5, hub_token=3))
+    validate_channel_update(
+        None, T.propose_deposit(ChannelState(USER, USER), user_wei=5, hub_token=3)
+    )
 
 
 @pytest.mark.parametrize(

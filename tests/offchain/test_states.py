@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from channel_manager.states import ChannelState, ThreadState
 
@@ -28,8 +29,13 @@ channel_states = st.builds(
     timeout=u256,
 )
 thread_states = st.builds(
-    ThreadState, sender=addresses, receiver=addresses, thread_id=u256, wei_balances=pairs,
-    token_balances=pairs, tx_count=u256,
+    ThreadState,
+    sender=addresses,
+    receiver=addresses,
+    thread_id=u256,
+    wei_balances=pairs,
+    token_balances=pairs,
+    tx_count=u256,
 )
 
 

@@ -228,8 +228,9 @@ def test_thread_amounts_limited_to_96_bits(asset):
     with pytest.raises(E.ValueTooLarge):
         initial_thread_state(A, B, 1, **{asset: MAX_THREAD_AMOUNT + 1})
     pair = (MAX_THREAD_AMOUNT + 1, 0)
-    too_big = ThreadState(A, B, 1, pair if asset == "wei" else (0, 0),
-                          pair if asset == "token" else (0, 0), 0)
+    too_big = ThreadState(
+        A, B, 1, pair if asset == "wei" else (0, 0), pair if asset == "token" else (0, 0), 0
+    )
     with pytest.raises(E.ValueTooLarge):
         validate_initial_thread_state(too_big)
 

@@ -7,8 +7,8 @@ from brownie import ReentrantRecipient
 from eth_utils import keccak
 
 from channel_manager import transitions
-from tests.helpers import ETHER, TOKEN
-from tests.unit.dispute.conftest import OPEN, event_args
+from channel_manager.contract_views import ChannelStatus
+from tests.helpers import ETHER, TOKEN, event_args
 
 REENTRANT_CALL = "0x" + keccak(text="ReentrancyGuardReentrantCall()")[:4].hex()
 WITHDRAWAL = 4 * ETHER // 10
@@ -22,8 +22,12 @@ def recipient(contract_user):
 def _reentry_calls(manager, proposal, sig_hub, sig_user, alice, recipient):
     """Calls a recipient might try while it holds control, by name."""
     return {
-        "replay_user_update": manager.userAuthorizedUpdate.encode_input(proposal.to_tuple(), sig_hub),
-        "replay_hub_update": manager.hubAuthorizedUpdate.encode_input(proposal.to_tuple(), sig_user),
+        "replay_user_update": manager.userAuthorizedUpdate.encode_input(
+            proposal.to_tuple(), sig_hub
+        ),
+        "replay_hub_update": manager.hubAuthorizedUpdate.encode_input(
+            proposal.to_tuple(), sig_user
+        ),
         "start_exit": manager.startExit.encode_input(alice),
         "empty_channel": manager.emptyChannel.encode_input(alice),
         "claim": manager.claim.encode_input(recipient),
@@ -33,17 +37,37 @@ def _reentry_calls(manager, proposal, sig_hub, sig_user, alice, recipient):
 
 @pytest.mark.parametrize("path", ["user_authorized", "hub_authorized"])
 @pytest.mark.parametrize(
-    "call", ["replay_user_update", "replay_hub_update", "start_exit", "empty_channel", "claim",
-             "hub_contract_withdraw"],
+    "call",
+    [
+        "replay_user_update",
+        "replay_hub_update",
+        "start_exit",
+        "empty_channel",
+        "claim",
+        "hub_contract_withdraw",
+    ],
 )
-def test_reentrant_withdrawal_recipient_gets_nothing_extra(funded, token, open_channel, key_signer,
-                                                           recipient, read_channel, read_globals, hub,
-                                                           alice, path, call):
+def test_reentrant_withdrawal_recipient_gets_nothing_extra(
+    funded,
+    token,
+    open_channel,
+    key_signer,
+    recipient,
+    read_channel,
+    read_globals,
+    hub,
+    alice,
+    path,
+    call,
+):
     acknowledged = open_channel(alice)  # ETH user 1, TST hub 50 / user 100; txCount (2, 1)
-    proposal = transitions.propose_withdrawal(acknowledged, user_wei=WITHDRAWAL, recipient=recipient.address)
+    proposal = transitions.propose_withdrawal(
+        acknowledged, user_wei=WITHDRAWAL, recipient=recipient.address
+    )
     sig_hub, sig_user = key_signer.both(proposal, hub)
-    recipient.setReentryCall(_reentry_calls(funded, proposal, sig_hub, sig_user, alice, recipient)[call],
-                             {"from": alice})
+    recipient.setReentryCall(
+        _reentry_calls(funded, proposal, sig_hub, sig_user, alice, recipient)[call], {"from": alice}
+    )
     globals_before = read_globals()
 
     if path == "user_authorized":
@@ -62,7 +86,11 @@ def test_reentrant_withdrawal_recipient_gets_nothing_extra(funded, token, open_c
     # the outer update had its own effects and no other
     channel = read_channel(alice)
     assert (channel["weiUser"], channel["weiTotal"]) == (ETHER - WITHDRAWAL, ETHER - WITHDRAWAL)
-    assert (channel["txCountGlobal"], channel["txCountChain"], channel["status"]) == (3, 2, OPEN)
+    assert (channel["txCountGlobal"], channel["txCountChain"], channel["status"]) == (
+        3,
+        2,
+        ChannelStatus.OPEN,
+    )
     assert read_globals() == {
         **globals_before,
         "totalChannelWei": globals_before["totalChannelWei"] - WITHDRAWAL,
@@ -72,9 +100,9 @@ def test_reentrant_withdrawal_recipient_gets_nothing_extra(funded, token, open_c
 
 
 @pytest.mark.parametrize("call", ["empty_channel", "claim", "start_exit"])
-def test_reentrant_user_during_dispute_payout_gets_nothing_extra(funded, token, recipient,
-                                                                 open_contract_channel, read_channel,
-                                                                 read_globals, hub, alice, call):
+def test_reentrant_user_during_dispute_payout_gets_nothing_extra(
+    funded, token, recipient, open_contract_channel, read_channel, read_globals, hub, alice, call
+):
     """The re-entering party is the channel's user, paid by emptyChannel (bounded gas)."""
     open_contract_channel(recipient)  # user 1 ETH / 100 TST, hub 50 TST
     data = {
@@ -96,7 +124,11 @@ def test_reentrant_user_during_dispute_payout_gets_nothing_extra(funded, token, 
     assert funded.creditWei(recipient) == 0
     assert "DidCreditUser" not in tx.events
     channel = read_channel(recipient)
-    assert (channel["status"], channel["weiTotal"], channel["tokenTotal"]) == (OPEN, 0, 0)
+    assert (channel["status"], channel["weiTotal"], channel["tokenTotal"]) == (
+        ChannelStatus.OPEN,
+        0,
+        0,
+    )
     assert read_globals() == {
         "totalChannelWei": globals_before["totalChannelWei"] - ETHER,
         "totalChannelToken": globals_before["totalChannelToken"] - 150 * TOKEN,

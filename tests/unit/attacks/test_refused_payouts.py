@@ -10,8 +10,8 @@ import pytest
 from brownie import ZERO_ADDRESS, GasBurningRecipient, RejectingRecipient, ReturnBombRecipient, web3
 
 from channel_manager import transitions
-from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, set_next_timestamp
-from tests.unit.dispute.conftest import OPEN, event_args
+from channel_manager.contract_views import ChannelStatus
+from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, event_args, set_next_timestamp
 
 GAS_LIMIT = 1_000_000
 HOSTILE = {
@@ -27,43 +27,74 @@ def _empty(manager, wallet, acknowledged, path, key_signer, hub, stranger, alice
     if path == "empty_channel_after_window":
         closing = manager.startExit(wallet, {"from": hub}).timestamp + CHALLENGE_PERIOD
         set_next_timestamp(closing)
-        return manager.emptyChannel(wallet, {"from": stranger, "gas_limit": GAS_LIMIT}), (ETHER, 100 * TOKEN)
+        return manager.emptyChannel(wallet, {"from": stranger, "gas_limit": GAS_LIMIT}), (
+            ETHER,
+            100 * TOKEN,
+        )
     if path == "empty_channel_by_hub_conceding":
         wallet.startExit({"from": alice})
-        return manager.emptyChannel(wallet, {"from": hub, "gas_limit": GAS_LIMIT}), (ETHER, 100 * TOKEN)
+        return manager.emptyChannel(wallet, {"from": hub, "gas_limit": GAS_LIMIT}), (
+            ETHER,
+            100 * TOKEN,
+        )
     # the wallet exits on the stored state; the hub answers with the newer one (hub paid 10 TST)
     wallet.startExit({"from": alice})
     newer = transitions.pay(acknowledged, to_hub=False, token=10 * TOKEN)
-    tx = manager.emptyChannelWithChallenge(newer.to_tuple(), *key_signer.both(newer, hub),
-                                           {"from": hub, "gas_limit": GAS_LIMIT})
+    tx = manager.emptyChannelWithChallenge(
+        newer.to_tuple(), *key_signer.both(newer, hub), {"from": hub, "gas_limit": GAS_LIMIT}
+    )
     return tx, (ETHER, 110 * TOKEN)
 
 
-PATHS = ["empty_channel_after_window", "empty_channel_by_hub_conceding", "empty_channel_with_challenge"]
+PATHS = [
+    "empty_channel_after_window",
+    "empty_channel_by_hub_conceding",
+    "empty_channel_with_challenge",
+]
 
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("kind", list(HOSTILE))
-def test_dispute_completes_and_credits_when_user_refuses_eth(funded, token, contract_user,
-                                                              open_contract_channel, key_signer,
-                                                              read_channel, read_globals, hub, alice,
-                                                              stranger, kind, path):
+def test_dispute_completes_and_credits_when_user_refuses_eth(
+    funded,
+    token,
+    contract_user,
+    open_contract_channel,
+    key_signer,
+    read_channel,
+    read_globals,
+    hub,
+    alice,
+    stranger,
+    kind,
+    path,
+):
     wallet = contract_user(HOSTILE[kind])
     acknowledged = open_contract_channel(wallet)
     wallet_tokens = token.balanceOf(wallet)
     globals_before = read_globals()
 
-    tx, (owed_wei, owed_tokens) = _empty(funded, wallet, acknowledged, path, key_signer, hub, stranger, alice)
+    tx, (owed_wei, owed_tokens) = _empty(
+        funded, wallet, acknowledged, path, key_signer, hub, stranger, alice
+    )
 
     assert tx.status == 1 and tx.gas_used < GAS_LIMIT
     channel = read_channel(wallet)
-    assert (channel["status"], channel["weiTotal"], channel["tokenTotal"]) == (OPEN, 0, 0)
+    assert (channel["status"], channel["weiTotal"], channel["tokenTotal"]) == (
+        ChannelStatus.OPEN,
+        0,
+        0,
+    )
     assert channel["exitInitiator"] == ZERO_ADDRESS
     # ETH refused → credited; the standard token cannot refuse → paid
     assert (funded.creditWei(wallet), funded.creditToken(wallet)) == (owed_wei, 0)
     assert wallet.balance() == 0
     assert token.balanceOf(wallet) == wallet_tokens + owed_tokens
-    assert event_args(tx, "DidCreditUser") == {"user": wallet.address, "weiAmount": owed_wei, "tokenAmount": 0}
+    assert event_args(tx, "DidCreditUser") == {
+        "user": wallet.address,
+        "weiAmount": owed_wei,
+        "tokenAmount": 0,
+    }
     hub_tokens = 150 * TOKEN - owed_tokens
     assert read_globals() == {
         "totalChannelWei": globals_before["totalChannelWei"] - ETHER,
@@ -76,8 +107,9 @@ def test_dispute_completes_and_credits_when_user_refuses_eth(funded, token, cont
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
-def test_refusing_user_claims_its_credit_elsewhere(funded, contract_user, open_contract_channel, hub, alice,
-                                                   bob, kind):
+def test_refusing_user_claims_its_credit_elsewhere(
+    funded, contract_user, open_contract_channel, hub, alice, bob, kind
+):
     wallet = contract_user(HOSTILE[kind])
     open_contract_channel(wallet)
     funded.startExit(wallet, {"from": hub})
@@ -90,8 +122,9 @@ def test_refusing_user_claims_its_credit_elsewhere(funded, contract_user, open_c
     assert funded.creditWei(wallet) == 0
 
 
-def test_dispute_completes_and_credits_when_token_blacklists_user(blacklist_env, read_channel, read_globals,
-                                                                  hub, alice, stranger):
+def test_dispute_completes_and_credits_when_token_blacklists_user(
+    blacklist_env, read_channel, read_globals, hub, alice, stranger
+):
     env = blacklist_env
     env.open(alice)
     env.token.setBlacklisted(alice, True, {"from": hub})
@@ -103,18 +136,23 @@ def test_dispute_completes_and_credits_when_token_blacklists_user(blacklist_env,
     tx = env.manager.emptyChannel(alice, {"from": stranger, "gas_limit": GAS_LIMIT})
 
     assert tx.status == 1
-    assert read_channel(alice, env.manager)["status"] == OPEN
+    assert read_channel(alice, env.manager)["status"] == ChannelStatus.OPEN
     assert (env.manager.creditWei(alice), env.manager.creditToken(alice)) == (0, 100 * TOKEN)
     assert alice.balance() == alice_eth + ETHER
-    assert event_args(tx, "DidCreditUser") == {"user": alice.address, "weiAmount": 0, "tokenAmount": 100 * TOKEN}
+    assert event_args(tx, "DidCreditUser") == {
+        "user": alice.address,
+        "weiAmount": 0,
+        "tokenAmount": 100 * TOKEN,
+    }
     globals_after = read_globals(env.manager, env.token)
     assert globals_after["reserveTokens"] == globals_before["reserveTokens"] + 50 * TOKEN
     assert globals_after["contractTokens"] == globals_before["contractTokens"]
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
-def test_dispute_completes_when_both_payouts_refused(blacklist_env, contract_user, open_contract_channel,
-                                                     read_channel, hub, alice, stranger, kind):
+def test_dispute_completes_when_both_payouts_refused(
+    blacklist_env, contract_user, open_contract_channel, read_channel, hub, alice, stranger, kind
+):
     """Worst case: both payouts fail (hostile ETH recipient, blacklisted by the token) and the
     transaction still fits in 1,000,000 gas."""
     env = blacklist_env
@@ -127,10 +165,12 @@ def test_dispute_completes_when_both_payouts_refused(blacklist_env, contract_use
     tx = env.manager.emptyChannel(wallet, {"from": stranger, "gas_limit": GAS_LIMIT})
 
     assert tx.status == 1 and tx.gas_used < GAS_LIMIT
-    assert read_channel(wallet, env.manager)["status"] == OPEN
+    assert read_channel(wallet, env.manager)["status"] == ChannelStatus.OPEN
     assert (env.manager.creditWei(wallet), env.manager.creditToken(wallet)) == (ETHER, 100 * TOKEN)
     assert event_args(tx, "DidCreditUser") == {
-        "user": wallet.address, "weiAmount": ETHER, "tokenAmount": 100 * TOKEN,
+        "user": wallet.address,
+        "weiAmount": ETHER,
+        "tokenAmount": 100 * TOKEN,
     }
 
 
@@ -151,7 +191,11 @@ def test_hostile_recipients_are_really_hostile(contract_user, alice):
     assert brownie.history[-1].gas_used == 500_000
     # a return bomb given 5,000,000 gas answers with more than 1 MB of revert data
     response = web3.provider.make_request(
-        "eth_call", [{"from": alice.address, "to": bomb.address, "value": hex(1), "gas": hex(5_000_000)}, "latest"]
+        "eth_call",
+        [
+            {"from": alice.address, "to": bomb.address, "value": hex(1), "gas": hex(5_000_000)},
+            "latest",
+        ],
     )
     data = response["error"]["data"]
     assert (len(data) - 2) // 2 > 1_000_000

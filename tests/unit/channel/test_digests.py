@@ -11,7 +11,13 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 from hypothesis import settings
 
-from channel_manager.eip712 import EIP712_TYPES, Domain, channel_digest, channel_message, thread_digest
+from channel_manager.eip712 import (
+    EIP712_TYPES,
+    Domain,
+    channel_digest,
+    channel_message,
+    thread_digest,
+)
 from channel_manager.states import ChannelState, ThreadState
 from tests.helpers import anvil_key
 
@@ -40,11 +46,30 @@ def precompile_recover(digest: bytes, signature: bytes) -> str:
 )
 @settings(max_examples=30)
 def test_channel_digest_matches_contract_and_signature_recovers(
-    manager, alice, user, recipient, wei, tokens, pending_wei, pending_token, tx_count, root, thread_count, timeout
+    manager,
+    alice,
+    user,
+    recipient,
+    wei,
+    tokens,
+    pending_wei,
+    pending_token,
+    tx_count,
+    root,
+    thread_count,
+    timeout,
 ):
     state = ChannelState(
-        to_checksum_address(user), to_checksum_address(recipient), wei, tokens, pending_wei, pending_token,
-        tx_count, bytes(root), thread_count, timeout,
+        to_checksum_address(user),
+        to_checksum_address(recipient),
+        wei,
+        tokens,
+        pending_wei,
+        pending_token,
+        tx_count,
+        bytes(root),
+        thread_count,
+        timeout,
     )
     domain = Domain(chain.id, manager.address)
     on_chain = bytes(manager.channelStateDigest(state.to_tuple()))
@@ -69,7 +94,11 @@ def test_channel_digest_matches_contract_and_signature_recovers(
     tx_count=strategy("uint256"),
 )
 @settings(max_examples=30)
-def test_thread_digest_matches_contract(manager, sender, receiver, thread_id, wei, tokens, tx_count):
-    state = ThreadState(to_checksum_address(sender), to_checksum_address(receiver), thread_id, wei, tokens, tx_count)
+def test_thread_digest_matches_contract(
+    manager, sender, receiver, thread_id, wei, tokens, tx_count
+):
+    state = ThreadState(
+        to_checksum_address(sender), to_checksum_address(receiver), thread_id, wei, tokens, tx_count
+    )
     expected = thread_digest(Domain(chain.id, manager.address), state)
     assert bytes(manager.threadStateDigest(state.to_tuple())) == expected

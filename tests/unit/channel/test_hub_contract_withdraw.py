@@ -6,38 +6,65 @@ from __future__ import annotations
 import pytest
 from brownie import accounts, web3
 
-from tests.helpers import ETHER, TOKEN, reverts
+from tests.helpers import ETHER, TOKEN, fee_of, reverts
 
 
-def test_hubContractWithdraw_state(funded, token, hub, alice, open_channel, observe, gas_fee):
-    open_channel(alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN)
+def test_hubContractWithdraw_state(funded, token, hub, alice, open_channel, observe):
+    open_channel(
+        alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN
+    )
     before = observe(funded, token, alice, hub)
 
     tx = funded.hubContractWithdraw(30 * ETHER, 4_000 * TOKEN, {"from": hub})
 
     after = observe(funded, token, alice, hub)
-    assert after.balances == before.balances == (2 * ETHER, ETHER, 3 * ETHER, 50 * TOKEN, 100 * TOKEN, 150 * TOKEN)
+    assert (
+        after.balances
+        == before.balances
+        == (2 * ETHER, ETHER, 3 * ETHER, 50 * TOKEN, 100 * TOKEN, 150 * TOKEN)
+    )
     assert after.details == before.details
-    assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token) == (3 * ETHER, 150 * TOKEN)
+    assert (
+        (after.total_wei, after.total_token)
+        == (before.total_wei, before.total_token)
+        == (3 * ETHER, 150 * TOKEN)
+    )
     assert after.reserve_wei == before.reserve_wei - 30 * ETHER == 68 * ETHER
     assert after.reserve_token == before.reserve_token - 4_000 * TOKEN == 5_950 * TOKEN
     assert after.eth[str(funded)] == before.eth[str(funded)] - 30 * ETHER
     assert after.tokens[str(funded)] == before.tokens[str(funded)] - 4_000 * TOKEN
-    assert after.eth[str(hub)] == before.eth[str(hub)] + 30 * ETHER - gas_fee(tx)
+    assert after.eth[str(hub)] == before.eth[str(hub)] + 30 * ETHER - fee_of(tx)
     assert after.tokens[str(hub)] == before.tokens[str(hub)] + 4_000 * TOKEN
-    assert tx.events["DidHubContractWithdraw"] == {"weiAmount": 30 * ETHER, "tokenAmount": 4_000 * TOKEN}
+    assert tx.events["DidHubContractWithdraw"] == {
+        "weiAmount": 30 * ETHER,
+        "tokenAmount": 4_000 * TOKEN,
+    }
 
 
-def test_hubContractWithdraw_reserve_is_balance_minus_channel_totals(funded, token, alice, open_channel):
+def test_hubContractWithdraw_reserve_is_balance_minus_channel_totals(
+    funded, token, alice, open_channel
+):
     """A user deposit raises balance and total alike; a hub deposit moves reserve into the channel."""
-    open_channel(alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN)
+    open_channel(
+        alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN
+    )
 
-    assert funded.getHubReserveWei() == web3.eth.get_balance(funded.address) - funded.totalChannelWei() == 98 * ETHER
-    assert funded.getHubReserveTokens() == token.balanceOf(funded) - funded.totalChannelToken() == 9_950 * TOKEN
+    assert (
+        funded.getHubReserveWei()
+        == web3.eth.get_balance(funded.address) - funded.totalChannelWei()
+        == 98 * ETHER
+    )
+    assert (
+        funded.getHubReserveTokens()
+        == token.balanceOf(funded) - funded.totalChannelToken()
+        == 9_950 * TOKEN
+    )
 
 
 def test_hubContractWithdraw_accepts_the_whole_reserve(funded, token, hub, alice, open_channel):
-    open_channel(alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN)
+    open_channel(
+        alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN
+    )
 
     funded.hubContractWithdraw(98 * ETHER, 9_950 * TOKEN, {"from": hub})
 
@@ -63,7 +90,9 @@ def test_hubContractWithdraw_reserve_excludes_credits(
     """A refused dispute payout is credited to the user (docs/protocol.md §7); credits are never reserve."""
     deposit = new_state(rejecting_wallet, pending_wei_updates=(0, 0, ETHER, 0), tx_count=(1, 1))
     funded.hubAuthorizedUpdate(deposit.to_tuple(), signer.channel(deposit, bob), {"from": hub})
-    rejecting_wallet.execute(funded, 0, funded.startExit.encode_input(rejecting_wallet), {"from": bob})
+    rejecting_wallet.execute(
+        funded, 0, funded.startExit.encode_input(rejecting_wallet), {"from": bob}
+    )
     funded.emptyChannel(rejecting_wallet, {"from": hub})
     assert funded.creditWei(rejecting_wallet) == ETHER
     assert funded.totalChannelWei() == 0
@@ -83,14 +112,18 @@ def test_hubContractWithdraw_reverts_when_caller_is_not_hub(funded, caller_index
 
 
 def test_hubContractWithdraw_reverts_when_eth_exceeds_reserve(funded, hub, alice, open_channel):
-    open_channel(alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN)
+    open_channel(
+        alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN
+    )
 
     with reverts("InsufficientReserve", 98 * ETHER + 1, 98 * ETHER):
         funded.hubContractWithdraw(98 * ETHER + 1, 0, {"from": hub})
 
 
 def test_hubContractWithdraw_reverts_when_tokens_exceed_reserve(funded, hub, alice, open_channel):
-    open_channel(alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN)
+    open_channel(
+        alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=2 * ETHER, hub_token=50 * TOKEN
+    )
 
     with reverts("InsufficientReserve", 9_950 * TOKEN + 1, 9_950 * TOKEN):
         funded.hubContractWithdraw(0, 9_950 * TOKEN + 1, {"from": hub})
@@ -108,7 +141,10 @@ def test_hubContractWithdraw_reverts_when_user_deposits_are_all_there_is(
     token.mint(alice, 100 * TOKEN, {"from": alice})
     token.approve(empty_manager, 100 * TOKEN, {"from": alice})
     proposal = new_state(
-        alice, pending_wei_updates=(0, 0, ETHER, 0), pending_token_updates=(0, 0, 100 * TOKEN, 0), tx_count=(1, 1)
+        alice,
+        pending_wei_updates=(0, 0, ETHER, 0),
+        pending_token_updates=(0, 0, 100 * TOKEN, 0),
+        tx_count=(1, 1),
     )
     manager = empty_manager
     manager.userAuthorizedUpdate(
@@ -152,4 +188,3 @@ def test_hubContractWithdraw_pays_a_token_that_returns_nothing(no_return_env, hu
 
     assert token.balanceOf(hub) == hub_before + 600 * TOKEN
     assert manager.getHubReserveTokens() == 9_400 * TOKEN
-

@@ -41,12 +41,27 @@ def test_credits_of_untouched_user_are_zero(funded, alice):
 
 def test_getThread_of_undisputed_thread_is_zero(funded, alice, bob):
     wei, tok, tx_count, closing, emptied = funded.getThread(alice, bob, 0)
-    assert (list(wei), list(tok), tx_count, closing, list(emptied)) == ([0, 0], [0, 0], 0, 0, [False, False])
+    assert (list(wei), list(tok), tx_count, closing, list(emptied)) == (
+        [0, 0],
+        [0, 0],
+        0,
+        0,
+        [False, False],
+    )
 
 
 def test_channelStateDigest_equals_package_digest(funded, alice, carol):
     state = ChannelState(
-        str(alice), str(carol), (1, 2), (3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14), b"\x5a" * 32, 15, 16
+        str(alice),
+        str(carol),
+        (1, 2),
+        (3, 4),
+        (5, 6, 7, 8),
+        (9, 10, 11, 12),
+        (13, 14),
+        b"\x5a" * 32,
+        15,
+        16,
     )
     expected = channel_digest(Domain(chain.id, funded.address), state)
     assert bytes(funded.channelStateDigest(state.to_tuple())) == expected
@@ -60,4 +75,6 @@ def test_threadStateDigest_equals_package_digest(funded, alice, bob):
 
 def test_digests_differ_between_deployments(funded, other_manager, alice):
     state = ChannelState(str(alice), str(alice), tx_count=(1, 0))
-    assert bytes(funded.channelStateDigest(state.to_tuple())) != bytes(other_manager.channelStateDigest(state.to_tuple()))
+    assert bytes(funded.channelStateDigest(state.to_tuple())) != bytes(
+        other_manager.channelStateDigest(state.to_tuple())
+    )

@@ -8,9 +8,9 @@ import pytest
 from brownie import RejectingRecipient
 
 from channel_manager import transitions
+from channel_manager.contract_views import ChannelStatus
 from channel_manager.states import ChannelState
-from tests.helpers import ETHER, TOKEN, reverts
-from tests.unit.dispute.conftest import OPEN, event_args
+from tests.helpers import ETHER, TOKEN, event_args, reverts
 
 USER_WEI, USER_TOKEN, HUB_TOKEN = ETHER, 100 * TOKEN, 50 * TOKEN
 
@@ -31,7 +31,9 @@ def both_credited(blacklist_env, contract_user, open_contract_channel, hub, alic
     """On the blacklisting deployment: a RejectingRecipient user that the token also
     blacklists, credited 1 ETH and 100 BLT."""
     env = blacklist_env
-    wallet = contract_user(RejectingRecipient, manager=env.manager, asset=env.token, signer=env.signer)
+    wallet = contract_user(
+        RejectingRecipient, manager=env.manager, asset=env.token, signer=env.signer
+    )
     open_contract_channel(wallet, signer=env.signer)
     env.token.setBlacklisted(wallet, True, {"from": alice})
     env.manager.startExit(wallet, {"from": hub})
@@ -63,7 +65,10 @@ def test_claim_state(blacklist_env, both_credited, read_globals, bob):
         "contractTokens": globals_before["contractTokens"] - USER_TOKEN,
     }
     assert event_args(tx, "DidClaim") == {
-        "user": wallet.address, "to": bob.address, "weiAmount": USER_WEI, "tokenAmount": USER_TOKEN,
+        "user": wallet.address,
+        "to": bob.address,
+        "weiAmount": USER_WEI,
+        "tokenAmount": USER_TOKEN,
     }
 
 
@@ -77,9 +82,15 @@ def test_claim_of_eth_credit_only_moves_no_tokens(funded, token, eth_credited, r
     assert (funded.creditWei(wallet), funded.creditToken(wallet)) == (0, 0)
     assert token.balanceOf(bob) == bob_tokens
     assert "Transfer" not in tx.events
-    assert read_globals() == {**globals_before, "contractWei": globals_before["contractWei"] - USER_WEI}
+    assert read_globals() == {
+        **globals_before,
+        "contractWei": globals_before["contractWei"] - USER_WEI,
+    }
     assert event_args(tx, "DidClaim") == {
-        "user": wallet.address, "to": bob.address, "weiAmount": USER_WEI, "tokenAmount": 0,
+        "user": wallet.address,
+        "to": bob.address,
+        "weiAmount": USER_WEI,
+        "tokenAmount": 0,
     }
 
 
@@ -97,15 +108,19 @@ def test_claim_of_token_credit_to_self_after_unlisting(blacklist_env, read_globa
     assert env.token.balanceOf(alice) == tokens_before + USER_TOKEN
     assert env.manager.creditToken(alice) == 0
     assert event_args(tx, "DidClaim") == {
-        "user": alice.address, "to": alice.address, "weiAmount": 0, "tokenAmount": USER_TOKEN,
+        "user": alice.address,
+        "to": alice.address,
+        "weiAmount": 0,
+        "tokenAmount": USER_TOKEN,
     }
 
 
 # ------------------------------------------------------------------------------------ credits
 
 
-def test_refused_eth_payout_is_credited(funded, token, contract_user, open_contract_channel, read_channel,
-                                        read_globals, hub, alice):
+def test_refused_eth_payout_is_credited(
+    funded, token, contract_user, open_contract_channel, read_channel, read_globals, hub, alice
+):
     wallet = contract_user(RejectingRecipient)
     open_contract_channel(wallet)
     funded.startExit(wallet, {"from": hub})
@@ -115,7 +130,7 @@ def test_refused_eth_payout_is_credited(funded, token, contract_user, open_contr
     tx = wallet.emptyChannel({"from": alice})
 
     # the dispute completed
-    assert read_channel(wallet)["status"] == OPEN
+    assert read_channel(wallet)["status"] == ChannelStatus.OPEN
     assert read_channel(wallet)["weiTotal"] == 0
     # the ETH stays in the contract as the wallet's credit; the tokens were paid
     assert (funded.creditWei(wallet), funded.creditToken(wallet)) == (USER_WEI, 0)
@@ -130,10 +145,16 @@ def test_refused_eth_payout_is_credited(funded, token, contract_user, open_contr
         "contractWei": globals_before["contractWei"],
         "contractTokens": globals_before["contractTokens"] - USER_TOKEN,
     }
-    assert event_args(tx, "DidCreditUser") == {"user": wallet.address, "weiAmount": USER_WEI, "tokenAmount": 0}
+    assert event_args(tx, "DidCreditUser") == {
+        "user": wallet.address,
+        "weiAmount": USER_WEI,
+        "tokenAmount": 0,
+    }
 
 
-def test_blacklisted_token_payout_is_credited(blacklist_env, read_channel, read_globals, hub, alice):
+def test_blacklisted_token_payout_is_credited(
+    blacklist_env, read_channel, read_globals, hub, alice
+):
     env = blacklist_env
     env.open(alice)
     env.token.setBlacklisted(alice, True, {"from": hub})
@@ -143,7 +164,7 @@ def test_blacklisted_token_payout_is_credited(blacklist_env, read_channel, read_
 
     tx = env.manager.emptyChannel(alice, {"from": alice})
 
-    assert read_channel(alice, env.manager)["status"] == OPEN
+    assert read_channel(alice, env.manager)["status"] == ChannelStatus.OPEN
     assert (env.manager.creditWei(alice), env.manager.creditToken(alice)) == (0, USER_TOKEN)
     assert alice.balance() == alice_eth + USER_WEI - tx.gas_used * tx.gas_price
     assert env.token.balanceOf(alice) == alice_tokens
@@ -155,7 +176,11 @@ def test_blacklisted_token_payout_is_credited(blacklist_env, read_channel, read_
         "contractWei": globals_before["contractWei"] - USER_WEI,
         "contractTokens": globals_before["contractTokens"],
     }
-    assert event_args(tx, "DidCreditUser") == {"user": alice.address, "weiAmount": 0, "tokenAmount": USER_TOKEN}
+    assert event_args(tx, "DidCreditUser") == {
+        "user": alice.address,
+        "weiAmount": 0,
+        "tokenAmount": USER_TOKEN,
+    }
 
 
 def test_credits_accumulate_over_disputes(funded, eth_credited, key_signer, hub, alice):
@@ -164,14 +189,19 @@ def test_credits_accumulate_over_disputes(funded, eth_credited, key_signer, hub,
     proposal = transitions.propose_deposit(
         ChannelState(wallet.address, wallet.address, tx_count=(1, 1)), user_wei=ETHER // 2
     )
-    wallet.userAuthorizedUpdate(proposal.to_tuple(), key_signer.channel(proposal, hub),
-                                {"from": alice, "value": ETHER // 2})
+    wallet.userAuthorizedUpdate(
+        proposal.to_tuple(), key_signer.channel(proposal, hub), {"from": alice, "value": ETHER // 2}
+    )
     funded.startExit(wallet, {"from": hub})
 
     tx = wallet.emptyChannel({"from": alice})
 
     assert funded.creditWei(wallet) == USER_WEI + ETHER // 2
-    assert event_args(tx, "DidCreditUser") == {"user": wallet.address, "weiAmount": ETHER // 2, "tokenAmount": 0}
+    assert event_args(tx, "DidCreditUser") == {
+        "user": wallet.address,
+        "weiAmount": ETHER // 2,
+        "tokenAmount": 0,
+    }
 
 
 def test_credits_are_not_reserve(funded, token, eth_credited, hub, bob):
@@ -218,8 +248,9 @@ def test_claim_reverts_when_caller_claims_anothers_credit(funded, eth_credited, 
         funded.claim(stranger, {"from": stranger})
 
 
-def test_claim_reverts_when_recipient_rejects_eth_and_keeps_credit(funded, eth_credited, contract_user,
-                                                                   read_globals, alice):
+def test_claim_reverts_when_recipient_rejects_eth_and_keeps_credit(
+    funded, eth_credited, contract_user, read_globals, alice
+):
     other = contract_user(RejectingRecipient)
     globals_before = read_globals()
 
@@ -237,8 +268,9 @@ def test_claim_reverts_when_claiming_to_the_rejecting_wallet_itself(funded, eth_
     assert funded.creditWei(eth_credited) == USER_WEI
 
 
-def test_claim_reverts_when_recipient_is_blacklisted_and_keeps_both_credits(blacklist_env, both_credited,
-                                                                            read_globals, alice, carol):
+def test_claim_reverts_when_recipient_is_blacklisted_and_keeps_both_credits(
+    blacklist_env, both_credited, read_globals, alice, carol
+):
     env = blacklist_env
     env.token.setBlacklisted(carol, True, {"from": alice})
     globals_before = read_globals(env.manager, env.token)
@@ -248,6 +280,9 @@ def test_claim_reverts_when_recipient_is_blacklisted_and_keeps_both_credits(blac
         both_credited.claim(carol, {"from": alice})
 
     # the whole claim reverted: the ETH part was not paid either
-    assert (env.manager.creditWei(both_credited), env.manager.creditToken(both_credited)) == (USER_WEI, USER_TOKEN)
+    assert (env.manager.creditWei(both_credited), env.manager.creditToken(both_credited)) == (
+        USER_WEI,
+        USER_TOKEN,
+    )
     assert carol.balance() == carol_eth
     assert read_globals(env.manager, env.token) == globals_before

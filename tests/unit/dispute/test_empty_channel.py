@@ -9,14 +9,16 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS
 
-from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, reverts, set_next_timestamp
-from tests.unit.dispute.conftest import (
-    CHANNEL_DISPUTE,
-    OPEN,
-    SOME_ROOT,
-    THREAD_DISPUTE,
+from channel_manager.contract_views import ChannelStatus
+from tests.fixtures.channels import SOME_ROOT
+from tests.helpers import (
+    CHALLENGE_PERIOD,
+    ETHER,
+    TOKEN,
     ZERO_ROOT,
     event_args,
+    reverts,
+    set_next_timestamp,
 )
 
 WEI_HUB, WEI_USER = ETHER // 2, ETHER
@@ -28,7 +30,9 @@ def dispute(funded, open_channel, hub, alice):
     """Opens alice's channel and starts a dispute by `initiator`; returns the closing time."""
 
     def start(initiator="hub"):
-        open_channel(alice, user_wei=WEI_USER, user_token=TOKEN_USER, hub_wei=WEI_HUB, hub_token=TOKEN_HUB)
+        open_channel(
+            alice, user_wei=WEI_USER, user_token=TOKEN_USER, hub_wei=WEI_HUB, hub_token=TOKEN_HUB
+        )
         tx = funded.startExit(alice, {"from": hub if initiator == "hub" else alice})
         return tx.timestamp + CHALLENGE_PERIOD
 
@@ -47,12 +51,20 @@ WHO_AND_WHEN = [
 
 
 @pytest.mark.parametrize(
-    "who,offset", WHO_AND_WHEN,
-    ids=["non_initiator_at_once", "non_initiator_closing_minus_1", "stranger_at_closing",
-         "initiator_at_closing", "stranger_closing_plus_1", "initiator_much_later"],
+    "who,offset",
+    WHO_AND_WHEN,
+    ids=[
+        "non_initiator_at_once",
+        "non_initiator_closing_minus_1",
+        "stranger_at_closing",
+        "initiator_at_closing",
+        "stranger_closing_plus_1",
+        "initiator_much_later",
+    ],
 )
-def test_empty_channel_state(funded, token, dispute, read_channel, read_globals, hub, alice, stranger,
-                             who, offset):
+def test_empty_channel_state(
+    funded, token, dispute, read_channel, read_globals, hub, alice, stranger, who, offset
+):
     closing = dispute("hub")
     caller = {"user": alice, "stranger": stranger, "hub": hub}[who]
     globals_before = read_globals()
@@ -66,11 +78,19 @@ def test_empty_channel_state(funded, token, dispute, read_channel, read_globals,
     if offset is not None:
         assert tx.timestamp == closing + offset
     assert read_channel(alice) == {
-        "weiHub": 0, "weiUser": 0, "weiTotal": 0,
-        "tokenHub": 0, "tokenUser": 0, "tokenTotal": 0,
-        "txCountGlobal": 1, "txCountChain": 1,
-        "threadRoot": ZERO_ROOT, "threadCount": 0,
-        "exitInitiator": ZERO_ADDRESS, "channelClosingTime": 0, "status": OPEN,
+        "weiHub": 0,
+        "weiUser": 0,
+        "weiTotal": 0,
+        "tokenHub": 0,
+        "tokenUser": 0,
+        "tokenTotal": 0,
+        "txCountGlobal": 1,
+        "txCountChain": 1,
+        "threadRoot": ZERO_ROOT,
+        "threadCount": 0,
+        "exitInitiator": ZERO_ADDRESS,
+        "channelClosingTime": 0,
+        "status": ChannelStatus.OPEN,
     }
     assert read_globals() == {
         "totalChannelWei": globals_before["totalChannelWei"] - WEI_HUB - WEI_USER,
@@ -87,7 +107,9 @@ def test_empty_channel_state(funded, token, dispute, read_channel, read_globals,
         stranger: eth_before[stranger] - gas[stranger],
     }
     assert {a: token.balanceOf(a) for a in (hub, alice, stranger)} == {
-        hub: tokens_before[hub], alice: tokens_before[alice] + TOKEN_USER, stranger: tokens_before[stranger],
+        hub: tokens_before[hub],
+        alice: tokens_before[alice] + TOKEN_USER,
+        stranger: tokens_before[stranger],
     }
     assert "DidCreditUser" not in tx.events
     assert event_args(tx, "DidEmptyChannel") == {
@@ -101,36 +123,57 @@ def test_empty_channel_state(funded, token, dispute, read_channel, read_globals,
     }
 
 
-def test_empty_channel_by_hub_before_closing_when_user_started(funded, dispute, read_channel, hub, alice):
+def test_empty_channel_by_hub_before_closing_when_user_started(
+    funded, dispute, read_channel, hub, alice
+):
     closing = dispute("user")
     set_next_timestamp(closing - 1)
 
     tx = funded.emptyChannel(alice, {"from": hub})
 
     assert tx.timestamp == closing - 1
-    assert read_channel(alice)["status"] == OPEN
+    assert read_channel(alice)["status"] == ChannelStatus.OPEN
     assert event_args(tx, "DidEmptyChannel")["caller"] == hub.address
 
 
-def test_empty_channel_with_threads_enters_thread_dispute(funded, open_channel, new_state, sign_both,
-                                                          read_channel, read_globals, hub, alice, stranger):
-    open_channel(alice, user_wei=WEI_USER, user_token=TOKEN_USER, hub_wei=WEI_HUB, hub_token=TOKEN_HUB)
+def test_empty_channel_with_threads_enters_thread_dispute(
+    funded, open_channel, new_state, sign_both, read_channel, read_globals, hub, alice, stranger
+):
+    open_channel(
+        alice, user_wei=WEI_USER, user_token=TOKEN_USER, hub_wei=WEI_HUB, hub_token=TOKEN_HUB
+    )
     # 0.5 ETH and 30 TST locked in one thread
-    state = new_state(alice, wei_balances=(ETHER // 4, 3 * ETHER // 4), token_balances=(20 * TOKEN, 100 * TOKEN),
-                      tx_count=(2, 1), thread_root=SOME_ROOT, thread_count=1)
-    closing = funded.startExitWithUpdate(state.to_tuple(), *sign_both(state), {"from": hub}).timestamp \
+    state = new_state(
+        alice,
+        wei_balances=(ETHER // 4, 3 * ETHER // 4),
+        token_balances=(20 * TOKEN, 100 * TOKEN),
+        tx_count=(2, 1),
+        thread_root=SOME_ROOT,
+        thread_count=1,
+    )
+    closing = (
+        funded.startExitWithUpdate(state.to_tuple(), *sign_both(state), {"from": hub}).timestamp
         + CHALLENGE_PERIOD
+    )
     globals_before = read_globals()
     set_next_timestamp(closing)
 
     tx = funded.emptyChannel(alice, {"from": stranger})
 
     assert read_channel(alice) == {
-        "weiHub": 0, "weiUser": 0, "weiTotal": ETHER // 2,
-        "tokenHub": 0, "tokenUser": 0, "tokenTotal": 30 * TOKEN,
-        "txCountGlobal": 2, "txCountChain": 1,
-        "threadRoot": SOME_ROOT, "threadCount": 1,
-        "exitInitiator": ZERO_ADDRESS, "channelClosingTime": closing, "status": THREAD_DISPUTE,
+        "weiHub": 0,
+        "weiUser": 0,
+        "weiTotal": ETHER // 2,
+        "tokenHub": 0,
+        "tokenUser": 0,
+        "tokenTotal": 30 * TOKEN,
+        "txCountGlobal": 2,
+        "txCountChain": 1,
+        "threadRoot": SOME_ROOT,
+        "threadCount": 1,
+        "exitInitiator": ZERO_ADDRESS,
+        "channelClosingTime": closing,
+        "status": ChannelStatus.THREAD_DISPUTE,
     }
     globals_after = read_globals()
     assert globals_after["totalChannelWei"] == globals_before["totalChannelWei"] - ETHER
@@ -146,8 +189,9 @@ def test_empty_channel_with_threads_enters_thread_dispute(funded, open_channel, 
 
 @pytest.mark.parametrize("who", ["initiator", "stranger"])
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_empty_channel_reverts_when_window_open_at_closing_minus_1(funded, dispute, read_channel, hub, alice,
-                                                                    stranger, initiator, who):
+def test_empty_channel_reverts_when_window_open_at_closing_minus_1(
+    funded, dispute, read_channel, hub, alice, stranger, initiator, who
+):
     closing = dispute(initiator)
     caller = stranger if who == "stranger" else (hub if initiator == "hub" else alice)
     set_next_timestamp(closing - 1)
@@ -156,12 +200,13 @@ def test_empty_channel_reverts_when_window_open_at_closing_minus_1(funded, dispu
         funded.emptyChannel(alice, {"from": caller})
 
     assert brownie.history[-1].timestamp == closing - 1
-    assert read_channel(alice)["status"] == CHANNEL_DISPUTE
+    assert read_channel(alice)["status"] == ChannelStatus.CHANNEL_DISPUTE
 
 
 @pytest.mark.parametrize("who", ["initiator", "stranger", "other_user"])
-def test_empty_channel_reverts_when_window_open_right_after_start(funded, dispute, hub, alice, bob, stranger,
-                                                                  who):
+def test_empty_channel_reverts_when_window_open_right_after_start(
+    funded, dispute, hub, alice, bob, stranger, who
+):
     closing = dispute("hub")
     caller = {"initiator": hub, "stranger": stranger, "other_user": bob}[who]
     start = closing - CHALLENGE_PERIOD
@@ -182,7 +227,7 @@ def test_empty_channel_reverts_when_user_is_invalid(funded, hub, who):
 def test_empty_channel_reverts_when_channel_open(funded, open_channel, hub, alice):
     open_channel(alice)
 
-    with reverts("WrongChannelStatus", alice, OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         funded.emptyChannel(alice, {"from": hub})
 
 
@@ -190,14 +235,15 @@ def test_empty_channel_reverts_when_already_emptied(funded, dispute, hub, alice)
     dispute("hub")
     funded.emptyChannel(alice, {"from": alice})
 
-    with reverts("WrongChannelStatus", alice, OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         funded.emptyChannel(alice, {"from": alice})
 
 
-def test_empty_channel_reverts_when_channel_in_thread_dispute(funded, open_channel, put_in_thread_dispute,
-                                                              hub, alice):
+def test_empty_channel_reverts_when_channel_in_thread_dispute(
+    funded, open_channel, put_in_thread_dispute, hub, alice
+):
     open_channel(alice)
     put_in_thread_dispute(alice)
 
-    with reverts("WrongChannelStatus", alice, THREAD_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.THREAD_DISPUTE):
         funded.emptyChannel(alice, {"from": hub})

@@ -9,14 +9,16 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS
 
-from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, reverts, set_next_timestamp
-from tests.unit.dispute.conftest import (
-    CHANNEL_DISPUTE,
-    OPEN,
-    SOME_ROOT,
-    THREAD_DISPUTE,
+from channel_manager.contract_views import ChannelStatus
+from tests.fixtures.channels import SOME_ROOT
+from tests.helpers import (
+    CHALLENGE_PERIOD,
+    ETHER,
+    TOKEN,
     ZERO_ROOT,
     event_args,
+    reverts,
+    set_next_timestamp,
 )
 
 # The answer: alice paid the hub 0.25 ETH, the hub paid alice 20 TST.
@@ -54,8 +56,9 @@ def challenge(manager, state, sigs, caller, **tx):
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_empty_channel_with_challenge_state(funded, token, dispute, answer, sign_both, read_channel,
-                                            read_globals, hub, alice, initiator):
+def test_empty_channel_with_challenge_state(
+    funded, token, dispute, answer, sign_both, read_channel, read_globals, hub, alice, initiator
+):
     challenger, _ = dispute(initiator)
     globals_before = read_globals()
     eth_before = {a: a.balance() for a in (hub, alice)}
@@ -64,11 +67,19 @@ def test_empty_channel_with_challenge_state(funded, token, dispute, answer, sign
     tx = challenge(funded, answer, sign_both(answer), challenger)
 
     assert read_channel(alice) == {
-        "weiHub": 0, "weiUser": 0, "weiTotal": 0,
-        "tokenHub": 0, "tokenUser": 0, "tokenTotal": 0,
-        "txCountGlobal": 3, "txCountChain": 1,
-        "threadRoot": ZERO_ROOT, "threadCount": 0,
-        "exitInitiator": ZERO_ADDRESS, "channelClosingTime": 0, "status": OPEN,
+        "weiHub": 0,
+        "weiUser": 0,
+        "weiTotal": 0,
+        "tokenHub": 0,
+        "tokenUser": 0,
+        "tokenTotal": 0,
+        "txCountGlobal": 3,
+        "txCountChain": 1,
+        "threadRoot": ZERO_ROOT,
+        "threadCount": 0,
+        "exitInitiator": ZERO_ADDRESS,
+        "channelClosingTime": 0,
+        "status": ChannelStatus.OPEN,
     }
     globals_after = read_globals()
     assert globals_after == {
@@ -101,22 +112,37 @@ def test_empty_channel_with_challenge_state(funded, token, dispute, answer, sign
 
 
 def test_empty_channel_with_challenge_with_threads_enters_thread_dispute(
-        funded, dispute, new_state, sign_both, read_channel, read_globals, alice):
+    funded, dispute, new_state, sign_both, read_channel, read_globals, alice
+):
     challenger, closing = dispute("hub")
     # 0.25 ETH and 20 TST are locked in one thread: they stay in the channel
-    state = new_state(alice, wei_balances=(ETHER // 4, ETHER // 2), token_balances=(30 * TOKEN, 100 * TOKEN),
-                      tx_count=(3, 1), thread_root=SOME_ROOT, thread_count=1)
+    state = new_state(
+        alice,
+        wei_balances=(ETHER // 4, ETHER // 2),
+        token_balances=(30 * TOKEN, 100 * TOKEN),
+        tx_count=(3, 1),
+        thread_root=SOME_ROOT,
+        thread_count=1,
+    )
     globals_before = read_globals()
 
     tx = challenge(funded, state, sign_both(state), challenger)
 
     assert read_channel(alice) == {
-        "weiHub": 0, "weiUser": 0, "weiTotal": ETHER // 4,
-        "tokenHub": 0, "tokenUser": 0, "tokenTotal": 20 * TOKEN,
-        "txCountGlobal": 3, "txCountChain": 1,
-        "threadRoot": SOME_ROOT, "threadCount": 1,
+        "weiHub": 0,
+        "weiUser": 0,
+        "weiTotal": ETHER // 4,
+        "tokenHub": 0,
+        "tokenUser": 0,
+        "tokenTotal": 20 * TOKEN,
+        "txCountGlobal": 3,
+        "txCountChain": 1,
+        "threadRoot": SOME_ROOT,
+        "threadCount": 1,
         # the closing time is kept: it dates the nuke deadline
-        "exitInitiator": ZERO_ADDRESS, "channelClosingTime": closing, "status": THREAD_DISPUTE,
+        "exitInitiator": ZERO_ADDRESS,
+        "channelClosingTime": closing,
+        "status": ChannelStatus.THREAD_DISPUTE,
     }
     globals_after = read_globals()
     assert globals_after["totalChannelWei"] == globals_before["totalChannelWei"] - 3 * ETHER // 4
@@ -137,18 +163,25 @@ PENDING = [
 
 
 @pytest.mark.parametrize(
-    "pending,tx_count,paid", PENDING,
+    "pending,tx_count,paid",
+    PENDING,
     ids=["deposit_apply", "withdrawal_revert", "deposit_revert", "withdrawal_apply"],
 )
-def test_empty_channel_with_challenge_pays_after_apply_or_revert(funded, dispute, new_state, sign_both,
-                                                                 read_channel, hub, alice, pending,
-                                                                 tx_count, paid):
+def test_empty_channel_with_challenge_pays_after_apply_or_revert(
+    funded, dispute, new_state, sign_both, read_channel, hub, alice, pending, tx_count, paid
+):
     challenger, _ = dispute("hub")
     # One open thread keeps what the state leaves unassigned in the channel, so the payout shows
     # the apply/revert rule alone (with no thread the surplus would be paid too: §8).
-    state = new_state(alice, wei_balances=(0, ETHER // 2), token_balances=(50 * TOKEN, 100 * TOKEN),
-                      pending_wei_updates=(0, 0, *pending), tx_count=tx_count,
-                      thread_root=SOME_ROOT, thread_count=1)
+    state = new_state(
+        alice,
+        wei_balances=(0, ETHER // 2),
+        token_balances=(50 * TOKEN, 100 * TOKEN),
+        pending_wei_updates=(0, 0, *pending),
+        tx_count=tx_count,
+        thread_root=SOME_ROOT,
+        thread_count=1,
+    )
     before = alice.balance()
 
     tx = challenge(funded, state, sign_both(state), challenger)
@@ -163,20 +196,22 @@ def test_empty_channel_with_challenge_pays_after_apply_or_revert(funded, dispute
 # ------------------------------------------------------------------------------------ time
 
 
-def test_empty_channel_with_challenge_accepted_one_second_before_closing(funded, dispute, answer,
-                                                                         sign_both, read_channel, alice):
+def test_empty_channel_with_challenge_accepted_one_second_before_closing(
+    funded, dispute, answer, sign_both, read_channel, alice
+):
     challenger, closing = dispute("hub")
     set_next_timestamp(closing - 1)
 
     tx = challenge(funded, answer, sign_both(answer), challenger)
 
     assert tx.timestamp == closing - 1
-    assert read_channel(alice)["status"] == OPEN
+    assert read_channel(alice)["status"] == ChannelStatus.OPEN
 
 
 @pytest.mark.parametrize("offset", [0, 1], ids=["at_closing", "closing_plus_1"])
-def test_empty_channel_with_challenge_reverts_when_window_closed(funded, dispute, answer, sign_both,
-                                                                 read_channel, alice, offset):
+def test_empty_channel_with_challenge_reverts_when_window_closed(
+    funded, dispute, answer, sign_both, read_channel, alice, offset
+):
     challenger, closing = dispute("hub")
     set_next_timestamp(closing + offset)
 
@@ -184,16 +219,16 @@ def test_empty_channel_with_challenge_reverts_when_window_closed(funded, dispute
         challenge(funded, answer, sign_both(answer), challenger)
 
     assert brownie.history[-1].timestamp == closing + offset
-    assert read_channel(alice)["status"] == CHANNEL_DISPUTE
+    assert read_channel(alice)["status"] == ChannelStatus.CHANNEL_DISPUTE
 
 
 # ------------------------------------------------------------------------------------ reverts
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_empty_channel_with_challenge_reverts_when_caller_is_exit_initiator(funded, dispute, answer,
-                                                                            sign_both, hub, alice,
-                                                                            initiator):
+def test_empty_channel_with_challenge_reverts_when_caller_is_exit_initiator(
+    funded, dispute, answer, sign_both, hub, alice, initiator
+):
     dispute(initiator)
     caller = hub if initiator == "hub" else alice
 
@@ -202,9 +237,9 @@ def test_empty_channel_with_challenge_reverts_when_caller_is_exit_initiator(fund
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
-def test_empty_channel_with_challenge_reverts_when_caller_is_not_hub_or_user(funded, dispute, answer,
-                                                                             sign_both, alice, bob,
-                                                                             stranger, caller_name):
+def test_empty_channel_with_challenge_reverts_when_caller_is_not_hub_or_user(
+    funded, dispute, answer, sign_both, alice, bob, stranger, caller_name
+):
     dispute("hub")
     caller = {"stranger": stranger, "bob": bob}[caller_name]
 
@@ -212,32 +247,37 @@ def test_empty_channel_with_challenge_reverts_when_caller_is_not_hub_or_user(fun
         challenge(funded, answer, sign_both(answer), caller)
 
 
-def test_empty_channel_with_challenge_reverts_when_channel_open(funded, open_channel, answer, sign_both,
-                                                                alice):
+def test_empty_channel_with_challenge_reverts_when_channel_open(
+    funded, open_channel, answer, sign_both, alice
+):
     open_channel(alice)
 
-    with reverts("WrongChannelStatus", alice, OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         challenge(funded, answer, sign_both(answer), alice)
 
 
 def test_empty_channel_with_challenge_reverts_when_channel_in_thread_dispute(
-        funded, open_channel, put_in_thread_dispute, new_state, sign_both, alice):
+    funded, open_channel, put_in_thread_dispute, new_state, sign_both, alice
+):
     open_channel(alice)
     put_in_thread_dispute(alice)
     state = new_state(alice, tx_count=(3, 1))
 
-    with reverts("WrongChannelStatus", alice, THREAD_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.THREAD_DISPUTE):
         challenge(funded, state, sign_both(state), alice)
 
 
 @pytest.mark.parametrize("who", ["zero", "hub", "contract"])
-def test_empty_channel_with_challenge_reverts_when_user_is_invalid(funded, answer, key_signer, hub, alice,
-                                                                   who):
+def test_empty_channel_with_challenge_reverts_when_user_is_invalid(
+    funded, answer, key_signer, hub, alice, who
+):
     user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
     state = answer.evolve(user=user)
 
     with reverts("InvalidUser", user):
-        challenge(funded, state, (key_signer.channel(state, hub), key_signer.channel(state, alice)), hub)
+        challenge(
+            funded, state, (key_signer.channel(state, hub), key_signer.channel(state, alice)), hub
+        )
 
 
 # Against a dispute started by the hub with a state at txCount (3, 1): every older or otherwise
@@ -248,35 +288,70 @@ STALE_ANSWERS = [
     ({"tx_count": (1, 1)}, "StaleTxCount", (1, 3)),
     ({"tx_count": (4, 0)}, "StaleOnchainTxCount", (0, 1)),
     ({"timeout": 2**40}, "TimeSensitiveState", (2**40,)),
-    ({"wei_balances": (ETHER // 2, 3 * ETHER // 4)}, "BalancesExceedTotal",
-     (ETHER // 2, 3 * ETHER // 4, ETHER)),
-    ({"token_balances": (50 * TOKEN, 101 * TOKEN)}, "BalancesExceedTotal",
-     (50 * TOKEN, 101 * TOKEN, 150 * TOKEN)),
-    ({"pending_token_updates": (0, 0, 0, 10 * TOKEN), "tx_count": (4, 2),
-      "token_balances": (50 * TOKEN, 100 * TOKEN)}, "BalancesExceedTotal", (50 * TOKEN, 110 * TOKEN, 150 * TOKEN)),
+    (
+        {"wei_balances": (ETHER // 2, 3 * ETHER // 4)},
+        "BalancesExceedTotal",
+        (ETHER // 2, 3 * ETHER // 4, ETHER),
+    ),
+    (
+        {"token_balances": (50 * TOKEN, 101 * TOKEN)},
+        "BalancesExceedTotal",
+        (50 * TOKEN, 101 * TOKEN, 150 * TOKEN),
+    ),
+    (
+        {
+            "pending_token_updates": (0, 0, 0, 10 * TOKEN),
+            "tx_count": (4, 2),
+            "token_balances": (50 * TOKEN, 100 * TOKEN),
+        },
+        "BalancesExceedTotal",
+        (50 * TOKEN, 110 * TOKEN, 150 * TOKEN),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    "changes,error,args", STALE_ANSWERS,
-    ids=["global_equal", "global_below", "global_far_below", "onchain_below", "timeout",
-         "wei_exceeds_total", "token_exceeds_total", "exceeds_total_after_revert"],
+    "changes,error,args",
+    STALE_ANSWERS,
+    ids=[
+        "global_equal",
+        "global_below",
+        "global_far_below",
+        "onchain_below",
+        "timeout",
+        "wei_exceeds_total",
+        "token_exceeds_total",
+        "exceeds_total_after_revert",
+    ],
 )
 def test_empty_channel_with_challenge_reverts_when_answer_is_stale_or_invalid(
-        funded, open_channel, new_state, sign_both, hub, alice, changes, error, args):
+    funded, open_channel, new_state, sign_both, hub, alice, changes, error, args
+):
     open_channel(alice)
-    exit_state = new_state(alice, wei_balances=(ETHER // 2, ETHER // 2),
-                           token_balances=(50 * TOKEN, 100 * TOKEN), tx_count=(3, 1))
+    exit_state = new_state(
+        alice,
+        wei_balances=(ETHER // 2, ETHER // 2),
+        token_balances=(50 * TOKEN, 100 * TOKEN),
+        tx_count=(3, 1),
+    )
     funded.startExitWithUpdate(exit_state.to_tuple(), *sign_both(exit_state), {"from": hub})
-    state = new_state(alice, **{"wei_balances": (0, ETHER), "token_balances": (50 * TOKEN, 100 * TOKEN),
-                                "tx_count": (4, 1), **changes})
+    state = new_state(
+        alice,
+        **{
+            "wei_balances": (0, ETHER),
+            "token_balances": (50 * TOKEN, 100 * TOKEN),
+            "tx_count": (4, 1),
+            **changes,
+        },
+    )
 
     with reverts(error, *args):
         challenge(funded, state, sign_both(state), alice)
 
 
-def test_empty_channel_with_challenge_reverts_when_hub_signature_invalid(funded, dispute, answer,
-                                                                         key_signer, alice):
+def test_empty_channel_with_challenge_reverts_when_hub_signature_invalid(
+    funded, dispute, answer, key_signer, alice
+):
     challenger, _ = dispute("hub")
     sigs = (key_signer.channel(answer, alice), key_signer.channel(answer, alice))
 
@@ -284,8 +359,9 @@ def test_empty_channel_with_challenge_reverts_when_hub_signature_invalid(funded,
         challenge(funded, answer, sigs, challenger)
 
 
-def test_empty_channel_with_challenge_reverts_when_user_signature_invalid(funded, dispute, answer,
-                                                                          key_signer, hub, alice, bob):
+def test_empty_channel_with_challenge_reverts_when_user_signature_invalid(
+    funded, dispute, answer, key_signer, hub, alice, bob
+):
     challenger, _ = dispute("user")
     sigs = (key_signer.channel(answer, hub), key_signer.channel(answer, bob))
 

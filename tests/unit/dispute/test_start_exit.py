@@ -4,20 +4,15 @@ dispute on the stored state. Nothing but exitInitiator, channelClosingTime and s
 import pytest
 from brownie import ZERO_ADDRESS
 
-from tests.helpers import CHALLENGE_PERIOD, reverts
-from tests.unit.dispute.conftest import (
-    CHANNEL_DISPUTE,
-    OPEN,
-    OPENED,
-    THREAD_DISPUTE,
-    ZERO_ROOT,
-    event_args,
-)
+from channel_manager.contract_views import ChannelStatus
+from tests.fixtures.channels import OPENED
+from tests.helpers import CHALLENGE_PERIOD, ZERO_ROOT, event_args, reverts
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_start_exit_state(funded, token, open_channel, read_channel, read_globals, hub, alice,
-                          initiator):
+def test_start_exit_state(
+    funded, token, open_channel, read_channel, read_globals, hub, alice, initiator
+):
     open_channel(alice)
     caller = hub if initiator == "hub" else alice
     before, globals_before = read_channel(alice), read_globals()
@@ -32,7 +27,7 @@ def test_start_exit_state(funded, token, open_channel, read_channel, read_global
         **before,
         "exitInitiator": str(caller),
         "channelClosingTime": closing,
-        "status": CHANNEL_DISPUTE,
+        "status": ChannelStatus.CHANNEL_DISPUTE,
     }
     # the balances and counts are the stored ones, untouched
     assert after["weiHub"] == OPENED.wei_hub and after["weiUser"] == OPENED.wei_user
@@ -64,15 +59,26 @@ def test_start_exit_on_unused_channel_runs_on_zero_state(funded, read_channel, h
     tx = funded.startExit(bob, {"from": bob})
 
     assert read_channel(bob) == {
-        "weiHub": 0, "weiUser": 0, "weiTotal": 0, "tokenHub": 0, "tokenUser": 0, "tokenTotal": 0,
-        "txCountGlobal": 0, "txCountChain": 0, "threadRoot": ZERO_ROOT, "threadCount": 0,
-        "exitInitiator": str(bob), "channelClosingTime": tx.timestamp + CHALLENGE_PERIOD,
-        "status": CHANNEL_DISPUTE,
+        "weiHub": 0,
+        "weiUser": 0,
+        "weiTotal": 0,
+        "tokenHub": 0,
+        "tokenUser": 0,
+        "tokenTotal": 0,
+        "txCountGlobal": 0,
+        "txCountChain": 0,
+        "threadRoot": ZERO_ROOT,
+        "threadCount": 0,
+        "exitInitiator": str(bob),
+        "channelClosingTime": tx.timestamp + CHALLENGE_PERIOD,
+        "status": ChannelStatus.CHANNEL_DISPUTE,
     }
     assert event_args(tx, "DidStartExitChannel")["caller"] == bob.address
 
 
-def test_start_exit_leaves_other_channels_alone(funded, open_channel, read_channel, hub, alice, bob):
+def test_start_exit_leaves_other_channels_alone(
+    funded, open_channel, read_channel, hub, alice, bob
+):
     open_channel(alice)
     open_channel(bob)
     bob_before = read_channel(bob)
@@ -80,12 +86,13 @@ def test_start_exit_leaves_other_channels_alone(funded, open_channel, read_chann
     funded.startExit(alice, {"from": hub})
 
     assert read_channel(bob) == bob_before
-    assert bob_before["status"] == OPEN
+    assert bob_before["status"] == ChannelStatus.OPEN
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
-def test_start_exit_reverts_when_caller_is_not_hub_or_user(funded, open_channel, alice, bob, stranger,
-                                                           caller_name):
+def test_start_exit_reverts_when_caller_is_not_hub_or_user(
+    funded, open_channel, alice, bob, stranger, caller_name
+):
     open_channel(alice)
     caller = {"stranger": stranger, "bob": bob}[caller_name]
 
@@ -105,15 +112,16 @@ def test_start_exit_reverts_when_channel_in_channel_dispute(funded, open_channel
     open_channel(alice)
     funded.startExit(alice, {"from": hub})
 
-    with reverts("WrongChannelStatus", alice, CHANNEL_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.CHANNEL_DISPUTE):
         funded.startExit(alice, {"from": alice})
 
 
-def test_start_exit_reverts_when_channel_in_thread_dispute(funded, open_channel, put_in_thread_dispute,
-                                                           read_channel, hub, alice):
+def test_start_exit_reverts_when_channel_in_thread_dispute(
+    funded, open_channel, put_in_thread_dispute, read_channel, hub, alice
+):
     open_channel(alice)
     put_in_thread_dispute(alice)
-    assert read_channel(alice)["status"] == THREAD_DISPUTE
+    assert read_channel(alice)["status"] == ChannelStatus.THREAD_DISPUTE
 
-    with reverts("WrongChannelStatus", alice, THREAD_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.THREAD_DISPUTE):
         funded.startExit(alice, {"from": hub})

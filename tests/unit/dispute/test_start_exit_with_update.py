@@ -11,14 +11,10 @@ Every test opens alice's channel with ETH hub 1 / user 1 (total 2) and TST hub 5
 import pytest
 from brownie import ZERO_ADDRESS
 
+from channel_manager.contract_views import ChannelStatus
 from channel_manager.eip712 import Domain
-from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, Signer, reverts
-from tests.unit.dispute.conftest import (
-    CHANNEL_DISPUTE,
-    SOME_ROOT,
-    THREAD_DISPUTE,
-    event_args,
-)
+from tests.fixtures.channels import SOME_ROOT
+from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, Signer, event_args, reverts
 
 WEI_TOTAL = 2 * ETHER
 TOKEN_TOTAL = 150 * TOKEN
@@ -28,7 +24,9 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 @pytest.fixture
 def opened(open_channel, alice):
     """alice's channel: ETH (1, 1) of 2, TST (50, 100) of 150, stored txCount (1, 1)."""
-    return open_channel(alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=ETHER, hub_token=50 * TOKEN)
+    return open_channel(
+        alice, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=ETHER, hub_token=50 * TOKEN
+    )
 
 
 def submit(manager, state, sigs, caller):
@@ -39,8 +37,9 @@ def submit(manager, state, sigs, caller):
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_start_exit_with_update_state(funded, token, opened, new_state, sign_both, read_channel,
-                                      read_globals, hub, alice, initiator):
+def test_start_exit_with_update_state(
+    funded, token, opened, new_state, sign_both, read_channel, read_globals, hub, alice, initiator
+):
     caller = hub if initiator == "hub" else alice
     # A later state: alice paid the hub, 0.2 ETH and 10 TST are locked in one thread.
     state = new_state(
@@ -71,7 +70,7 @@ def test_start_exit_with_update_state(funded, token, opened, new_state, sign_bot
         "threadCount": 1,
         "exitInitiator": caller.address,
         "channelClosingTime": closing,
-        "status": CHANNEL_DISPUTE,
+        "status": ChannelStatus.CHANNEL_DISPUTE,
     }
     assert read_globals() == globals_before
     assert {a: a.balance() for a in (hub, alice)} == {
@@ -122,8 +121,9 @@ def _matrix_id(row):
 
 
 @pytest.mark.parametrize("row", PENDING_MATRIX, ids=[_matrix_id(r) for r in PENDING_MATRIX])
-def test_start_exit_with_update_applies_or_reverts_pending(funded, token, opened, new_state, sign_both,
-                                                           read_channel, read_globals, hub, alice, row):
+def test_start_exit_with_update_applies_or_reverts_pending(
+    funded, token, opened, new_state, sign_both, read_channel, read_globals, hub, alice, row
+):
     side, deposit, withdrawal, executed, adjustment = row
     wei_unit, token_unit = ETHER // 10, 10 * TOKEN
     pending = (0, 0, deposit, withdrawal) if side == "user" else (deposit, withdrawal, 0, 0)
@@ -162,12 +162,17 @@ def test_start_exit_with_update_applies_or_reverts_pending(funded, token, opened
     assert event["txCount"] == (2, 1)
 
 
-def test_start_exit_with_update_keeps_stored_onchain_count(funded, opened, new_state, sign_both,
-                                                           read_channel, hub, alice):
+def test_start_exit_with_update_keeps_stored_onchain_count(
+    funded, opened, new_state, sign_both, read_channel, hub, alice
+):
     """A state without pending updates but a higher txCount[1] (a voided proposal): only
     txCount[0] is stored."""
-    state = new_state(alice, wei_balances=(ETHER, ETHER), token_balances=(50 * TOKEN, 100 * TOKEN),
-                      tx_count=(3, 4))
+    state = new_state(
+        alice,
+        wei_balances=(ETHER, ETHER),
+        token_balances=(50 * TOKEN, 100 * TOKEN),
+        tx_count=(3, 4),
+    )
 
     submit(funded, state, sign_both(state), alice)
 
@@ -176,7 +181,8 @@ def test_start_exit_with_update_keeps_stored_onchain_count(funded, opened, new_s
 
 
 def test_start_exit_with_update_accepts_balances_equal_to_total_after_apply(
-        funded, opened, new_state, sign_both, read_channel, hub, alice):
+    funded, opened, new_state, sign_both, read_channel, hub, alice
+):
     """Boundary of the post-check: hub + user == total after applying is allowed."""
     state = new_state(
         alice,
@@ -198,10 +204,16 @@ def test_start_exit_with_update_accepts_balances_equal_to_total_after_apply(
 
 
 @pytest.mark.parametrize("timeout", [1, 2**40], ids=["past_timeout", "future_timeout"])
-def test_start_exit_with_update_reverts_when_state_has_timeout(funded, opened, new_state, sign_both,
-                                                               hub, alice, timeout):
-    state = new_state(alice, wei_balances=(ETHER, ETHER), token_balances=(50 * TOKEN, 100 * TOKEN),
-                      tx_count=(2, 1), timeout=timeout)
+def test_start_exit_with_update_reverts_when_state_has_timeout(
+    funded, opened, new_state, sign_both, hub, alice, timeout
+):
+    state = new_state(
+        alice,
+        wei_balances=(ETHER, ETHER),
+        token_balances=(50 * TOKEN, 100 * TOKEN),
+        tx_count=(2, 1),
+        timeout=timeout,
+    )
 
     with reverts("TimeSensitiveState", timeout):
         submit(funded, state, sign_both(state), hub)
@@ -217,13 +229,19 @@ STALE_COUNTS = [
 
 
 @pytest.mark.parametrize(
-    "tx_count,error,args", STALE_COUNTS,
+    "tx_count,error,args",
+    STALE_COUNTS,
     ids=["global_equal", "global_below", "global_equal_onchain_higher", "onchain_below"],
 )
-def test_start_exit_with_update_reverts_when_state_is_stale(funded, opened, new_state, sign_both, hub,
-                                                            alice, tx_count, error, args):
-    state = new_state(alice, wei_balances=(ETHER, ETHER), token_balances=(50 * TOKEN, 100 * TOKEN),
-                      tx_count=tx_count)
+def test_start_exit_with_update_reverts_when_state_is_stale(
+    funded, opened, new_state, sign_both, hub, alice, tx_count, error, args
+):
+    state = new_state(
+        alice,
+        wei_balances=(ETHER, ETHER),
+        token_balances=(50 * TOKEN, 100 * TOKEN),
+        tx_count=tx_count,
+    )
 
     with reverts(error, *args):
         submit(funded, state, sign_both(state), hub)
@@ -231,33 +249,68 @@ def test_start_exit_with_update_reverts_when_state_is_stale(funded, opened, new_
 
 EXCEEDING = [
     # (fields, expected BalancesExceedTotal args)
-    ({"wei_balances": (15 * ETHER // 10, 6 * ETHER // 10)},
-     (15 * ETHER // 10, 6 * ETHER // 10, WEI_TOTAL)),
-    ({"token_balances": (100 * TOKEN, 60 * TOKEN)},
-     (100 * TOKEN, 60 * TOKEN, TOKEN_TOTAL)),
+    (
+        {"wei_balances": (15 * ETHER // 10, 6 * ETHER // 10)},
+        (15 * ETHER // 10, 6 * ETHER // 10, WEI_TOTAL),
+    ),
+    ({"token_balances": (100 * TOKEN, 60 * TOKEN)}, (100 * TOKEN, 60 * TOKEN, TOKEN_TOTAL)),
     # within the total as signed, over it once the pending updates are applied (txCount[1] equal)
-    ({"wei_balances": (ETHER, ETHER), "pending_wei_updates": (0, 0, ETHER // 2, 0), "tx_count": (2, 1)},
-     (ETHER, 15 * ETHER // 10, WEI_TOTAL)),
-    ({"token_balances": (50 * TOKEN, 100 * TOKEN), "pending_token_updates": (10 * TOKEN, 0, 0, 0),
-      "tx_count": (2, 1)},
-     (60 * TOKEN, 100 * TOKEN, TOKEN_TOTAL)),
+    (
+        {
+            "wei_balances": (ETHER, ETHER),
+            "pending_wei_updates": (0, 0, ETHER // 2, 0),
+            "tx_count": (2, 1),
+        },
+        (ETHER, 15 * ETHER // 10, WEI_TOTAL),
+    ),
+    (
+        {
+            "token_balances": (50 * TOKEN, 100 * TOKEN),
+            "pending_token_updates": (10 * TOKEN, 0, 0, 0),
+            "tx_count": (2, 1),
+        },
+        (60 * TOKEN, 100 * TOKEN, TOKEN_TOTAL),
+    ),
     # … or once they are reverted (txCount[1] higher)
-    ({"wei_balances": (ETHER, ETHER), "pending_wei_updates": (0, ETHER // 4, 0, 0), "tx_count": (2, 2)},
-     (5 * ETHER // 4, ETHER, WEI_TOTAL)),
-    ({"token_balances": (50 * TOKEN, 100 * TOKEN), "pending_token_updates": (0, 0, 0, 10 * TOKEN),
-      "tx_count": (2, 2)},
-     (50 * TOKEN, 110 * TOKEN, TOKEN_TOTAL)),
+    (
+        {
+            "wei_balances": (ETHER, ETHER),
+            "pending_wei_updates": (0, ETHER // 4, 0, 0),
+            "tx_count": (2, 2),
+        },
+        (5 * ETHER // 4, ETHER, WEI_TOTAL),
+    ),
+    (
+        {
+            "token_balances": (50 * TOKEN, 100 * TOKEN),
+            "pending_token_updates": (0, 0, 0, 10 * TOKEN),
+            "tx_count": (2, 2),
+        },
+        (50 * TOKEN, 110 * TOKEN, TOKEN_TOTAL),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    "fields,args", EXCEEDING,
-    ids=["wei_as_signed", "token_as_signed", "wei_after_apply", "token_after_apply",
-         "wei_after_revert", "token_after_revert"],
+    "fields,args",
+    EXCEEDING,
+    ids=[
+        "wei_as_signed",
+        "token_as_signed",
+        "wei_after_apply",
+        "token_after_apply",
+        "wei_after_revert",
+        "token_after_revert",
+    ],
 )
-def test_start_exit_with_update_reverts_when_balances_exceed_total(funded, opened, new_state, sign_both,
-                                                                   hub, alice, fields, args):
-    base = {"wei_balances": (ETHER, ETHER), "token_balances": (50 * TOKEN, 100 * TOKEN), "tx_count": (2, 1)}
+def test_start_exit_with_update_reverts_when_balances_exceed_total(
+    funded, opened, new_state, sign_both, hub, alice, fields, args
+):
+    base = {
+        "wei_balances": (ETHER, ETHER),
+        "token_balances": (50 * TOKEN, 100 * TOKEN),
+        "tx_count": (2, 1),
+    }
     state = new_state(alice, **{**base, **fields})
 
     with reverts("BalancesExceedTotal", *args):
@@ -290,13 +343,18 @@ def _bad_signature(kind, signer, state, good_signer, wrong_signer):
 
 @pytest.fixture
 def plain_state(new_state, alice):
-    return new_state(alice, wei_balances=(ETHER, ETHER), token_balances=(50 * TOKEN, 100 * TOKEN),
-                     tx_count=(2, 1))
+    return new_state(
+        alice,
+        wei_balances=(ETHER, ETHER),
+        token_balances=(50 * TOKEN, 100 * TOKEN),
+        tx_count=(2, 1),
+    )
 
 
 @pytest.mark.parametrize("kind", BAD_SIGNATURES)
-def test_start_exit_with_update_reverts_when_hub_signature_invalid(funded, opened, plain_state, key_signer,
-                                                                   hub, alice, kind):
+def test_start_exit_with_update_reverts_when_hub_signature_invalid(
+    funded, opened, plain_state, key_signer, hub, alice, kind
+):
     sig_hub = _bad_signature(kind, key_signer, plain_state, hub, alice)
 
     with reverts("InvalidHubSignature"):
@@ -304,16 +362,18 @@ def test_start_exit_with_update_reverts_when_hub_signature_invalid(funded, opene
 
 
 @pytest.mark.parametrize("kind", BAD_SIGNATURES)
-def test_start_exit_with_update_reverts_when_user_signature_invalid(funded, opened, plain_state,
-                                                                    key_signer, hub, alice, bob, kind):
+def test_start_exit_with_update_reverts_when_user_signature_invalid(
+    funded, opened, plain_state, key_signer, hub, alice, bob, kind
+):
     sig_user = _bad_signature(kind, key_signer, plain_state, alice, bob)
 
     with reverts("InvalidUserSignature", alice):
         submit(funded, plain_state, (key_signer.channel(plain_state, hub), sig_user), hub)
 
 
-def test_start_exit_with_update_reverts_when_signed_for_another_domain(funded, opened, plain_state,
-                                                                       key_signer, hub, alice):
+def test_start_exit_with_update_reverts_when_signed_for_another_domain(
+    funded, opened, plain_state, key_signer, hub, alice
+):
     other = Signer(Domain(key_signer.domain.chain_id + 1, funded.address), key_signer.keys)
 
     with reverts("InvalidHubSignature"):
@@ -337,32 +397,43 @@ TAMPERED = {
 
 @pytest.mark.parametrize("stale_sig", ["hub", "user"])
 @pytest.mark.parametrize("field", list(TAMPERED))
-def test_start_exit_with_update_reverts_when_signed_field_tampered(funded, opened, open_channel, new_state,
-                                                                   key_signer, hub, alice, bob, field,
-                                                                   stale_sig):
+def test_start_exit_with_update_reverts_when_signed_field_tampered(
+    funded, opened, open_channel, new_state, key_signer, hub, alice, bob, field, stale_sig
+):
     open_channel(bob, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=ETHER, hub_token=50 * TOKEN)
-    signed = new_state(alice, wei_balances=(ETHER // 2, ETHER), token_balances=(40 * TOKEN, 90 * TOKEN),
-                       tx_count=(2, 1), timeout=2**40 if field == "timeout" else 0)
+    signed = new_state(
+        alice,
+        wei_balances=(ETHER // 2, ETHER),
+        token_balances=(40 * TOKEN, 90 * TOKEN),
+        tx_count=(2, 1),
+        timeout=2**40 if field == "timeout" else 0,
+    )
     value = bob.address if field in ("user", "recipient") else TAMPERED[field]
     submitted = signed.evolve(**{field: value})
     assert submitted != signed
     if stale_sig == "hub":
         # both signatures cover the signed state: the hub's, checked first, fails
-        sigs, error, args = (key_signer.channel(signed, hub), key_signer.channel(signed, alice)), \
-            "InvalidHubSignature", ()
+        sigs, error, args = (
+            (key_signer.channel(signed, hub), key_signer.channel(signed, alice)),
+            "InvalidHubSignature",
+            (),
+        )
     else:
         # the hub signed the submitted state, the user only the original
-        sigs, error, args = (key_signer.channel(submitted, hub), key_signer.channel(signed, alice)), \
-            "InvalidUserSignature", (submitted.user,)
+        sigs, error, args = (
+            (key_signer.channel(submitted, hub), key_signer.channel(signed, alice)),
+            "InvalidUserSignature",
+            (submitted.user,),
+        )
 
     with reverts(error, *args):
         submit(funded, submitted, sigs, hub)
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
-def test_start_exit_with_update_reverts_when_caller_is_not_hub_or_user(funded, opened, plain_state,
-                                                                       sign_both, alice, bob, stranger,
-                                                                       caller_name):
+def test_start_exit_with_update_reverts_when_caller_is_not_hub_or_user(
+    funded, opened, plain_state, sign_both, alice, bob, stranger, caller_name
+):
     caller = {"stranger": stranger, "bob": bob}[caller_name]
 
     with reverts("NotHubOrUser", caller, alice):
@@ -370,8 +441,9 @@ def test_start_exit_with_update_reverts_when_caller_is_not_hub_or_user(funded, o
 
 
 @pytest.mark.parametrize("who", ["zero", "hub", "contract"])
-def test_start_exit_with_update_reverts_when_user_is_invalid(funded, plain_state, key_signer, hub, alice,
-                                                             who):
+def test_start_exit_with_update_reverts_when_user_is_invalid(
+    funded, plain_state, key_signer, hub, alice, who
+):
     user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
     state = plain_state.evolve(user=user)
     sigs = (key_signer.channel(state, hub), key_signer.channel(state, alice))
@@ -380,19 +452,20 @@ def test_start_exit_with_update_reverts_when_user_is_invalid(funded, plain_state
         submit(funded, state, sigs, hub)
 
 
-def test_start_exit_with_update_reverts_when_channel_in_channel_dispute(funded, opened, plain_state,
-                                                                        sign_both, hub, alice):
+def test_start_exit_with_update_reverts_when_channel_in_channel_dispute(
+    funded, opened, plain_state, sign_both, hub, alice
+):
     funded.startExit(alice, {"from": hub})
 
-    with reverts("WrongChannelStatus", alice, CHANNEL_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.CHANNEL_DISPUTE):
         submit(funded, plain_state, sign_both(plain_state), alice)
 
 
-def test_start_exit_with_update_reverts_when_channel_in_thread_dispute(funded, opened, plain_state,
-                                                                       put_in_thread_dispute, sign_both,
-                                                                       hub, alice):
+def test_start_exit_with_update_reverts_when_channel_in_thread_dispute(
+    funded, opened, plain_state, put_in_thread_dispute, sign_both, hub, alice
+):
     put_in_thread_dispute(alice)
     state = plain_state.evolve(tx_count=(3, 1), wei_balances=(0, 0), token_balances=(0, 0))
 
-    with reverts("WrongChannelStatus", alice, THREAD_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.THREAD_DISPUTE):
         submit(funded, state, sign_both(state), hub)

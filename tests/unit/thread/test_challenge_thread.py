@@ -9,15 +9,8 @@ from __future__ import annotations
 import pytest
 
 from channel_manager.states import ThreadState
-from tests.helpers import reverts, set_next_timestamp
-from tests.unit.thread.conftest import (
-    STEP_TOKEN,
-    STEP_WEI,
-    THREAD_TOKEN,
-    THREAD_WEI,
-    event,
-    plain,
-)
+from tests.fixtures.threads import STEP_TOKEN, STEP_WEI, THREAD_TOKEN, THREAD_WEI
+from tests.helpers import event_args, plain, reverts, set_next_timestamp
 
 
 @pytest.mark.parametrize("caller_name", ["bob", "alice", "hub"])
@@ -42,7 +35,7 @@ def test_challengeThread_state(thread_exited, alice, bob, caller_name, request):
     assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
-    assert event(tx, "DidChallengeThread") == plain(
+    assert event_args(tx, "DidChallengeThread") == plain(
         {
             "sender": alice,
             "receiver": bob,
@@ -68,7 +61,9 @@ def test_challengeThread_successive_challenges(thread_exited, bob, hub):
 
 
 @pytest.mark.parametrize("tx_count", [3, 2**64 - 1, 2**256 - 1], ids=["higher", "max64", "max256"])
-def test_challengeThread_reverts_when_balances_unchanged_whatever_the_tx_count(thread_exited, bob, tx_count):
+def test_challengeThread_reverts_when_balances_unchanged_whatever_the_tx_count(
+    thread_exited, bob, tx_count
+):
     """A higher txCount alone is not newer: receiver balances order thread states."""
     w, initial = thread_exited.world, thread_exited.initial
     update = w.pay(initial, times=2)
@@ -103,7 +98,7 @@ def test_challengeThread_saturates_a_tx_count_above_64_bits(thread_exited, bob):
     w, initial = thread_exited.world, thread_exited.initial
     tx = w.challenge(w.pay(initial).evolve(tx_count=2**64 + 5), bob)
     assert w.thread(initial)["txCount"] == 2**64 - 1
-    assert event(tx, "DidChallengeThread")["txCount"] == 2**64 - 1
+    assert event_args(tx, "DidChallengeThread")["txCount"] == 2**64 - 1
 
 
 def test_challengeThread_after_exit_with_update(both_disputed, alice, bob):
@@ -178,7 +173,7 @@ def test_challengeThread_accepts_a_raise_whatever_its_tx_count(thread_exited, bo
     assert w.thread(initial)["weiBalances"] == list(update.wei_balances)
     assert w.thread(initial)["tokenBalances"] == list(update.token_balances)
     assert w.thread(initial)["txCount"] == 3
-    assert event(tx, "DidChallengeThread")["txCount"] == 3
+    assert event_args(tx, "DidChallengeThread")["txCount"] == 3
 
 
 @pytest.mark.parametrize(
@@ -191,8 +186,14 @@ def test_challengeThread_accepts_a_raise_whatever_its_tx_count(thread_exited, bo
         ((THREAD_WEI + 1, 0), (THREAD_TOKEN, 0)),
         ((THREAD_WEI, 0), (THREAD_TOKEN + 1, 0)),
     ],
-    ids=["wei_sum_up", "wei_sum_down", "token_sum_up", "token_sum_down", "sender_above_sum",
-         "token_sender_above_sum"],
+    ids=[
+        "wei_sum_up",
+        "wei_sum_down",
+        "token_sum_up",
+        "token_sum_down",
+        "sender_above_sum",
+        "token_sender_above_sum",
+    ],
 )
 def test_challengeThread_reverts_when_sums_change(thread_exited, alice, bob, wei_pair, token_pair):
     w = thread_exited.world
@@ -201,7 +202,9 @@ def test_challengeThread_reverts_when_sums_change(thread_exited, alice, bob, wei
 
 
 @pytest.mark.parametrize("asset", ["wei", "token"])
-def test_challengeThread_reverts_when_one_receiver_balance_falls_and_none_rises(thread_exited, alice, bob, asset):
+def test_challengeThread_reverts_when_one_receiver_balance_falls_and_none_rises(
+    thread_exited, alice, bob, asset
+):
     w, initial = thread_exited.world, thread_exited.initial
     stored = w.pay(initial, times=3)  # receiver holds 3 steps of each
     w.challenge(stored, alice)
@@ -209,7 +212,9 @@ def test_challengeThread_reverts_when_one_receiver_balance_falls_and_none_rises(
         update = stored.evolve(tx_count=4, wei_balances=(THREAD_WEI - 2 * STEP_WEI, 2 * STEP_WEI))
         args = (2 * STEP_WEI, 3 * STEP_TOKEN)
     else:
-        update = stored.evolve(tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN))
+        update = stored.evolve(
+            tx_count=4, token_balances=(THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN)
+        )
         args = (3 * STEP_WEI, 2 * STEP_TOKEN)
     with reverts("ThreadStateNotNewer", *args, 3 * STEP_WEI, 3 * STEP_TOKEN):
         w.challenge(update, alice)
@@ -223,9 +228,15 @@ def test_challengeThread_keeps_the_per_asset_maximum(thread_exited, alice, bob, 
     stored = w.pay(initial, times=3)
     w.challenge(stored, bob)
     if raised == "wei":
-        wei, token = (THREAD_WEI - 5 * STEP_WEI, 5 * STEP_WEI), (THREAD_TOKEN - STEP_TOKEN, STEP_TOKEN)
+        wei, token = (
+            (THREAD_WEI - 5 * STEP_WEI, 5 * STEP_WEI),
+            (THREAD_TOKEN - STEP_TOKEN, STEP_TOKEN),
+        )
     else:
-        wei, token = (THREAD_WEI - STEP_WEI, STEP_WEI), (THREAD_TOKEN - 5 * STEP_TOKEN, 5 * STEP_TOKEN)
+        wei, token = (
+            (THREAD_WEI - STEP_WEI, STEP_WEI),
+            (THREAD_TOKEN - 5 * STEP_TOKEN, 5 * STEP_TOKEN),
+        )
     update = ThreadState(alice, bob, 1, wei, token, 4)
 
     tx = w.challenge(update, bob)
@@ -235,8 +246,11 @@ def test_challengeThread_keeps_the_per_asset_maximum(thread_exited, alice, bob, 
     assert w.thread(initial)["weiBalances"] == expected_wei
     assert w.thread(initial)["tokenBalances"] == expected_token
     assert w.thread(initial)["txCount"] == 4
-    logged = event(tx, "DidChallengeThread")  # the record as stored, not the submitted state
-    assert (logged["weiBalances"], logged["tokenBalances"]) == (expected_wei, expected_token)
+    logged = event_args(tx, "DidChallengeThread")  # the record as stored, not the submitted state
+    assert (list(logged["weiBalances"]), list(logged["tokenBalances"])) == (
+        expected_wei,
+        expected_token,
+    )
 
 
 @pytest.mark.parametrize("signer_name", ["bob", "hub"])

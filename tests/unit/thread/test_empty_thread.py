@@ -7,22 +7,17 @@ from __future__ import annotations
 
 import pytest
 
+from channel_manager.contract_views import ChannelStatus
 from channel_manager.states import ThreadState
-from tests.helpers import reverts, set_next_timestamp
-from tests.unit.thread.conftest import (
+from tests.fixtures.threads import (
     RECEIVER_DEPOSIT,
     SENDER_DEPOSIT,
-    STATUS_OPEN,
-    STATUS_THREAD_DISPUTE,
     STEP_TOKEN,
     STEP_WEI,
     THREAD_TOKEN,
     THREAD_WEI,
-    ZERO_ROOT,
-    event,
-    fee_of,
-    plain,
 )
+from tests.helpers import ZERO_ROOT, event_args, fee_of, plain, reverts, set_next_timestamp
 
 PAID_WEI, PAID_TOKEN = 3 * STEP_WEI, 3 * STEP_TOKEN  # the receiver's share after the challenge
 LEFT_WEI, LEFT_TOKEN = THREAD_WEI - PAID_WEI, THREAD_TOKEN - PAID_TOKEN
@@ -63,11 +58,17 @@ def test_emptyThread_state_sender_side(settled, alice, bob, hub):
     # the last thread: root and closing time cleared, channel open, txCounts kept
     tx_global, tx_chain, root, count, initiator, closing, status = after.details[str(alice)]
     assert (tx_global, tx_chain) == tuple(before.details[str(alice)][:2])
-    assert (root, count, initiator, closing, status) == (ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
+    assert (root, count, initiator, closing, status) == (
+        ZERO_ROOT,
+        0,
+        NO_INITIATOR,
+        0,
+        ChannelStatus.OPEN,
+    )
     assert w.thread(initial)["emptied"] == [True, False]
     assert w.thread(initial)["weiBalances"] == [LEFT_WEI, PAID_WEI]  # the record stays
     assert after.credits[str(alice)] == (0, 0)
-    assert event(tx, "DidEmptyThread") == plain(
+    assert event_args(tx, "DidEmptyThread") == plain(
         {
             "user": alice,
             "sender": alice,
@@ -100,9 +101,9 @@ def test_emptyThread_state_receiver_side(settled, alice, bob):
     assert after.total_wei == before.total_wei - THREAD_WEI
     assert after.total_token == before.total_token - THREAD_TOKEN
     assert after.balances[str(alice)] == before.balances[str(alice)]
-    assert after.details[str(bob)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
+    assert after.details[str(bob)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, ChannelStatus.OPEN)
     assert w.thread(initial)["emptied"] == [False, True]
-    assert event(tx, "DidEmptyThread") == plain(
+    assert event_args(tx, "DidEmptyThread") == plain(
         {
             "user": bob,
             "sender": alice,
@@ -134,7 +135,7 @@ def test_emptyThread_both_sides_settle_the_thread(settled, alice, bob, hub):
         before.total_wei - 2 * THREAD_WEI,
         before.total_token - 2 * THREAD_TOKEN,
     )
-    assert after.details[str(alice)][6] == after.details[str(bob)][6] == STATUS_OPEN
+    assert after.details[str(alice)][6] == after.details[str(bob)][6] == ChannelStatus.OPEN
 
 
 def test_emptyThread_by_hub_pays_the_user(settled, alice, bob, hub):
@@ -146,7 +147,7 @@ def test_emptyThread_by_hub_pays_the_user(settled, alice, bob, hub):
     after = w.snapshot(alice, bob)
     assert after.eth[str(bob)] == before.eth[str(bob)] + PAID_WEI
     assert after.eth[str(hub)] == before.eth[str(hub)] - fee_of(tx)
-    assert event(tx, "DidEmptyThread")["caller"] == plain(hub)
+    assert event_args(tx, "DidEmptyThread")["caller"] == plain(hub)
 
 
 def test_emptyThread_of_receiver_with_nothing_paid(thread_exited, alice, bob):
@@ -162,7 +163,10 @@ def test_emptyThread_of_receiver_with_nothing_paid(thread_exited, alice, bob):
     assert after.tokens[str(bob)] == before.tokens[str(bob)]
     assert after.reserve_wei == before.reserve_wei + THREAD_WEI
     assert after.reserve_token == before.reserve_token + THREAD_TOKEN
-    assert (event(tx, "DidEmptyThread")["weiPaid"], event(tx, "DidEmptyThread")["tokenPaid"]) == (
+    assert (
+        event_args(tx, "DidEmptyThread")["weiPaid"],
+        event_args(tx, "DidEmptyThread")["tokenPaid"],
+    ) == (
         0,
         0,
     )
@@ -204,10 +208,10 @@ def test_emptyThread_keeps_channel_in_dispute_while_threads_remain(two_threads, 
         1,
         NO_INITIATOR,
         channel_closing,
-        STATUS_THREAD_DISPUTE,
+        ChannelStatus.THREAD_DISPUTE,
     )
     assert after.total_wei == before.total_wei - THREAD_WEI
-    assert event(tx, "DidEmptyThread")["threadCount"] == 1
+    assert event_args(tx, "DidEmptyThread")["threadCount"] == 1
     # the remaining thread can still be disputed with the unchanged root
     world.exit_thread(alice, to_carol)
 
@@ -269,7 +273,7 @@ def test_emptyThread_reverts_after_last_thread_emptied(settled, alice):
     """With its last thread settled the channel is Open again: no second settlement."""
     w, initial = settled.world, settled.initial
     w.empty(alice, initial)
-    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         w.empty(alice, initial)
 
 
@@ -315,7 +319,7 @@ def test_emptyThread_reverts_when_channel_open(world, alice, bob, hub):
     world.dispute(bob)
     tx = world.exit_thread(bob, initial)
     set_next_timestamp(int(tx.events["DidStartExitThread"]["threadClosingTime"]))
-    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         world.empty(alice, initial, caller=hub)
 
 
@@ -340,7 +344,7 @@ def test_emptyThread_does_not_check_its_signature_argument(settled, alice, bob, 
     w, initial = settled.world, settled.initial
     given = w.sig(initial, bob) if sig == "bob" else b""
     tx = w.manager.emptyThread(alice, initial.to_tuple(), [], given, {"from": alice})
-    assert event(tx, "DidEmptyThread")["weiPaid"] == LEFT_WEI
+    assert event_args(tx, "DidEmptyThread")["weiPaid"] == LEFT_WEI
     assert w.thread(initial)["emptied"] == [True, False]
 
 

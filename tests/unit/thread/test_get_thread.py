@@ -4,14 +4,8 @@ which sides were emptied."""
 
 from __future__ import annotations
 
+from tests.fixtures.threads import STEP_TOKEN, STEP_WEI, THREAD_TOKEN, THREAD_WEI, read_thread
 from tests.helpers import CHALLENGE_PERIOD
-from tests.unit.thread.conftest import (
-    STEP_TOKEN,
-    STEP_WEI,
-    THREAD_TOKEN,
-    THREAD_WEI,
-    read_thread,
-)
 
 NEVER = {
     "weiBalances": [0, 0],

@@ -44,7 +44,7 @@ def check_tree_on_chain(harness, leaves: list[bytes]) -> None:
     assert list(harness.verifyEach(proofs, root, hexes(leaves))) == [True] * len(leaves)
     # a leaf that is not in the tree is refused with every proof of the tree (and with none)
     outsider = keccak(b"not a leaf of this tree")
-    assert list(harness.verifyEach(proofs + [[]], root, hexes([outsider] * (len(leaves) + 1)))) == [
+    assert list(harness.verifyEach([*proofs, []], root, hexes([outsider] * (len(leaves) + 1)))) == [
         False
     ] * (len(leaves) + 1)
     # the Python twin agrees

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import CHALLENGE_PERIOD, reverts, set_next_timestamp
-from tests.unit.thread.conftest import (
-    RECEIVER_DEPOSIT,
-    SENDER_DEPOSIT,
-    STATUS_CHANNEL_DISPUTE,
-    STATUS_OPEN,
-    THREAD_TOKEN,
-    THREAD_WEI,
+from channel_manager.contract_views import ChannelStatus
+from tests.fixtures.threads import RECEIVER_DEPOSIT, SENDER_DEPOSIT, THREAD_TOKEN, THREAD_WEI
+from tests.helpers import (
+    CHALLENGE_PERIOD,
     ZERO_ROOT,
-    event,
+    event_args,
     fee_of,
     plain,
+    reverts,
+    set_next_timestamp,
 )
 
 NUKE_DELAY = 10 * CHALLENGE_PERIOD
@@ -52,10 +50,10 @@ def test_nukeThreads_state(sender_disputed, alice, bob, stranger):
         0,
         NO_INITIATOR,
         0,
-        STATUS_OPEN,
+        ChannelStatus.OPEN,
     )
     assert after.balances[str(bob)] == before.balances[str(bob)]
-    assert event(tx, "DidNukeThreads") == plain(
+    assert event_args(tx, "DidNukeThreads") == plain(
         {
             "user": alice,
             "caller": stranger,
@@ -79,8 +77,8 @@ def test_nukeThreads_accepted_one_second_late(sender_disputed, alice, hub):
 
     tx = w.manager.nukeThreads(alice, {"from": hub})
 
-    assert plain(w.manager.getChannelDetails(alice))[6] == STATUS_OPEN
-    assert event(tx, "DidNukeThreads")["caller"] == plain(hub)
+    assert plain(w.manager.getChannelDetails(alice))[6] == ChannelStatus.OPEN
+    assert event_args(tx, "DidNukeThreads")["caller"] == plain(hub)
 
 
 def test_nukeThreads_pays_receiver_the_hub_collateral(both_disputed, bob, stranger):
@@ -121,8 +119,8 @@ def test_nukeThreads_frees_what_remains_after_partial_settlement(
     assert after.eth[str(alice)] == before.eth[str(alice)] + 2 * THREAD_WEI
     assert after.tokens[str(alice)] == before.tokens[str(alice)] + THREAD_TOKEN // 2
     assert after.balances[str(alice)] == (0, 0, 0, 0, 0, 0)
-    assert after.details[str(alice)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, STATUS_OPEN)
-    assert event(tx, "DidNukeThreads")["weiAmount"] == 2 * THREAD_WEI
+    assert after.details[str(alice)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, ChannelStatus.OPEN)
+    assert event_args(tx, "DidNukeThreads")["weiAmount"] == 2 * THREAD_WEI
 
 
 def test_nukeThreads_keeps_thread_records_for_the_other_channel(
@@ -145,7 +143,7 @@ def test_nukeThreads_keeps_thread_records_for_the_other_channel(
 
 
 def test_nukeThreads_reverts_when_channel_open(opened, alice, stranger):
-    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         opened.world.manager.nukeThreads(alice, {"from": stranger})
 
 
@@ -156,7 +154,7 @@ def test_nukeThreads_reverts_when_channel_in_channel_dispute(opened, alice, hub,
         state.to_tuple(), *w.signer.both(state, hub), {"from": alice}
     )
     set_next_timestamp(int(tx.events["DidStartExitChannel"]["channelClosingTime"]) + NUKE_DELAY)
-    with reverts("WrongChannelStatus", alice, STATUS_CHANNEL_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.CHANNEL_DISPUTE):
         w.manager.nukeThreads(alice, {"from": stranger})
 
 
@@ -165,7 +163,7 @@ def test_nukeThreads_reverts_after_last_thread_emptied(thread_exited, alice, str
     w, initial = thread_exited.world, thread_exited.initial
     w.empty(alice, initial, at=thread_exited.thread_closing)
     set_next_timestamp(thread_exited.sender_closing + NUKE_DELAY)
-    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         w.manager.nukeThreads(alice, {"from": stranger})
 
 
@@ -173,7 +171,7 @@ def test_nukeThreads_reverts_twice(sender_disputed, alice, stranger):
     w = sender_disputed.world
     set_next_timestamp(sender_disputed.sender_closing + NUKE_DELAY)
     w.manager.nukeThreads(alice, {"from": stranger})
-    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         w.manager.nukeThreads(alice, {"from": stranger})
 
 

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from channel_manager.contract_views import ChannelStatus, channel_details
 from channel_manager.eip712 import thread_struct_hash
 from channel_manager.states import ThreadState
-from tests.helpers import CHALLENGE_PERIOD, reverts
-from tests.unit.thread.conftest import (
-    STATUS_CHANNEL_DISPUTE,
-    STATUS_OPEN,
-    THREAD_TOKEN,
-    THREAD_WEI,
+from tests.fixtures.threads import RECEIVER_DEPOSIT, SENDER_DEPOSIT, THREAD_TOKEN, THREAD_WEI
+from tests.helpers import (
+    CHALLENGE_PERIOD,
     ZERO_ROOT,
     b32,
-    event,
+    event_args,
     fee_of,
     hexes,
     plain,
+    reverts,
 )
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -48,7 +47,7 @@ def test_startExitThread_state(both_disputed, alice, bob):
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
     assert after.eth[str(alice)] == before.eth[str(alice)] - fee_of(tx)
-    assert event(tx, "DidStartExitThread") == plain(
+    assert event_args(tx, "DidStartExitThread") == plain(
         {
             "user": alice,
             "sender": alice,
@@ -69,8 +68,8 @@ def test_startExitThread_by_hub_in_receiver_channel(both_disputed, alice, bob, h
     tx = w.exit_thread(bob, initial, caller=hub)
 
     assert w.thread_closing(initial) == tx.timestamp + CHALLENGE_PERIOD
-    logged = event(tx, "DidStartExitThread")
-    assert [logged["user"], logged["caller"]] == plain([bob, hub])
+    logged = event_args(tx, "DidStartExitThread")
+    assert (logged["user"], logged["caller"]) == plain((bob, hub))
 
 
 def test_startExitThread_by_receiver_in_own_channel(both_disputed, alice, bob):
@@ -78,13 +77,12 @@ def test_startExitThread_by_receiver_in_own_channel(both_disputed, alice, bob):
 
     tx = w.exit_thread(bob, initial)
 
-    assert event(tx, "DidStartExitThread")["user"] == plain(bob)
+    assert event_args(tx, "DidStartExitThread")["user"] == plain(bob)
     assert w.thread(initial)["weiBalances"] == [THREAD_WEI, 0]
 
 
 def test_startExitThread_proves_each_of_several_threads(world, alice, bob, carol):
     """With three threads in alice's root, each one's proof is accepted."""
-    from tests.unit.thread.conftest import RECEIVER_DEPOSIT, SENDER_DEPOSIT
 
     world.open_channel(alice, **SENDER_DEPOSIT)
     world.open_channel(bob, **RECEIVER_DEPOSIT)
@@ -105,7 +103,7 @@ def test_startExitThread_proves_each_of_several_threads(world, alice, bob, carol
 
 
 def test_startExitThread_reverts_when_channel_open(opened, alice):
-    with reverts("WrongChannelStatus", alice, STATUS_OPEN):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         opened.world.exit_thread(alice, opened.initial)
 
 
@@ -114,12 +112,12 @@ def test_startExitThread_reverts_when_channel_in_channel_dispute(opened, alice, 
     state = w.channel(alice).state
     w.manager.startExitWithUpdate(state.to_tuple(), *w.signer.both(state, hub), {"from": alice})
 
-    with reverts("WrongChannelStatus", alice, STATUS_CHANNEL_DISPUTE):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.CHANNEL_DISPUTE):
         w.exit_thread(alice, opened.initial)
 
 
 def test_startExitThread_reverts_when_receiver_channel_not_disputed(sender_disputed, bob):
-    with reverts("WrongChannelStatus", bob, STATUS_OPEN):
+    with reverts("WrongChannelStatus", bob, ChannelStatus.OPEN):
         sender_disputed.world.exit_thread(bob, sender_disputed.initial)
 
 
@@ -236,7 +234,6 @@ def test_startExitThread_reverts_when_state_not_in_root(sender_disputed, alice):
 
 
 def test_startExitThread_reverts_with_proof_of_another_leaf(world, alice, bob, carol):
-    from tests.unit.thread.conftest import RECEIVER_DEPOSIT, SENDER_DEPOSIT
 
     world.open_channel(alice, **SENDER_DEPOSIT)
     world.open_channel(bob, **RECEIVER_DEPOSIT)
@@ -261,7 +258,6 @@ def test_startExitThread_reverts_with_proof_of_another_leaf(world, alice, bob, c
 
 def test_startExitThread_reverts_with_proof_from_another_channel(world, alice, bob, carol):
     """A proof valid in alice's root (two threads) does not prove the thread in bob's root."""
-    from tests.unit.thread.conftest import RECEIVER_DEPOSIT, SENDER_DEPOSIT
 
     world.open_channel(alice, **SENDER_DEPOSIT)
     world.open_channel(bob, **RECEIVER_DEPOSIT)
@@ -286,7 +282,6 @@ def test_startExitThread_reverts_with_proof_from_another_channel(world, alice, b
 def test_startExitThread_reverts_against_zero_root(world, alice, bob, hub, proof_kind):
     """A state signed with threadCount 1 but a zero root puts the channel in ThreadDispute with a
     zero root: no proof whatsoever is accepted against it (v1 skipped the proof then)."""
-    from tests.unit.thread.conftest import SENDER_DEPOSIT
 
     ack = world.open_channel(alice, **SENDER_DEPOSIT).state
     state = ack.evolve(
@@ -295,7 +290,8 @@ def test_startExitThread_reverts_against_zero_root(world, alice, bob, hub, proof
         thread_count=1,
     )
     world.dispute_state(state)
-    assert plain(world.manager.getChannelDetails(alice))[2:4] == [ZERO_ROOT, 1]
+    details = channel_details(world.manager, str(alice))
+    assert (details.thread_root, details.thread_count) == (bytes(32), 1)
     initial = ThreadState(alice, bob, 1, (THREAD_WEI, 0), (0, 0), 0)
     leaf = thread_struct_hash(initial)
     proof = {"empty": [], "leaf": hexes([leaf]), "zero": [ZERO_ROOT]}[proof_kind]
@@ -336,7 +332,6 @@ def test_startExitThread_thread_amounts_limited_to_96_bits(world, alice, bob, as
     """A disputed thread is stored in two slots, so its initial sender balances must fit 96
     bits: 2^96 is refused with ValueTooLarge, 2^96 - 1 is stored and challenged exactly."""
     from channel_manager.merkle import MerkleTree
-    from tests.unit.thread.conftest import SENDER_DEPOSIT
 
     limit = 2**96 - 1
     world.open_channel(alice, **SENDER_DEPOSIT)
@@ -350,15 +345,28 @@ def test_startExitThread_thread_amounts_limited_to_96_bits(world, alice, bob, as
     at_limit, too_big = thread(1, limit), thread(2, limit + 1)
     tree = MerkleTree.of_threads([at_limit, too_big])
     base = world.channel(alice).state
-    world.dispute_state(base.evolve(tx_count=(base.tx_count[0] + 1, base.tx_count[1]),
-                                    thread_root=tree.root, thread_count=2))
+    world.dispute_state(
+        base.evolve(
+            tx_count=(base.tx_count[0] + 1, base.tx_count[1]), thread_root=tree.root, thread_count=2
+        )
+    )
 
     with reverts("ValueTooLarge", limit + 1):
-        world.manager.startExitThread(alice, too_big.to_tuple(), hexes(tree.thread_proof(too_big)),
-                                      world.sig(too_big), {"from": alice})
+        world.manager.startExitThread(
+            alice,
+            too_big.to_tuple(),
+            hexes(tree.thread_proof(too_big)),
+            world.sig(too_big),
+            {"from": alice},
+        )
 
-    world.manager.startExitThread(alice, at_limit.to_tuple(), hexes(tree.thread_proof(at_limit)),
-                                  world.sig(at_limit), {"from": alice})
+    world.manager.startExitThread(
+        alice,
+        at_limit.to_tuple(),
+        hexes(tree.thread_proof(at_limit)),
+        world.sig(at_limit),
+        {"from": alice},
+    )
     stored = world.thread(at_limit)
     assert stored[f"{asset}Balances"] == [limit, 0]
     assert stored["txCount"] == 0 and stored["emptied"] == [False, False]

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from channel_manager.contract_views import ChannelStatus
 from channel_manager.states import ThreadState
-from tests.helpers import CHALLENGE_PERIOD, reverts
-from tests.unit.thread.conftest import (
-    STATUS_OPEN,
-    STEP_TOKEN,
-    STEP_WEI,
-    THREAD_TOKEN,
-    THREAD_WEI,
-    event,
-    plain,
-)
+from tests.fixtures.threads import STEP_TOKEN, STEP_WEI, THREAD_TOKEN, THREAD_WEI
+from tests.helpers import CHALLENGE_PERIOD, event_args, plain, reverts
 
 
 def test_startExitThreadWithUpdate_state(both_disputed, alice, bob):
@@ -39,7 +32,7 @@ def test_startExitThreadWithUpdate_state(both_disputed, alice, bob):
     assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
     assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
-    assert event(tx, "DidStartExitThread") == plain(
+    assert event_args(tx, "DidStartExitThread") == plain(
         {
             "user": bob,
             "sender": alice,
@@ -61,8 +54,8 @@ def test_startExitThreadWithUpdate_by_hub_in_sender_channel(both_disputed, alice
     tx = w.exit_thread_with_update(alice, initial, update, caller=hub)
 
     assert w.thread(initial)["txCount"] == 1
-    logged = event(tx, "DidStartExitThread")
-    assert [logged["user"], logged["caller"]] == plain([alice, hub])
+    logged = event_args(tx, "DidStartExitThread")
+    assert (logged["user"], logged["caller"]) == plain((alice, hub))
 
 
 def test_startExitThreadWithUpdate_accepts_everything_paid(both_disputed, alice):
@@ -194,7 +187,7 @@ def test_startExitThreadWithUpdate_reverts_when_initial_is_a_later_state(both_di
 
 def test_startExitThreadWithUpdate_reverts_when_channel_not_in_thread_dispute(sender_disputed, bob):
     w, initial = sender_disputed.world, sender_disputed.initial
-    with reverts("WrongChannelStatus", bob, STATUS_OPEN):
+    with reverts("WrongChannelStatus", bob, ChannelStatus.OPEN):
         w.exit_thread_with_update(bob, initial, w.pay(initial))
 
 

@@ -11,8 +11,9 @@ from brownie import web3
 from brownie.test import given, strategy
 from hypothesis import HealthCheck, example, settings
 
+from channel_manager.contract_views import ChannelStatus
+from tests.fixtures.threads import ThreadWorld
 from tests.helpers import reverts, set_next_timestamp
-from tests.unit.thread.conftest import STATUS_OPEN, ThreadWorld
 
 MAX_THREAD_AMOUNT = 2**96 - 1
 GWEI = 10**9
@@ -25,17 +26,30 @@ GWEI = 10**9
     wei_share=strategy("uint256", min_value=0, max_value=10**6),
     tx_count=strategy("uint256", min_value=1, max_value=2**64 - 1),
 )
-@example(token_amount=MAX_THREAD_AMOUNT, wei_amount=0, token_share=10**6, wei_share=0, tx_count=2**64 - 1)
-@example(token_amount=MAX_THREAD_AMOUNT, wei_amount=GWEI, token_share=1, wei_share=10**6 - 1, tx_count=1)
+@example(
+    token_amount=MAX_THREAD_AMOUNT, wei_amount=0, token_share=10**6, wei_share=0, tx_count=2**64 - 1
+)
+@example(
+    token_amount=MAX_THREAD_AMOUNT, wei_amount=GWEI, token_share=1, wei_share=10**6 - 1, tx_count=1
+)
 @example(token_amount=1, wei_amount=2 * 10**18, token_share=0, wei_share=10**6, tx_count=2**32)
-# `open_channel` is a stateless factory (a closure over module fixtures), so sharing it across
-# examples is safe; brownie's `given` reverts the chain between examples.
+# Only the autouse isolation fixture is function-scoped; brownie's `given` reverts the chain
+# between examples, so sharing it across examples is safe.
 @settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_thread_record_round_trips_and_settles_exactly(
-    funded, token, signer, hub, open_channel, alice, bob,
-    token_amount, wei_amount, token_share, wei_share, tx_count,
+    funded,
+    token,
+    signer,
+    hub,
+    alice,
+    bob,
+    token_amount,
+    wei_amount,
+    token_share,
+    wei_share,
+    tx_count,
 ):
-    world = ThreadWorld(funded, token, signer, hub, open_channel)
+    world = ThreadWorld(funded, token, signer, hub)
     token.mint(alice, token_amount, {"from": alice})
     token.mint(funded, token_amount, {"from": hub})  # the hub's collateral for bob's side
     world.open_channel(alice, user_wei=wei_amount, user_token=token_amount, hub_wei=0, hub_token=0)
@@ -91,6 +105,6 @@ def test_thread_record_round_trips_and_settles_exactly(
         assert int(token.balanceOf(user)) - tokens_before[user] == tok
         balances = funded.getChannelBalances(user)
         assert (balances[2], balances[5]) == (0, 0)  # the whole thread left both channels
-        assert funded.getChannelDetails(user)[6] == STATUS_OPEN
+        assert funded.getChannelDetails(user)[6] == ChannelStatus.OPEN
     assert world.thread(initial)["emptied"] == [True, True]
     assert world.thread(initial)["txCount"] == tx_count
