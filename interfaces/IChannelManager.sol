@@ -45,11 +45,23 @@ interface IChannelManager {
     // ------------------------------------------------------------------ events
 
     /// @notice The hub took `weiAmount` and `tokenAmount` out of its reserve.
+    /// @param weiAmount ETH paid to the hub.
+    /// @param tokenAmount Tokens paid to the hub.
     event DidHubContractWithdraw(uint256 weiAmount, uint256 tokenAmount);
 
     /// @notice An authorized update was executed; the fields are the submitted state's.
     /// @dev Stored balances follow from the apply rule (§4); the totals change by
-    ///      deposits − withdrawals. `caller` is the hub or the user.
+    ///      deposits − withdrawals.
+    /// @param user The channel's user (topic).
+    /// @param caller The hub (hubAuthorizedUpdate) or the user (userAuthorizedUpdate).
+    /// @param weiBalances The state's `[hub, user]` ETH balances, before the pending updates.
+    /// @param tokenBalances The state's `[hub, user]` token balances, likewise.
+    /// @param pendingWeiUpdates The ETH updates executed: `[hubDeposit, hubWithdrawal, userDeposit,
+    ///        userWithdrawal]`.
+    /// @param pendingTokenUpdates The token updates executed, likewise.
+    /// @param txCount The state's `[global, onchain]` txCount, now stored.
+    /// @param threadRoot The state's thread root, now stored.
+    /// @param threadCount The state's number of open threads, now stored.
     event DidUpdateChannel(
         address indexed user,
         address caller,
@@ -63,6 +75,14 @@ interface IChannelManager {
     );
 
     /// @notice A channel dispute started; balances are the stored ones it runs on.
+    /// @param user The channel's user (topic).
+    /// @param caller Who started it (hub or user): the exit initiator.
+    /// @param weiBalances Stored `[hub, user]` ETH balances the dispute runs on.
+    /// @param tokenBalances Stored `[hub, user]` token balances, likewise.
+    /// @param txCount Stored `[global, onchain]` txCount.
+    /// @param threadRoot Stored thread root.
+    /// @param threadCount Stored number of open threads.
+    /// @param channelClosingTime End of the challenge window (answers accepted before it).
     event DidStartExitChannel(
         address indexed user,
         address caller,
@@ -77,6 +97,13 @@ interface IChannelManager {
     /// @notice A channel was emptied; balances are what was paid out (`[hub, user]`).
     /// @dev `threadCount > 0` means the channel is now in `ThreadDispute`, else `Open`; then the
     ///      user's amounts include any surplus (total − hub − user) paid with its balance (§8).
+    /// @param user The channel's user (topic).
+    /// @param caller Who emptied it (anyone after the window; earlier the non-initiating party).
+    /// @param weiBalances `[hub, user]` ETH: returned to the reserve, paid (or credited) to the user.
+    /// @param tokenBalances `[hub, user]` tokens, likewise.
+    /// @param txCount The `[global, onchain]` txCount the channel keeps.
+    /// @param threadRoot The thread root the channel keeps (its threads' disputes run on it).
+    /// @param threadCount Threads still open in the channel.
     event DidEmptyChannel(
         address indexed user,
         address caller,
@@ -88,6 +115,15 @@ interface IChannelManager {
     );
 
     /// @notice A thread dispute started with the given (initial or later) state.
+    /// @param user The channel the initial state was proven in (topic).
+    /// @param sender The thread's sender (topic).
+    /// @param receiver The thread's receiver (topic).
+    /// @param threadId The thread's id.
+    /// @param caller Who started it (hub or user).
+    /// @param weiBalances `[sender, receiver]` ETH of the state the record starts from.
+    /// @param tokenBalances `[sender, receiver]` tokens, likewise.
+    /// @param txCount The record's txCount (the highest shown, saturated; decides nothing).
+    /// @param threadClosingTime End of the thread's challenge window.
     event DidStartExitThread(
         address indexed user,
         address indexed sender,
@@ -101,6 +137,14 @@ interface IChannelManager {
     );
 
     /// @notice A running thread dispute was answered with a newer state.
+    /// @param sender The thread's sender (topic).
+    /// @param receiver The thread's receiver (topic).
+    /// @param threadId The thread's id (topic).
+    /// @param caller Who answered (hub, sender or receiver).
+    /// @param weiBalances The record's `[sender, receiver]` ETH after the answer (per asset the
+    ///        higher receiver balance), not the submitted state's.
+    /// @param tokenBalances The record's `[sender, receiver]` tokens, likewise.
+    /// @param txCount The record's txCount (the highest shown, saturated; decides nothing).
     event DidChallengeThread(
         address indexed sender,
         address indexed receiver,
@@ -114,7 +158,14 @@ interface IChannelManager {
     /// @notice One side of a disputed thread was settled in `user`'s channel.
     /// @dev `weiPaid`/`tokenPaid` went to `user`; the rest of the thread's amount returned to
     ///      the reserve; at `threadCount` 0 they include whatever else the channel held (§8).
-    ///      `threadCount` is what remains open in the channel.
+    /// @param user The channel whose side was settled (topic).
+    /// @param sender The thread's sender (topic).
+    /// @param receiver The thread's receiver (topic).
+    /// @param threadId The thread's id.
+    /// @param caller Who settled it (hub or user).
+    /// @param weiPaid ETH paid (or credited) to `user`.
+    /// @param tokenPaid Tokens paid (or credited) to `user`.
+    /// @param threadCount Threads still open in the channel (0: it reopened).
     event DidEmptyThread(
         address indexed user,
         address indexed sender,
@@ -127,76 +178,141 @@ interface IChannelManager {
     );
 
     /// @notice The channel's remaining thread funds were paid to the user after the nuke deadline.
+    /// @param user The channel's user (topic).
+    /// @param caller Who nuked (anyone).
+    /// @param weiAmount ETH paid (or credited) to the user: the channel's whole ETH total.
+    /// @param tokenAmount Tokens paid (or credited) to the user: the whole token total.
     event DidNukeThreads(address indexed user, address caller, uint256 weiAmount, uint256 tokenAmount);
 
     /// @notice A payout to `user` was refused and credited instead (§7).
+    /// @param user The credited address (topic).
+    /// @param weiAmount ETH credited by this payout (0 if the ETH transfer went through).
+    /// @param tokenAmount Tokens credited by this payout, likewise.
     event DidCreditUser(address indexed user, uint256 weiAmount, uint256 tokenAmount);
 
     /// @notice `user` claimed its credits to `to`.
+    /// @param user The credited address that called `claim` (topic).
+    /// @param to Where the credits were paid (topic).
+    /// @param weiAmount ETH paid: all of `user`'s ETH credit.
+    /// @param tokenAmount Tokens paid: all of `user`'s token credit.
     event DidClaim(address indexed user, address indexed to, uint256 weiAmount, uint256 tokenAmount);
 
     // ------------------------------------------------------------------ errors
+    // Each error names the broken rule and carries the offending values; the contract raises each
+    // from exactly one guard (`_require…`).
 
     /// @notice Constructor arguments out of range: zero hub, token without code, or a challenge
     ///         period outside `[1, 365 days]`.
+    /// @param hub The hub given.
+    /// @param challengePeriod The challenge period given, in seconds.
+    /// @param approvedToken The token given.
     error InvalidConfiguration(address hub, uint256 challengePeriod, address approvedToken);
     /// @notice Only the hub may call this.
+    /// @param caller The caller (`msg.sender`).
     error NotHub(address caller);
     /// @notice Only the hub or the channel's user may call this.
+    /// @param caller The caller (`msg.sender`).
+    /// @param user The channel's user.
     error NotHubOrUser(address caller, address user);
     /// @notice Only the channel's user may call this (userAuthorizedUpdate).
+    /// @param caller The caller (`msg.sender`).
+    /// @param user The state's user.
     error NotUser(address caller, address user);
     /// @notice Only the hub, the thread's sender or its receiver may call this.
+    /// @param caller The caller (`msg.sender`).
     error NotThreadParty(address caller);
     /// @notice The user is zero, the hub or this contract.
+    /// @param user The user named in the call (argument or `state.user`).
     error InvalidUser(address user);
     /// @notice The channel is not in the status this call needs.
+    /// @param user The channel's user.
+    /// @param status The channel's current status.
     error WrongChannelStatus(address user, Status status);
-    /// @notice The exit initiator may not answer or end its own dispute early.
+    /// @notice The exit initiator may not answer its own dispute.
+    /// @param caller The caller, who started the running dispute.
     error CallerIsExitInitiator(address caller);
     /// @notice The state's timeout has passed (`block.timestamp >= timeout`).
+    /// @param timeout The state's timeout.
+    /// @param timestamp The block timestamp.
     error StateExpired(uint256 timeout, uint256 timestamp);
     /// @notice A state with a timeout cannot be used in a dispute.
+    /// @param timeout The state's (non-zero) timeout.
     error TimeSensitiveState(uint256 timeout);
     /// @notice The state's global txCount is not above the stored one.
+    /// @param given The state's `txCount[0]`.
+    /// @param stored The channel's stored global txCount.
     error StaleTxCount(uint256 given, uint256 stored);
     /// @notice The state's onchain txCount is below the stored one.
+    /// @param given The state's `txCount[1]`.
+    /// @param stored The channel's stored onchain txCount.
     error StaleOnchainTxCount(uint256 given, uint256 stored);
     /// @notice The state's pending updates were already executed (onchain txCount not raised).
+    /// @param given The state's `txCount[1]`.
+    /// @param stored The channel's stored onchain txCount (equal to `given`).
     error PendingAlreadyExecuted(uint256 given, uint256 stored);
     /// @notice hub + user balances exceed the channel total.
+    /// @param hubBalance The hub's balance (as submitted, or after applying/reverting pending updates).
+    /// @param userBalance The user's balance, likewise.
+    /// @param total The channel total it must fit (stored, or after the update's deposits and withdrawals).
     error BalancesExceedTotal(uint256 hubBalance, uint256 userBalance, uint256 total);
     /// @notice The hub reserve cannot cover the amount taken from it.
+    /// @param requested The amount taken from the reserve (a withdrawal, or the hub-funded deposits).
+    /// @param reserve The reserve of that asset before the call.
     error InsufficientReserve(uint256 requested, uint256 reserve);
     /// @notice The channel cannot fund the balances and withdrawals (or the thread's amount).
+    /// @param required Balances + withdrawals of an update, or the thread's amount of an asset.
+    /// @param available Stored total + deposits, or the channel's stored total of that asset.
     error InsufficientChannelFunds(uint256 required, uint256 available);
     /// @notice `msg.value` differs from the user's pending ETH deposit.
+    /// @param sent `msg.value`.
+    /// @param expected The state's `pendingWeiUpdates[2]` (user deposit).
     error WrongDepositValue(uint256 sent, uint256 expected);
     /// @notice The token delivered less than the deposit asked for (fee-on-transfer tokens).
+    /// @param expected The state's `pendingTokenUpdates[2]` (user deposit).
+    /// @param received The rise of the contract's token balance.
     error TokenTransferShortfall(uint256 expected, uint256 received);
     /// @notice The hub's signature is missing, malformed or by another key.
     error InvalidHubSignature();
     /// @notice The user's signature (ECDSA or ERC-1271) is invalid.
+    /// @param user The state's user, who should have signed.
     error InvalidUserSignature(address user);
     /// @notice The thread state is not signed by its sender.
+    /// @param sender The thread's sender, who should have signed.
     error InvalidThreadSignature(address sender);
     /// @notice The challenge window closed at `closingTime`.
+    /// @param closingTime The channel's or thread's closing time.
+    /// @param timestamp The block timestamp (at or after `closingTime`).
     error ChallengeWindowClosed(uint256 closingTime, uint256 timestamp);
     /// @notice The challenge window is open until `closingTime`.
+    /// @param closingTime The channel's or thread's closing time.
+    /// @param timestamp The block timestamp (before `closingTime`).
     error ChallengeWindowOpen(uint256 closingTime, uint256 timestamp);
     /// @notice `nukeThreads` is possible from `nukeTime` on.
+    /// @param nukeTime The channel's closing time + 10 × challengePeriod.
+    /// @param timestamp The block timestamp (before `nukeTime`).
     error NukeTooEarly(uint256 nukeTime, uint256 timestamp);
     /// @notice Sender equals receiver, or one of them is zero, the hub or this contract.
+    /// @param sender The initial state's sender.
+    /// @param receiver The initial state's receiver.
     error InvalidThreadParties(address sender, address receiver);
     /// @notice The user named in the call is neither the thread's sender nor its receiver.
+    /// @param user The user named in the call.
     error UserNotThreadParty(address user);
     /// @notice An initial thread state must have txCount 0 and zero receiver balances.
     error InvalidInitialThreadState();
     /// @notice The initial thread state is not in the channel's thread root.
+    /// @param leaf The initial state's EIP-712 struct hash.
+    /// @param root The channel's stored thread root (zero: no thread).
     error ThreadNotInRoot(bytes32 leaf, bytes32 root);
     /// @notice The thread was disputed before; it can never be disputed again.
+    /// @param sender The thread's sender.
+    /// @param receiver The thread's receiver.
+    /// @param threadId The thread's id.
     error ThreadAlreadyDisputed(address sender, address receiver, uint256 threadId);
     /// @notice The thread is not in dispute.
+    /// @param sender The thread's sender.
+    /// @param receiver The thread's receiver.
+    /// @param threadId The thread's id.
     error ThreadNotDisputed(address sender, address receiver, uint256 threadId);
     /// @notice The update names another thread than the initial state, or the initial state is
     ///         not the one the thread's dispute record was started from (its sums differ).
@@ -204,17 +320,26 @@ interface IChannelManager {
     /// @notice The thread update changes the sum of an asset.
     error ThreadSumsChanged();
     /// @notice The thread update raises neither receiver balance above the stored one.
+    /// @param weiReceiver The update's receiver ETH balance.
+    /// @param tokenReceiver The update's receiver token balance.
+    /// @param storedWei The record's receiver ETH balance.
+    /// @param storedToken The record's receiver token balance.
     error ThreadStateNotNewer(uint256 weiReceiver, uint256 tokenReceiver, uint256 storedWei, uint256 storedToken);
     /// @notice This side of the thread was already settled.
+    /// @param user The channel (sender or receiver) whose side it is.
     error ThreadSideAlreadyEmptied(address user);
     /// @notice The caller has no credit.
+    /// @param caller The caller (`msg.sender`).
     error NothingToClaim(address caller);
     /// @notice A transfer that must succeed failed.
+    /// @param to The recipient that refused it (or whose token transfer failed).
     error TransferFailed(address to);
     /// @notice The recipient of a withdrawal or claim is the contract itself (or zero, for claim).
+    /// @param recipient The state's `recipient`, or `claim`'s `to`.
     error InvalidRecipient(address recipient);
     /// @notice An amount above 2^128 − 1, a thread's initial sender balance above 2^96 − 1, or a
-    ///         counter above 2^64 − 1 (storage packing).
+    ///         counter above 2^64 − 1 (threadCount: 2^32 − 1) (storage packing).
+    /// @param value The first value (in the order checked) that does not fit.
     error ValueTooLarge(uint256 value);
 
     // ------------------------------------------------------------------ hub reserve
