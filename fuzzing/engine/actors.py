@@ -466,7 +466,8 @@ class Honest(Base):
         self.send(Call("emptyThread", (p.address, leaf.to_tuple(), self.ep.roots.proof(v.root, leaf), sig), caller,
                        f"{self.name(caller)} settles {p.name}'s side of thread {self.ep.thread_name(leaf.key)} "
                        f"(initial {leaf.wei_balances[0]}/{leaf.token_balances[0]}, thread closing {tv.closing})",
-                       users=(p.address,), thread=leaf.key, initial=leaf, genuine=genuine))
+                       users=(p.address,), thread=leaf.key, initial=leaf, genuine=genuine,
+                       meta={"committed": True}))
         return True
 
     def act_nuke(self) -> bool:

@@ -339,7 +339,9 @@ class Adversary(Honest):
             return False
         chain, token = self.ep.chain, self.w.token
         if self.rng.random() < 0.25:
-            fee = 0 if self.w.token_fee else self.rng.choice((1, self.w.unit))
+            # One unit of the token's smallest denomination: any short pull must be refused, and
+            # a deposit is never smaller than the fee (the model keeps exactly `fee` back).
+            fee = 0 if self.w.token_fee else 1
             self.w.token_fee = fee
             chain.transact(token, "setPullFee", fee, sender=self.w.stranger)
             self.ep.note(f"the token keeps {fee} back from every pull")

@@ -245,7 +245,7 @@ class Episode:
                         self.send(Call("emptyThread", (user, leaf.to_tuple(), self.roots.proof(v.root, leaf), sig),
                                        user, f"{name} settles its side of thread {self.thread_name(key)} "
                                        f"(end of episode)", users=(user,), thread=key, initial=leaf,
-                                       genuine=genuine))
+                                       genuine=genuine, meta={"committed": True}))
                         acted = True
                         break  # the channel may have reopened: read it again
                 if acted:

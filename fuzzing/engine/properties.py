@@ -26,8 +26,10 @@ contract is still caught. Each failure names its property:
   side of the newest thread state it holds, or through nukeThreads its channel's whole total
   (§10.9);
 - `irrevocable-key-signatures` — a genuine key signature is never refused (§10.10);
-- `liveness` — a dispute can always end: emptyChannel from the closing time, nukeThreads from
-  the nuke deadline (§10.5; the end of every episode drives each open dispute to its end);
+- `liveness` — a dispute can always end: emptyChannel from the closing time, emptyThread of a
+  committed thread from its closing time, nukeThreads from the nuke deadline (§10.5; the end of
+  every episode drives each open dispute to its end);
+- `reserve-to-hub` — money leaves the hub's reserve only to the hub (§5 hubContractWithdraw);
 - `view-reverted` — a view the oracle needs reverted (reader.py).
 """
 
@@ -129,7 +131,7 @@ class Oracle:
     # ------------------------------------------------------------------ one step
     def prepare(self, call: Call) -> Pre:
         views = {u: self.view(u) for u in call.users}
-        for a in (*call.users, *call.payees, call.sender):
+        for a in self._watched(call):
             self.balances(a)
         thread = self.thread_view(call.thread) if call.thread is not None else None
         return Pre(views, dict(self.eth), dict(self.tokens), thread, self.globals, self.reserve(),
@@ -157,7 +159,7 @@ class Oracle:
                 new = r.channel(u, None if reads_credits else (old.credit_wei, old.credit_token))
                 changed.append((u, old, new))
                 self._store_view(u, new)
-            for a in {*call.users, *call.payees, call.sender}:
+            for a in self._watched(call):
                 self.eth[a] = r.eth(a)
             for a, moved in token_moves.items():
                 if a in self.tokens:
@@ -179,6 +181,14 @@ class Oracle:
         except PropertyFailure:
             if self.enabled:
                 raise
+
+    def _watched(self, call: Call) -> set[str]:
+        """Addresses whose balances a step may move: the channels' users, the named payees, the
+        sender, and the hub for a reserve withdrawal (whoever calls it, the hub must be paid)."""
+        watched = {*call.users, *call.payees, call.sender}
+        if call.fn == "hubContractWithdraw":
+            watched.add(self.hub)
+        return watched
 
     def _token_moves(self, result: Any) -> dict[str, int]:
         """Net token movements of a transaction, from the token's Transfer events (the test
@@ -206,12 +216,32 @@ class Oracle:
             if v.status == CHANNEL_DISPUTE and now >= v.closing:
                 raise PropertyFailure("liveness", f"emptyChannel at closing {v.closing}+{now - v.closing} "
                                       f"refused: {result.revert_text()}")
+        if call.fn == "emptyThread" and call.meta.get("committed") and self._settlement_due(call, pre):
+            raise PropertyFailure("liveness", f"emptyThread at thread closing {pre.thread.closing}+"
+                                  f"{now - pre.thread.closing} refused: {result.revert_text()}")
         if call.fn == "nukeThreads":
             v = pre.views[call.users[0]]
             deadline = v.closing + NUKE_PERIODS * self.period
             if v.status == THREAD_DISPUTE and now >= deadline:
                 raise PropertyFailure("liveness", f"nukeThreads at deadline {deadline}+{now - deadline} "
                                       f"refused: {result.revert_text()}")
+
+    def _settlement_due(self, call: Call, pre: Pre) -> bool:
+        """`call` settles a thread side that §8 says must settle now: an honest user (whose
+        channel states lock no more than they hold) or the hub asks for an unsettled side of a
+        thread committed in that user's channel, in ThreadDispute, whose record is bound to this
+        initial state (same sums) and whose window has closed."""
+        user, initial, tv = call.users[0], call.initial, pre.thread
+        book = self.books.get(user)
+        if book is None or book.party.kind != HONEST:
+            return False
+        if initial is None or tv is None or tv.closing == 0 or pre.time < tv.closing:
+            return False
+        if call.sender not in (user, self.hub) or user not in (initial.sender, initial.receiver):
+            return False
+        side = 0 if user == initial.sender else 1
+        return (pre.views[user].status == THREAD_DISPUTE and not tv.emptied[side]
+                and tv.sums == (initial.wei_balances[0], initial.token_balances[0]))
 
     # ------------------------------------------------------------------ structure
     def _check_channel(self, user: str, old: ChannelView, new: ChannelView) -> None:
@@ -292,6 +322,9 @@ class Oracle:
             if (d_eth, d_token) != (-w, -t) or d_reserve != (-w, -t):
                 raise PropertyFailure("withdraw-accounting", f"withdrawing ({w}, {t}) moved (ΔETH, "
                                       f"Δtoken, Δtotals, Δreserve) {moved}")
+            if self._delta(pre, self.hub) != (w, t):
+                raise PropertyFailure("reserve-to-hub", f"{self.world.name(call.sender)} withdrew ({w}, {t}) "
+                                      f"from the reserve; the hub received {self._delta(pre, self.hub)}")
         elif fn == "claim":
             old = pre.views[call.sender]
             credit = (old.credit_wei, old.credit_token)
