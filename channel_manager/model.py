@@ -12,6 +12,12 @@ Conventions:
   whose key signature failed (docs/protocol.md §3); fuzzers can inject a cheap deterministic one.
 - The outside world (who refuses ETH, which token transfers fail or deliver less) is described
   by a `World` object so refused payouts and shortfalls can be modelled.
+
+Why one file of about 750 lines: `ChannelManagerModel` mirrors the one contract function for
+function, guard for guard, in the contract's check order; split across files, a reader checking
+one call against contracts/ChannelManager.sol would have to follow its checks and effects
+through several modules. The shared rules it uses live elsewhere (`rules.check_storable`,
+`transitions.settle`, `merkle.verify`, `signing`).
 """
 
 from __future__ import annotations

@@ -229,7 +229,7 @@ def lock_thread(channel: ThreadedChannel, initial: ThreadState) -> ThreadedChann
         raise ValueError(f"the {who}'s balance in {channel.user}'s channel cannot fund the thread")
     w[side] -= wei
     t[side] -= token
-    return _next_channel_state(channel, channel.threads + (initial,), (w[0], w[1]), (t[0], t[1]))
+    return _next_channel_state(channel, (*channel.threads, initial), (w[0], w[1]), (t[0], t[1]))
 
 
 def release_thread(channel: ThreadedChannel, final: ThreadState) -> ThreadedChannel:

@@ -25,7 +25,6 @@ import inspect
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +33,10 @@ from typing import Any, TypeVar
 import brownie
 from brownie import accounts, chain, network, web3
 from brownie._config import CONFIG, _get_data_folder
-from eth_utils import event_abi_to_log_topic
 
-from channel_manager.contract_views import channel_balances, channel_details, thread_record
 from channel_manager.ops import OpsError
-from channel_manager.ops.chain_view import ChainView
-from channel_manager.ops.inputs import flag, parse_address
-from channel_manager.ops.records import record_describes_chain
-from channel_manager.ops.refusals import units
+from channel_manager.ops.display import fmt_units, short
+from channel_manager.ops.inputs import flag
 from channel_manager.ops.settings import (
     Settings,
     check_flags,
@@ -53,6 +48,7 @@ from channel_manager.ops.settings import (
 )
 from channel_manager.watchtower_store import StoreError
 from scripts import ops_tx
+from scripts._fees import current_fees
 from scripts.ops_tx import CONNECTION_ERRORS, Sender, Sent, TxFailed, TxUnfinished
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,12 +103,6 @@ def fail(message: str, status: int = EXIT_REFUSED) -> Any:
     raise SystemExit(status)
 
 
-def short(exc: BaseException, limit: int = 160) -> str:
-    """An exception as one short line (node errors can carry whole bytecodes)."""
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def hex0x(value: Any) -> str:
     """Bytes or hex text as 0x-prefixed lower-case hex."""
     if isinstance(value, str):
@@ -122,26 +112,6 @@ def hex0x(value: Any) -> str:
 
 def say(text: str = "") -> None:
     print(text, flush=True)
-
-
-fmt_units = units
-
-
-def fmt_time(timestamp: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(timestamp)))
-
-
-def fmt_duration(seconds: int) -> str:
-    seconds = int(seconds)
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours or days else []
-    parts += [f"{minutes}m", f"{secs}s"]
-    return sign + " ".join(parts)
 
 
 # ------------------------------------------------------------------ context
@@ -181,7 +151,7 @@ class Context:
                 raise OpsError("this command sends nothing: no account was loaded")
             self._sender = Sender(
                 self.account,
-                ops_tx.current_fees(self.settings),
+                current_fees(self.settings),
                 self.confirmations,
                 float(self.settings.tx_timeout),
                 self.development,
@@ -282,102 +252,13 @@ def _dotenv() -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
-# ------------------------------------------------------------------ deployment records
-
-
-def record_path(ctx: Context) -> Path:
-    """deployments/<chain-id>-<genesis>.json, named by the chain id and the first 8 hex digits of
-    the genesis hash, so a rehearsal chain that reuses a public chain id (an anvil started with
-    --chain-id 11155111) never shares a record with the real chain. Local chains' records go to
-    deployments/dev/ (gitignored): a restarted local chain has a new genesis, so a new record."""
-    base = Path(ctx.env.get("CM_DEPLOYMENTS_DIR") or ROOT / "deployments")
-    folder = base / "dev" if ctx.development else base
-    return folder / f"{ctx.chain_id}-{ctx.genesis[2:10]}.json"
-
-
-def read_record(path: Path, ctx: Context | None = None) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise OpsError(f"deployment record {path} does not parse: {exc.msg}") from None
-    if not isinstance(record, dict):
-        raise OpsError(f"deployment record {path} is not a JSON object")
-    if ctx is not None and record.get("genesis_hash") not in (None, ctx.genesis):
-        raise OpsError(
-            f"deployment record {path} was made on another chain (genesis {record.get('genesis_hash')},"
-            f" this node's is {ctx.genesis})"
-        )
-    return record
-
-
-def require_finished(record: Mapping[str, Any], path: Path) -> None:
-    """A record of a deployment still waiting for its transaction names no usable contract."""
-    if record.get("status", "deployed") != "deployed":
-        raise OpsError(
-            f"deployment record {path} is {record.get('status')} (transaction {record.get('transaction')}):"
-            " run scripts/deploy.py again to finish it, or set CM_MANAGER"
-        )
-
-
-def record_is_current(record: Mapping[str, Any]) -> bool:
-    """The record names a contract on this very chain (the recorded block is on it)."""
-    try:
-        block = web3.eth.get_block(int(record["block"]))
-        code = bytes(web3.eth.get_code(record["address"]))
-    except CONNECTION_ERRORS:
-        raise
-    except Exception:
-        return False
-    return record_describes_chain(record, hex0x(block["hash"]) if block else None, code)
-
-
-def require_code(address: str, what: str) -> bytes:
-    code = bytes(web3.eth.get_code(address))
-    if not code:
-        raise OpsError(f"{what} {address} has no code on chain {chain.id}")
-    return code
+# ------------------------------------------------------------------ contracts
 
 
 def contract_at(name: str, address: str, abi: Sequence[Mapping[str, Any]]) -> Any:
     """A brownie contract object that is never persisted: on live networks brownie's own
     persisting (`ChannelManager.at`) fails and would be read back at every start."""
     return brownie.Contract.from_abi(name, address, list(abi), persist=False)
-
-
-def manager_address(ctx: Context) -> str:
-    """CM_MANAGER, else the address in this chain's finished deployment record."""
-    raw = ctx.env.get("CM_MANAGER", "").strip()
-    if raw:
-        return parse_address(raw, "CM_MANAGER")
-    path = record_path(ctx)
-    record = read_record(path, ctx)
-    if record is None:
-        raise OpsError(f"no deployment record {path}: deploy first or set CM_MANAGER")
-    require_finished(record, path)
-    address = parse_address(record.get("address"), f"address in {path}")
-    if not record_is_current(record):
-        raise OpsError(
-            f"deployment record {path} does not match this chain (block {record.get('block')}"
-            " has another hash or the address no code): deploy again or set CM_MANAGER"
-        )
-    return address
-
-
-def manager(ctx: Context) -> Any:
-    """The ChannelManager named by CM_MANAGER, else by this chain's deployment record."""
-    address = manager_address(ctx)
-    require_code(address, "ChannelManager")
-    contract = contract_at("ChannelManager", address, brownie.ChannelManager.abi)
-    try:
-        contract.hub()
-        contract.challengePeriod()
-    except CONNECTION_ERRORS:
-        raise
-    except Exception:
-        raise OpsError(f"{address} does not answer as a ChannelManager") from None
-    return contract
 
 
 def token_of(contract: Any) -> Any:
@@ -392,51 +273,6 @@ def known_abis() -> list[Sequence[Mapping[str, Any]]]:
     if test_token is not None:
         abis.append(test_token.abi)
     return abis
-
-
-# ------------------------------------------------------------------ reading the chain
-
-
-def next_timestamp(development: bool) -> int:
-    """A lower bound of the next block's timestamp."""
-    latest = int(web3.eth.get_block("latest")["timestamp"]) + 1
-    return latest if development else max(latest, int(time.time()))
-
-
-def chain_view(
-    contract: Any,
-    *,
-    development: bool,
-    users: Sequence[str] = (),
-    threads: Sequence[tuple[str, str, int]] = (),
-) -> ChainView:
-    """What the reference model needs to judge a call on these channels and threads."""
-    token = token_of(contract)
-    view = ChainView(
-        address=contract.address,
-        chain_id=chain.id,
-        hub=str(contract.hub()),
-        challenge_period=int(contract.challengePeriod()),
-        now=next_timestamp(development),
-        eth_balance=int(web3.eth.get_balance(contract.address)),
-        token_balance=int(token.balanceOf(contract.address)),
-        total_channel_wei=int(contract.totalChannelWei()),
-        total_channel_token=int(contract.totalChannelToken()),
-        reserve_wei=int(contract.getHubReserveWei()),
-        reserve_token=int(contract.getHubReserveTokens()),
-    )
-    for user in users:
-        view.channels[user] = (channel_balances(contract, user), channel_details(contract, user))
-        if web3.eth.get_code(user):
-            view.contract_signers.add(user)
-    for sender, receiver, thread_id in threads:
-        view.threads[(sender, receiver, int(thread_id))] = thread_record(
-            contract, sender, receiver, thread_id
-        )
-        for party in (sender, receiver):
-            if web3.eth.get_code(party):
-                view.contract_signers.add(party)
-    return view
 
 
 ERC20_ABI: list[dict[str, Any]] = [
@@ -480,57 +316,6 @@ ERC20_ABI: list[dict[str, Any]] = [
     }
     for name, a, b in (("Transfer", "from", "to"), ("Approval", "owner", "spender"))
 ]
-
-
-def fetch_events(
-    contract: Any, from_block: int, to_block: int, step: int = 2000
-) -> list[dict[str, Any]]:
-    """The contract's events in [from_block, to_block], decoded, in chain order:
-    `{"event", "args", "block", "tx", "log_index"}`."""
-    w3_contract = web3.eth.contract(address=contract.address, abi=contract.abi)
-    by_topic = {
-        "0x" + event_abi_to_log_topic(abi).hex(): abi["name"]
-        for abi in contract.abi
-        if abi.get("type") == "event"
-    }
-    out: list[dict[str, Any]] = []
-    start = from_block
-    while start <= to_block:
-        end = min(start + step - 1, to_block)
-        logs = web3.eth.get_logs({"address": contract.address, "fromBlock": start, "toBlock": end})
-        for log in logs:
-            topic = "0x" + bytes(log["topics"][0]).hex()
-            name = by_topic.get(topic)
-            if name is None:
-                continue
-            decoded = w3_contract.events[name]().process_log(log)
-            out.append(
-                {
-                    "event": name,
-                    "args": dict(decoded["args"]),
-                    "block": int(log["blockNumber"]),
-                    "tx": "0x" + bytes(log["transactionHash"]).hex(),
-                    "log_index": int(log["logIndex"]),
-                }
-            )
-        start = end + 1
-    out.sort(key=lambda e: (e["block"], e["log_index"]))
-    return out
-
-
-def deployment_block(ctx: Context, contract: Any) -> int:
-    """Where to start reading events: CM_FROM_BLOCK, else the record's block, else 0."""
-    if ctx.env.get("CM_FROM_BLOCK", "").strip():
-        try:
-            return int(ctx.env["CM_FROM_BLOCK"])
-        except ValueError:
-            raise OpsError(
-                f"CM_FROM_BLOCK={ctx.env['CM_FROM_BLOCK']!r} is not a block number"
-            ) from None
-    record = read_record(record_path(ctx), ctx)
-    if record and record.get("address") == contract.address and "block" in record:
-        return int(record["block"])
-    return 0
 
 
 # ------------------------------------------------------------------ sending

@@ -32,6 +32,7 @@ from channel_manager.contract_views import status_name
 from channel_manager.model import ChannelManagerModel
 from channel_manager.ops import OpsError
 from channel_manager.ops.chain_view import ChainView, model_of
+from channel_manager.ops.display import fmt_time, fmt_units
 from channel_manager.ops.envelopes import Envelope, load_envelope
 from channel_manager.ops.inputs import parse_address
 from channel_manager.ops.prechecks import (
@@ -42,8 +43,8 @@ from channel_manager.ops.prechecks import (
 )
 from channel_manager.ops.refusals import preflight
 from channel_manager.states import ChannelState
-from scripts import _common, ops_tx
-from scripts._common import Context, command, fmt_time, fmt_units, say
+from scripts import _chain_reads, _common, _deployment, ops_tx
+from scripts._common import Context, command, say
 
 
 def main() -> None:
@@ -87,8 +88,8 @@ def _job(
     need_account: bool = True,
 ) -> Job:
     ctx = _common.context(env, need_account=need_account)
-    contract = _common.manager(ctx)
-    view = _common.chain_view(contract, development=ctx.development, users=users, threads=threads)
+    contract = _deployment.manager(ctx)
+    view = _chain_reads.chain_view(contract, development=ctx.development, users=users, threads=threads)
     return Job(ctx, contract, view, model_of(view))
 
 

@@ -32,7 +32,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from channel_manager.ops import OpsError
-from scripts import _common
+from scripts import _common, _deployment
 from scripts._common import command, say
 
 CONTRACT = "ChannelManager"
@@ -54,11 +54,11 @@ def main() -> None:
 @command
 def export(*, env: Mapping[str, str] | None = None) -> Path:
     ctx = _common.context(env, need_account=False)
-    path = _common.record_path(ctx)
-    record = _common.read_record(path, ctx)
+    path = _deployment.record_path(ctx)
+    record = _deployment.read_record(path, ctx)
     if record is None:
         raise OpsError(f"no deployment record {path}: deploy first (or adopt with CM_ADOPT)")
-    _common.require_finished(record, path)
+    _deployment.require_finished(record, path)
     build = brownie.ChannelManager._build
     if record.get("deployed_bytecode_keccak") != _common.hex0x(keccak(hexstr=build["deployedBytecode"])):
         raise OpsError(

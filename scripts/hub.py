@@ -20,10 +20,11 @@ from channel_manager.contract_views import ChannelStatus, channel_details, threa
 from channel_manager.model import NUKE_PERIODS
 from channel_manager.ops import OpsError
 from channel_manager.ops.chain_view import model_of
+from channel_manager.ops.display import fmt_duration, fmt_time, fmt_units
 from channel_manager.ops.inputs import parse_amount
 from channel_manager.ops.refusals import preflight
-from scripts import _common
-from scripts._common import command, fmt_duration, fmt_time, fmt_units, say
+from scripts import _chain_reads, _common, _deployment
+from scripts._common import command, say
 
 
 def main() -> None:
@@ -34,9 +35,9 @@ def main() -> None:
 def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Print and return the reserve, totals and every running dispute (found from events)."""
     ctx = _common.context(env, need_account=False)
-    contract = _common.manager(ctx)
+    contract = _deployment.manager(ctx)
     token = _common.token_of(contract)
-    now = _common.next_timestamp(ctx.development) - 1
+    now = _chain_reads.next_timestamp(ctx.development) - 1
     info: dict[str, Any] = {
         "address": contract.address,
         "hub": contract.hub(),
@@ -49,7 +50,7 @@ def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "total_channel_wei": int(contract.totalChannelWei()),
         "total_channel_token": int(contract.totalChannelToken()),
     }
-    info["disputes"] = running_disputes(contract, _common.deployment_block(ctx, contract), now)
+    info["disputes"] = running_disputes(contract, _deployment.deployment_block(ctx, contract), now)
     say(f"ChannelManager {contract.address} on {ctx.settings.network} (chain {ctx.chain_id})")
     say(
         f"  hub {info['hub']}, token {info['token']}, challenge period {fmt_duration(info['challenge_period'])}"
@@ -78,7 +79,7 @@ def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str,
     head = web3.eth.block_number
     users: dict[str, None] = {}
     threads: dict[tuple[str, str, int], None] = {}
-    for event in _common.fetch_events(contract, from_block, head):
+    for event in _chain_reads.fetch_events(contract, from_block, head):
         args = event["args"]
         if event["event"] in ("DidStartExitChannel", "DidEmptyChannel"):
             users[args["user"]] = None
@@ -136,7 +137,7 @@ def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = No
     if not amount_wei and not amount_token:
         raise OpsError("nothing to fund: give an ETH amount and/or a token amount")
     ctx = _common.context(env)
-    contract = _common.manager(ctx)
+    contract = _deployment.manager(ctx)
     sender = ctx.account
     erc20 = _common.token_of(contract)
     eth_held = int(web3.eth.get_balance(sender.address))
@@ -184,8 +185,8 @@ def withdraw(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None 
     if not amount_wei and not amount_token:
         raise OpsError("nothing to withdraw: give an ETH amount and/or a token amount")
     ctx = _common.context(env)
-    contract = _common.manager(ctx)
-    view = _common.chain_view(contract, development=ctx.development)
+    contract = _deployment.manager(ctx)
+    view = _chain_reads.chain_view(contract, development=ctx.development)
     if ctx.account.address != view.hub:
         raise OpsError(
             f"only the hub {view.hub} may withdraw from the reserve; the account is {ctx.account.address}"

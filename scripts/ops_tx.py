@@ -1,7 +1,7 @@
 """Sending a transaction from the deploy and operate scripts, so that a real network cannot make
 them hang, lie or spend twice:
 
-- fees: EIP-1559 (max fee and priority fee) from the config or CM_MAX_FEE / CM_PRIORITY_FEE,
+- fees (scripts/_fees.py): EIP-1559 (max fee and priority fee) from the config or CM_MAX_FEE / CM_PRIORITY_FEE,
   else from the node; a legacy gas price (CM_GAS_PRICE) on nodes without a base fee. The dry run
   prints the same `Fees` the real run sends with;
 - simulation first (`eth_call` and the node's gas estimate); a revert is refused with the
@@ -29,16 +29,13 @@ from typing import Any
 
 import requests
 from brownie import web3
-from eth_abi import decode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 from web3.exceptions import TransactionNotFound
 
 from channel_manager.ops import OpsError
-from channel_manager.ops.settings import Settings
+from scripts._fees import Fees
+from scripts._reverts import decode_revert, revert_data
 
-GWEI = 10**9
-# A replacement must pay more than the stuck transaction: geth's pool wants +10 % on both fees.
-REPLACEMENT_BUMP = (9, 8)  # × 1.125
 # What a lost connection to the node raises (requests underneath web3's HTTP provider).
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.ConnectionError,
@@ -61,140 +58,6 @@ class TxUnfinished(Exception):
 
 class TxFailed(Exception):
     """A transaction was mined and reverted (the chain changed since the simulation). Exit 1."""
-
-
-# ------------------------------------------------------------------ fees
-
-
-@dataclass(frozen=True)
-class Fees:
-    """What each transaction offers per gas. EIP-1559: `max_fee` and `priority_fee`; legacy:
-    `max_fee` is the gas price and `priority_fee` is 0."""
-
-    eip1559: bool
-    max_fee: int
-    priority_fee: int
-    base_fee: int | None
-    sources: dict[str, str] = field(default_factory=dict)
-
-    def tx_fields(self) -> dict[str, int]:
-        if self.eip1559:
-            return {"maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.priority_fee}
-        return {"gasPrice": self.max_fee}
-
-    def likely_price(self) -> int:
-        """What a gas unit costs if mined now (the max fee is only an upper bound)."""
-        if self.eip1559 and self.base_fee is not None:
-            return min(self.max_fee, self.base_fee + self.priority_fee)
-        return self.max_fee
-
-    def describe(self) -> str:
-        src = self.sources
-        if self.eip1559:
-            return (
-                f"EIP-1559: max fee {gwei(self.max_fee)} [{src.get('max_fee', 'node')}],"
-                f" priority fee {gwei(self.priority_fee)} [{src.get('priority_fee', 'node')}],"
-                f" base fee now {gwei(self.base_fee or 0)}"
-            )
-        return f"legacy gas price {gwei(self.max_fee)} [{src.get('gas_price', 'node')}]"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"eip1559": self.eip1559, "max_fee": self.max_fee, "priority_fee": self.priority_fee}
-
-    def raised_over(self, stuck: Mapping[str, Any]) -> Fees:
-        """These fees, raised where needed to replace a stuck transaction that offered `stuck`."""
-        num, den = REPLACEMENT_BUMP
-        max_fee = max(self.max_fee, -(-int(stuck.get("max_fee", 0)) * num // den))
-        priority = self.priority_fee
-        if self.eip1559:
-            priority = max(priority, -(-int(stuck.get("priority_fee", 0)) * num // den))
-        return Fees(self.eip1559, max_fee, priority, self.base_fee, {**self.sources, "max_fee": "raised to replace"})
-
-
-def gwei(wei: int) -> str:
-    value = int(wei) / GWEI
-    return f"{value:,.9f}".rstrip("0").rstrip(".") + " gwei"
-
-
-def current_fees(settings: Settings) -> Fees:
-    """The fee model both the dry run and the real run use (checked: the max fee covers the
-    priority fee, and it is not below the current base fee, or nothing would be mined)."""
-    latest = web3.eth.get_block("latest")
-    base_fee = latest.get("baseFeePerGas")
-    sources = {k: s for k, s in settings.sources.items() if k in ("max_fee", "priority_fee", "gas_price")}
-    if base_fee is None or settings.gas_price is not None:
-        price = settings.gas_price if settings.gas_price is not None else int(web3.eth.gas_price)
-        return Fees(False, price, 0, None if base_fee is None else int(base_fee), sources)
-    base_fee = int(base_fee)
-    if settings.priority_fee is not None:
-        priority = settings.priority_fee
-    elif settings.development:
-        priority, sources["priority_fee"] = 0, "local chain"  # free, as brownie's own default
-    else:
-        try:
-            priority = int(web3.eth.max_priority_fee)
-        except Exception:  # older nodes have no eth_maxPriorityFeePerGas
-            priority, sources["priority_fee"] = GWEI, "default 1 gwei"
-    max_fee = settings.max_fee if settings.max_fee is not None else 2 * base_fee + priority
-    if max_fee < priority:
-        raise OpsError(f"max fee {gwei(max_fee)} is below the priority fee {gwei(priority)}")
-    if max_fee < base_fee:
-        raise OpsError(
-            f"max fee {gwei(max_fee)} is below the current base fee {gwei(base_fee)}:"
-            " nothing would be mined now (raise CM_MAX_FEE)"
-        )
-    return Fees(True, max_fee, priority, base_fee, sources)
-
-
-# ------------------------------------------------------------------ errors of the contract
-
-
-def _error_registry(abis: Sequence[Sequence[Mapping[str, Any]]]) -> dict[bytes, tuple[str, list[str]]]:
-    registry: dict[bytes, tuple[str, list[str]]] = {
-        bytes.fromhex("08c379a0"): ("Error", ["string"]),
-        bytes.fromhex("4e487b71"): ("Panic", ["uint256"]),
-    }
-    for abi in abis:
-        for item in abi:
-            if item.get("type") == "error":
-                types = [i["type"] for i in item.get("inputs", [])]
-                as_function = {"type": "function", "name": item["name"], "inputs": item.get("inputs", [])}
-                registry[function_abi_to_4byte_selector(as_function)] = (item["name"], types)
-    return registry
-
-
-def revert_data(exc: BaseException) -> str | None:
-    """The revert data a node returned with a failed call, if any (web3 puts it in `.data`)."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, Mapping):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        return data
-    for arg in getattr(exc, "args", ()):
-        if isinstance(arg, str) and arg.startswith("0x") and len(arg) >= 10:
-            return arg
-        if isinstance(arg, Mapping) and isinstance(arg.get("data"), str):
-            return str(arg["data"])
-    return None
-
-
-def decode_revert(data: str | None, abis: Sequence[Sequence[Mapping[str, Any]]]) -> str | None:
-    """`Name: arg, …` for revert data of a known error; None when there is nothing to decode."""
-    if not data or len(data) < 10:
-        return None
-    raw = bytes.fromhex(data[2:])
-    known = _error_registry(abis).get(raw[:4])
-    if known is None:
-        return f"unknown error 0x{raw[:4].hex()}"
-    name, types = known
-    try:
-        values = decode(types, raw[4:])
-    except Exception:
-        return name
-    if name == "Error":
-        return str(values[0])
-    shown = [v.lower() if isinstance(v, str) and v.startswith("0x") else str(v) for v in values]
-    return f"{name}: {', '.join(shown)}" if shown else name
 
 
 # ------------------------------------------------------------------ the receipt

@@ -35,7 +35,7 @@ from channel_manager.eip712 import DOMAIN_NAME, DOMAIN_VERSION, Domain
 from channel_manager.ops import OpsError
 from channel_manager.ops.inputs import parse_address
 from channel_manager.ops.settings import DEPLOYER, TEST_TOKEN
-from scripts import _common, deploy_export
+from scripts import _common, _deployment, deploy_export
 from scripts._common import command, say
 
 CACHE = _common.ROOT / "build" / "immutable_references.json"
@@ -68,13 +68,13 @@ def main() -> None:
 @command
 def verify(*, env: Mapping[str, str] | None = None) -> Report:
     ctx = _common.context(env, need_account=False)
-    record_file = _common.record_path(ctx)
-    record = _common.read_record(record_file, ctx)
+    record_file = _deployment.record_path(ctx)
+    record = _deployment.read_record(record_file, ctx)
     raw = ctx.env.get("CM_MANAGER", "").strip()
     if raw:
         address = parse_address(raw, "CM_MANAGER")
     elif record is not None:
-        _common.require_finished(record, record_file)
+        _deployment.require_finished(record, record_file)
         address = parse_address(record.get("address"), f"address in {record_file}")
     else:
         raise OpsError(

@@ -9,6 +9,7 @@ from typing import Any
 from channel_manager import errors as E
 from channel_manager.model import ChannelManagerModel
 from channel_manager.ops import OpsError
+from channel_manager.ops.display import fmt_units
 
 # Why the contract would refuse, in words an operator can act on.
 EXPLAIN = {
@@ -53,18 +54,6 @@ AMOUNT_ARGS = {
 }
 
 
-def units(amount: int, decimals: int = 18) -> str:
-    """An amount of base units in whole units (`1.5`), never a wall of digits."""
-    amount = int(amount)
-    whole, frac = divmod(amount, 10**decimals)
-    if whole >= 10**15:  # beyond any real supply: the magnitude is what matters
-        return f"{amount / 10**decimals:.3e}"
-    text = f"{whole:,}"
-    if frac:
-        text += "." + str(frac).rjust(decimals, "0").rstrip("0")
-    return text
-
-
 def explain(error: E.ChannelError) -> str:
     if error.name in ("ChallengeWindowClosed", "StateExpired") and len(error.args) == 2:
         deadline, now = (int(a) for a in error.args)
@@ -77,7 +66,7 @@ def explain(error: E.ChannelError) -> str:
     text = error.revert_text()
     names = AMOUNT_ARGS.get(error.name)
     if names and len(names) == len(error.args):
-        shown = ", ".join(f"{n} {units(a)}" for n, a in zip(names, error.args))
+        shown = ", ".join(f"{n} {fmt_units(a)}" for n, a in zip(names, error.args, strict=True))
         text = f"{error.name}: {shown} (in units of 10^18 base units)"
     hint = EXPLAIN.get(error.name)
     return f"{text} ({hint})" if hint else text

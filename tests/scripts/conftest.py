@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import ChannelManager, TestToken, accounts, chain, web3
+from brownie import ChannelManager, TestToken, accounts, chain
 
 from channel_manager import transitions
 from channel_manager.devkeys import anvil_key
@@ -19,12 +19,7 @@ from channel_manager.ops.envelopes import channel_envelope, thread_envelope, wri
 from channel_manager.signing import sign_channel_state, sign_thread_state
 from channel_manager.states import ChannelState, ThreadState
 from scripts import deploy
-
-ETHER = 10**18
-
-
-def key_of(account: Any) -> bytes:
-    return anvil_key(list(accounts).index(account))
+from tests.scripts.helpers import ETHER, key_of
 
 
 @pytest.fixture(scope="module")
@@ -121,41 +116,6 @@ def deposit(cm: Any, dom: Domain) -> Callable[..., ChannelState]:
         return transitions.acknowledge(proposal)
 
     return make
-
-
-def record_file(folder: Path) -> Path:
-    """Where the scripts keep this local chain's deployment record under `folder`
-    (`dev/<chain-id>-<first 8 hex digits of the genesis hash>.json`)."""
-    genesis = "0x" + bytes(web3.eth.get_block(0)["hash"]).hex()
-    return folder / "dev" / f"{chain.id}-{genesis[2:10]}.json"
-
-
-def ints(values: Any) -> tuple[int, ...]:
-    """Brownie's return values as plain ints (its Wei type refuses comparison with tuples)."""
-    return tuple(int(v) for v in values)
-
-
-def nonce(account: Any) -> int:
-    return int(web3.eth.get_transaction_count(account.address))
-
-
-def refused(
-    capsys: pytest.CaptureFixture[str], call: Callable[[], Any], *fragments: str, sender: Any = None
-) -> str:
-    """The call exits with status 2 after one line `error: …` containing every fragment, and
-    `sender` (if given) sent no transaction."""
-    before = nonce(sender) if sender is not None else None
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        call()
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
-    if sender is not None:
-        assert nonce(sender) == before, "a transaction was sent"
-    return err
 
 
 @pytest.fixture

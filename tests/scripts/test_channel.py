@@ -4,6 +4,7 @@ off-chain checks, and refuses bad input with one line and nothing sent."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from brownie import accounts, chain, web3
@@ -20,7 +21,7 @@ from channel_manager.eip712 import Domain
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
 from scripts import channel
-from tests.scripts.conftest import ETHER, ints, refused
+from tests.scripts.helpers import ETHER, ints, refused
 
 
 @pytest.fixture
@@ -375,6 +376,6 @@ def test_claim_without_credit_is_refused(alice, env_as, capsys):
 
 def test_domain_of_envelope_file(dom, write, alice, signed):
     path = write("x.json", signed(ChannelState(alice.address, alice.address, tx_count=(1, 0))))
-    data = json.loads(open(path).read())
+    data = json.loads(Path(path).read_text())
     assert (data["chain_id"], data["contract"]) == (dom.chain_id, dom.verifying_contract)
     assert isinstance(dom, Domain)

@@ -12,7 +12,7 @@ import pytest
 from brownie import accounts, network
 
 from channel_manager.ops.envelopes import write_envelope
-from tests.scripts.conftest import nonce
+from tests.scripts.helpers import nonce
 from tests.scripts.rehearsal import BROWNIE, PYTHON, dotted_checkout, error_lines, script_env
 
 

@@ -12,8 +12,8 @@ from eth_utils import keccak
 
 from channel_manager.ops import OpsError
 from channel_manager.ops.settings import Settings
-from scripts import _common, deploy, hub, verify_deployment
-from tests.scripts.conftest import ETHER, nonce, record_file, refused
+from scripts import _common, _deploy_plan, _deploy_record, deploy, hub, verify_deployment
+from tests.scripts.helpers import ETHER, nonce, record_file, refused
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_a_deploy_waiting_for_confirmations_stops_and_resumes(fresh, deployed, t
     err = capsys.readouterr().err
     assert "has 1 of 2 confirmations after 1 s" in err and err.count("\n") == 1
     pending = json.loads(record_file(tmp_path).read_text())
-    assert pending["status"] == "mined" and pending["address"] == deploy.create_address(
+    assert pending["status"] == "mined" and pending["address"] == _deploy_record.create_address(
         accounts[0].address, deployer_nonce
     )
     refused(capsys, lambda: hub.status(env=fresh), "is mined", "run scripts/deploy.py again")
@@ -333,10 +333,10 @@ def test_public_network_asks_for_confirmation(monkeypatch):
     ctx = _common.Context(settings, {})
     monkeypatch.setattr("builtins.input", lambda _prompt: (_ for _ in ()).throw(EOFError))
     with pytest.raises(OpsError, match="not confirmed"):
-        deploy.confirm(ctx)
+        _deploy_plan.confirm(ctx)
     monkeypatch.setattr("builtins.input", lambda _prompt: "yes")
     with pytest.raises(OpsError, match="not confirmed"):
-        deploy.confirm(ctx)
+        _deploy_plan.confirm(ctx)
     monkeypatch.setattr("builtins.input", lambda _prompt: "deploy")
-    deploy.confirm(ctx)
-    deploy.confirm(_common.Context(settings, {"CM_YES": "1"}))  # no question asked
+    _deploy_plan.confirm(ctx)
+    _deploy_plan.confirm(_common.Context(settings, {"CM_YES": "1"}))  # no question asked

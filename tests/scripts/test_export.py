@@ -13,7 +13,7 @@ import solcx
 from brownie import ChannelManager, web3
 
 from scripts import _common, deploy_export
-from tests.scripts.conftest import record_file, refused
+from tests.scripts.helpers import record_file, refused
 
 
 def test_export_reproduces_the_deployed_creation_code(base_env, deployed, tmp_path, capsys):

@@ -7,7 +7,7 @@ from brownie import accounts, chain, web3
 
 from channel_manager.contract_views import channel_details
 from scripts import channel, hub
-from tests.scripts.conftest import ETHER, record_file, refused
+from tests.scripts.helpers import ETHER, record_file, refused
 
 
 def test_status_reports_reserve_and_totals(base_env, cm, tdai, capsys):

@@ -157,7 +157,7 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     one_error(first, 3, "was sent but not mined yet after 2 s")
     txid = re.search(r"sent ChannelManager deployment: (0x[0-9a-f]{64})", first.stdout).group(1)
     address = re.search(r"the contract will be at (0x[0-9a-fA-F]{40})", first.stdout).group(1)
-    path, pending = record_of(r)
+    _path, pending = record_of(r)
     assert (pending["status"], pending["transaction"], pending["address"]) == ("pending", txid, address)
 
     # 2. a rerun finds it and waits again: nothing new is sent

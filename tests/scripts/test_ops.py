@@ -9,6 +9,7 @@ import pytest
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
 from channel_manager.ops import OpsError
+from channel_manager.ops.display import fmt_units
 from channel_manager.ops.envelopes import (
     channel_envelope,
     load_envelope,
@@ -29,7 +30,7 @@ from channel_manager.ops.prechecks import (
     check_envelope_domain,
     check_thread_signature,
 )
-from channel_manager.ops.refusals import explain, units
+from channel_manager.ops.refusals import explain
 from channel_manager.ops.settings import (
     FLAGS,
     check_flags,
@@ -206,23 +207,19 @@ def test_envelope_round_trip(tmp_path):
             "not a valid state envelope",
         ),
         (
-            '{"kind": "channel", "state": {"user": "%s", "recipient": "%s", "wei_balances": ["1"]}}'
-            % (ALICE, ALICE),
+            f'{{"kind": "channel", "state": {{"user": "{ALICE}", "recipient": "{ALICE}", "wei_balances": ["1"]}}}}',
             "expected 2 integers",
         ),
         (
-            '{"kind": "channel", "state": {"user": "%s", "recipient": "%s"}, "sig_hub": "zz"}'
-            % (ALICE, ALICE),
+            f'{{"kind": "channel", "state": {{"user": "{ALICE}", "recipient": "{ALICE}"}}, "sig_hub": "zz"}}',
             "hex string",
         ),
         (
-            '{"kind": "thread", "state": {"sender": "%s", "receiver": "%s", "thread_id": "1"}}'
-            % (ALICE, HUB),
+            f'{{"kind": "thread", "state": {{"sender": "{ALICE}", "receiver": "{HUB}", "thread_id": "1"}}}}',
             "missing the sender's signature",
         ),
         (
-            '{"kind": "channel", "state": {"user": "%s", "recipient": "%s"}, "extra": 1}'
-            % (ALICE, ALICE),
+            f'{{"kind": "channel", "state": {{"user": "{ALICE}", "recipient": "{ALICE}"}}, "extra": 1}}',
             "unknown fields",
         ),
     ],
@@ -319,10 +316,10 @@ def test_huge_amounts_are_refused_in_one_short_line():
     assert parse_amount(str(2**256 - 1), "amount") == 2**256 - 1
 
 
-def test_amount_errors_are_explained_in_units():
+def test_amount_errors_are_explained_in_fmt_units():
     from channel_manager import errors as E
 
     text = explain(E.InsufficientReserve(101 * 10**18, 100 * 10**18))
     assert text.startswith("InsufficientReserve: requested 101, reserve 100 (in units of 10^18")
     assert "fund it first" in text
-    assert units(15 * 10**17) == "1.5" and units(10**40) == "1.000e+22"
+    assert fmt_units(15 * 10**17) == "1.5" and fmt_units(10**40) == "1.000e+22"

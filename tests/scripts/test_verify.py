@@ -10,7 +10,7 @@ import pytest
 from brownie import ChannelManager, accounts
 
 from scripts import verify_deployment
-from tests.scripts.conftest import record_file, refused
+from tests.scripts.helpers import record_file, refused
 
 CHECKS = {
     "stated settings",

@@ -6,6 +6,7 @@ thread disputes, works for a user too, and logs every decision."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from channel_manager.contract_views import (
     thread_record,
 )
 from scripts import watchtower
-from tests.scripts.conftest import ETHER, ints
+from tests.scripts.helpers import ETHER, ints
 
 PERIOD = 3600
 
@@ -147,7 +148,7 @@ def test_a_node_that_is_down_is_retried(cm, alice, states, tower_env, monkeypatc
         return real_get_logs(*args, **kwargs)
 
     monkeypatch.setattr(web3.eth, "get_logs", get_logs)
-    monkeypatch.setattr(watchtower.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
     tower.run_forever(interval=1, max_polls=tower.polls + 3)
     assert caplog.text.count("poll failed") == 2
     assert tower.store.last_block > processed
@@ -308,7 +309,7 @@ def test_watch_command_runs_bounded_polls_and_status_reports(cm, alice, states, 
 
 
 def test_add_refuses_bad_states(states, signed, write, tower_env, capsys):
-    from tests.scripts.conftest import refused
+    from tests.scripts.helpers import refused
 
     one_sig = write("one.json", signed(states["paid"], user=False))
     refused(capsys, lambda: watchtower.add(one_sig, env=tower_env), "needs both signatures")

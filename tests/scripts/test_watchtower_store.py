@@ -106,11 +106,10 @@ def test_survives_a_reopen(tmp_path):
 
 
 def test_a_failed_batch_leaves_nothing(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.set_last_block(10)
-            store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 9)
-            raise RuntimeError("crash in the middle of a batch")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_last_block(10)
+        store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 9)
+        raise RuntimeError("crash in the middle of a batch")
     assert store.last_block is None and store.disputes() == []
 
 
