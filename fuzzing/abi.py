@@ -45,7 +45,7 @@ def canonical_type(param: dict[str, Any]) -> str:
     kind = param["type"]
     if kind.startswith("tuple"):
         inner = ",".join(canonical_type(c) for c in param["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -73,7 +73,9 @@ def _normaliser_for(kind: str, components: list[dict[str, Any]] | None) -> Norma
         parts = [_input_normaliser(c) for c in components]
         if all(p is None for p in parts):
             return None
-        return lambda value: tuple(v if p is None else p(v) for p, v in zip(parts, value, strict=True))
+        return lambda value: tuple(
+            v if p is None else p(v) for p, v in zip(parts, value, strict=True)
+        )
     if kind.startswith("bytes"):
         return _to_bytes
     if kind == "address":
@@ -104,7 +106,9 @@ class FunctionAbi:
 
     def encode_call(self, args: Sequence[Any]) -> bytes:
         if len(args) != len(self.input_types):
-            raise AbiError(f"{self.signature} takes {len(self.input_types)} arguments, got {len(args)}")
+            raise AbiError(
+                f"{self.signature} takes {len(self.input_types)} arguments, got {len(args)}"
+            )
         values = [a if n is None else n(a) for n, a in zip(self._normalise_in, args, strict=True)]
         try:
             return self.selector + encode(self.input_types, values)
@@ -217,7 +221,9 @@ class ContractAbi:
 
     def encode_constructor(self, args: Sequence[Any]) -> bytes:
         if len(args) != len(self.constructor_types):
-            raise AbiError(f"constructor takes {len(self.constructor_types)} arguments, got {len(args)}")
+            raise AbiError(
+                f"constructor takes {len(self.constructor_types)} arguments, got {len(args)}"
+            )
         values = [a if n is None else n(a) for n, a in zip(self._constructor_in, args, strict=True)]
         try:
             return encode(self.constructor_types, values) if values else b""

@@ -36,7 +36,7 @@ def _checksum(raw20: bytes) -> str:
 
 # ---------------------------------------------------------------------- type structure
 class _Kind:
-    __slots__ = ("dynamic", "encode", "decode", "head_size")
+    __slots__ = ("decode", "dynamic", "encode", "head_size")
 
     def __init__(self, dynamic: bool, encode: Encoder, decode: Decoder, head_size: int) -> None:
         self.dynamic = dynamic
@@ -47,7 +47,7 @@ class _Kind:
 
 def _kind(node: Any) -> _Kind:
     if node.arrlist:
-        *outer, last = node.arrlist
+        *_outer, last = node.arrlist
         element = _kind(node.item_type)
         if last:  # fixed size [k]
             return _fixed_array(element, last[0])
@@ -82,8 +82,9 @@ def _basic(node: BasicType) -> _Kind:
                 raise AbiValueError(f"{v} does not fit int{bits}")
             return v.to_bytes(WORD, "big", signed=True)
 
-        return _Kind(False, enc_int,
-                     lambda d, o: int.from_bytes(d[o : o + WORD], "big", signed=True), WORD)
+        return _Kind(
+            False, enc_int, lambda d, o: int.from_bytes(d[o : o + WORD], "big", signed=True), WORD
+        )
     if base == "address":
         return _Kind(False, _enc_address, lambda d, o: _checksum(bytes(d[o + 12 : o + WORD])), WORD)
     if base == "bool":
@@ -149,11 +150,11 @@ def _tuple(parts: list[_Kind]) -> _Kind:
         if len(values) != count:
             raise AbiValueError(f"expected {count} values, got {len(values)}")
         if not dynamic:
-            return b"".join(p.encode(v) for p, v in zip(parts, values))
+            return b"".join(p.encode(v) for p, v in zip(parts, values, strict=False))
         heads: list[bytes] = []
         tails: list[bytes] = []
         offset = head_total
-        for p, v in zip(parts, values):
+        for p, v in zip(parts, values, strict=False):
             if p.dynamic:
                 tail = p.encode(v)
                 heads.append(offset.to_bytes(WORD, "big"))

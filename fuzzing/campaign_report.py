@@ -63,8 +63,16 @@ class Timeline:
         paths = Counter(self.done_paths)
         for _, snapshot in self.running.values():
             paths.update({p: snapshot.get(p, 0) for p in DISPUTE_PATHS})
-        point = {"elapsed": round(elapsed, 2), "steps": steps, "paths": {p: paths[p] for p in DISPUTE_PATHS}}
-        if self.points and self.points[-1]["steps"] == steps and self.points[-1]["paths"] == point["paths"]:
+        point = {
+            "elapsed": round(elapsed, 2),
+            "steps": steps,
+            "paths": {p: paths[p] for p in DISPUTE_PATHS},
+        }
+        if (
+            self.points
+            and self.points[-1]["steps"] == steps
+            and self.points[-1]["paths"] == point["paths"]
+        ):
             return
         self.points.append(point)
 
@@ -73,23 +81,30 @@ class Timeline:
             return list(self.points)
         step = len(self.points) / (TIMELINE_POINTS - 1)
         picked = [self.points[int(i * step)] for i in range(TIMELINE_POINTS - 1)]
-        return picked + [self.points[-1]]
+        return [*picked, self.points[-1]]
 
 
 # ---------------------------------------------------------------------------- merging
-def merge(meta: dict[str, Any], shards: list[dict[str, Any]], timeline: list[dict[str, Any]],
-          saved: list[dict[str, Any]] | None = None,
-          saved_failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def merge(
+    meta: dict[str, Any],
+    shards: list[dict[str, Any]],
+    timeline: list[dict[str, Any]],
+    saved: list[dict[str, Any]] | None = None,
+    saved_failures: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The campaign report as a JSON-ready dict. `meta` holds the campaign's settings, its wall
     time (`seconds`), start (`started_at`, epoch seconds) and verdict line (`verdict`); `saved`
     lists the saved failures replayed first and `saved_failures` the failure records of those
     that still fail (they come before the shards' failures)."""
     ran = [s for s in shards if s["status"] in ("passed", "failed")]
     paths: Counter[str] = Counter({p: 0 for p in DISPUTE_PATHS})
-    outcomes: dict[str, Counter[str]] = {fn: Counter({"success": 0, **{e: 0 for e in errs}})
-                                         for fn, errs in EXPECTED_OUTCOMES.items()}
-    rules: dict[str, Counter[str]] | None = {a: Counter({"calls": 0, "early_returns": 0, "transactions": 0})
-                                             for a in _actions()}
+    outcomes: dict[str, Counter[str]] = {
+        fn: Counter({"success": 0, **{e: 0 for e in errs}})
+        for fn, errs in EXPECTED_OUTCOMES.items()
+    }
+    rules: dict[str, Counter[str]] | None = {
+        a: Counter({"calls": 0, "early_returns": 0, "transactions": 0}) for a in _actions()
+    }
     for shard in ran:
         paths.update(shard["path_hits"])
         for fn, counts in shard["outcomes"].items():
@@ -100,7 +115,9 @@ def merge(meta: dict[str, Any], shards: list[dict[str, Any]], timeline: list[dic
             for action, counts in shard["rules"].items():
                 rules.setdefault(action, Counter()).update(counts)
     dispute = {p: paths[p] for p in DISPUTE_PATHS}
-    details = {k[len(DETAIL_PREFIX):]: v for k, v in sorted(paths.items()) if k.startswith(DETAIL_PREFIX)}
+    details = {
+        k[len(DETAIL_PREFIX) :]: v for k, v in sorted(paths.items()) if k.startswith(DETAIL_PREFIX)
+    }
     status = Counter(s["status"] for s in shards)
     totals = {
         "steps": sum(s["steps"] for s in ran),
@@ -109,7 +126,10 @@ def merge(meta: dict[str, Any], shards: list[dict[str, Any]], timeline: list[dic
         "episodes": sum(s["episodes"] for s in ran),
         "shards_planned": len(shards),
         "shards_run": len(ran),
-        **{f"shards_{k}": status.get(k, 0) for k in ("passed", "failed", "stopped", "skipped", "cancelled", "error")},
+        **{
+            f"shards_{k}": status.get(k, 0)
+            for k in ("passed", "failed", "stopped", "skipped", "cancelled", "error")
+        },
         "wall_seconds": round(meta["seconds"], 2),
         "busy_seconds": round(sum(s["seconds"] for s in ran), 2),
         "cpu_seconds": round(sum(s["cpu_seconds"] for s in ran), 2),
@@ -132,8 +152,11 @@ def merge(meta: dict[str, Any], shards: list[dict[str, Any]], timeline: list[dic
         "paths_below_goal": [p for p, n in dispute.items() if n < PATH_GOAL],
         "path_details": details,
         "rules": {a: dict(c) for a, c in sorted(rules.items())} if rules is not None else None,
-        "steps_outside_actions": (totals["steps"] - sum(c["transactions"] for c in rules.values())
-                                  if rules is not None else None),
+        "steps_outside_actions": (
+            totals["steps"] - sum(c["transactions"] for c in rules.values())
+            if rules is not None
+            else None
+        ),
         "outcomes": {fn: _ordered(outcomes[fn]) for fn in sorted(outcomes)},
         "refused": _refused(outcomes, details, dispute),
         "never_reached": never,
@@ -159,15 +182,25 @@ def _workers(ran: list[dict[str, Any]]) -> list[dict[str, Any]]:
         steps = sum(s["steps"] for s in items)
         busy = sum(s["seconds"] for s in items)
         cpu = sum(s["cpu_seconds"] for s in items)
-        rows.append({"worker": worker, "host": host, "pids": sorted({s["pid"] for s in items}),
-                     "shards": len(items), "steps": steps, "busy_seconds": round(busy, 2),
-                     "cpu_seconds": round(cpu, 2),
-                     "steps_per_second": round(steps / busy, 1) if busy > 0 else 0.0,
-                     "steps_per_cpu_second": round(steps / cpu, 1) if cpu > 0 else 0.0})
+        rows.append(
+            {
+                "worker": worker,
+                "host": host,
+                "pids": sorted({s["pid"] for s in items}),
+                "shards": len(items),
+                "steps": steps,
+                "busy_seconds": round(busy, 2),
+                "cpu_seconds": round(cpu, 2),
+                "steps_per_second": round(steps / busy, 1) if busy > 0 else 0.0,
+                "steps_per_cpu_second": round(steps / cpu, 1) if cpu > 0 else 0.0,
+            }
+        )
     return rows
 
 
-def _refused(outcomes: dict[str, Counter[str]], details: dict[str, int], dispute: dict[str, int]) -> dict[str, Any]:
+def _refused(
+    outcomes: dict[str, Counter[str]], details: dict[str, int], dispute: dict[str, int]
+) -> dict[str, Any]:
     by_error: dict[str, dict[str, Any]] = {}
     for fn, counts in outcomes.items():
         for outcome, n in counts.items():
@@ -178,13 +211,16 @@ def _refused(outcomes: dict[str, Counter[str]], details: dict[str, int], dispute
             entry["by_function"][fn] = n
     boundaries = {k: v for k, v in details.items() if "refused" in k}
     boundaries.update({k: v for k, v in dispute.items() if "refused" in k})
-    return {"total": sum(e["total"] for e in by_error.values()),
-            "by_error": dict(sorted(by_error.items(), key=lambda kv: (-kv[1]["total"], kv[0]))),
-            "at_boundaries": dict(sorted(boundaries.items()))}
+    return {
+        "total": sum(e["total"] for e in by_error.values()),
+        "by_error": dict(sorted(by_error.items(), key=lambda kv: (-kv[1]["total"], kv[0]))),
+        "at_boundaries": dict(sorted(boundaries.items())),
+    }
 
 
-def _failures(meta: dict[str, Any], shards: list[dict[str, Any]],
-              saved: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _failures(
+    meta: dict[str, Any], shards: list[dict[str, Any]], saved: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Every failure, earliest in the campaign first (saved failures replayed first come
     first). The first is the campaign's verdict; the others were found separately (other shards,
     or later episodes of a hunt: each episode runs on a fresh chain) and each replays alone."""
@@ -192,9 +228,16 @@ def _failures(meta: dict[str, Any], shards: list[dict[str, Any]],
     for s in shards:
         for f in s.get("failures", []):
             offset = (s["started_at"] - meta["started_at"]) if s.get("started_at") else 0.0
-            found.append({**f, "shard": s["index"], "seed": s["seed"], "worker": s.get("worker", ""),
-                          "campaign_seconds": round(offset + (f.get("seconds") or 0.0), 2),
-                          "error": s.get("error") if s["status"] == "error" else None})
+            found.append(
+                {
+                    **f,
+                    "shard": s["index"],
+                    "seed": s["seed"],
+                    "worker": s.get("worker", ""),
+                    "campaign_seconds": round(offset + (f.get("seconds") or 0.0), 2),
+                    "error": s.get("error") if s["status"] == "error" else None,
+                }
+            )
     found.sort(key=lambda f: (f["shard"] is not None, f["campaign_seconds"], f["shard"] or 0))
     for i, f in enumerate(found):
         f["role"] = "first failure" if i == 0 else "other failure"
@@ -207,32 +250,60 @@ def _time_to_failure(failures: list[dict[str, Any]]) -> dict[str, dict[str, Any]
         prop = f["property"]
         seen = first.get(prop)
         if seen is None or f["campaign_seconds"] < seen["campaign_seconds"]:
-            first[prop] = {"campaign_seconds": f["campaign_seconds"], "shard_steps": f["steps"],
-                           "shard_seconds": round(f.get("seconds") or 0.0, 2), "shard": f["shard"],
-                           "seed": f["seed"], "shrunk_steps": (f.get("shrunk") or {}).get("steps")}
+            first[prop] = {
+                "campaign_seconds": f["campaign_seconds"],
+                "shard_steps": f["steps"],
+                "shard_seconds": round(f.get("seconds") or 0.0, 2),
+                "shard": f["shard"],
+                "seed": f["seed"],
+                "shrunk_steps": (f.get("shrunk") or {}).get("steps"),
+            }
     return dict(sorted(first.items(), key=lambda kv: kv[1]["campaign_seconds"]))
 
 
 def _shard_row(s: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    return {"index": s["index"], "seed": s["seed"], "status": s["status"], "worker": s.get("worker", ""),
-            "host": s.get("host", ""), "steps": s["steps"], "replay_steps": s["replay_steps"],
-            "episodes": s["episodes"], "property_checks": s["property_checks"],
-            "seconds": round(s["seconds"], 2), "cpu_seconds": round(s["cpu_seconds"], 2),
-            "max_steps": s.get("max_steps"), "budget_seconds": s.get("budget_seconds"),
-            "started": round(s["started_at"] - meta["started_at"], 2) if s.get("started_at") else None,
-            "failures": [f["property"] for f in s.get("failures", [])], "error": s.get("error")}
+    return {
+        "index": s["index"],
+        "seed": s["seed"],
+        "status": s["status"],
+        "worker": s.get("worker", ""),
+        "host": s.get("host", ""),
+        "steps": s["steps"],
+        "replay_steps": s["replay_steps"],
+        "episodes": s["episodes"],
+        "property_checks": s["property_checks"],
+        "seconds": round(s["seconds"], 2),
+        "cpu_seconds": round(s["cpu_seconds"], 2),
+        "max_steps": s.get("max_steps"),
+        "budget_seconds": s.get("budget_seconds"),
+        "started": round(s["started_at"] - meta["started_at"], 2) if s.get("started_at") else None,
+        "failures": [f["property"] for f in s.get("failures", [])],
+        "error": s.get("error"),
+    }
 
 
 # ---------------------------------------------------------------------------- writing
 RAW_FILE = "shards.json"
 
 
-def write_raw(folder: str | Path, meta: dict[str, Any], shards: list[dict[str, Any]], timeline: list[dict[str, Any]],
-              saved: list[dict[str, Any]], saved_failures: list[dict[str, Any]]) -> Path:
+def write_raw(
+    folder: str | Path,
+    meta: dict[str, Any],
+    shards: list[dict[str, Any]],
+    timeline: list[dict[str, Any]],
+    saved: list[dict[str, Any]],
+    saved_failures: list[dict[str, Any]],
+) -> Path:
     """What merge() read, as it read it."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    raw = {"meta": meta, "shards": shards, "timeline": timeline, "saved": saved, "saved_failures": saved_failures}
+    raw = {
+        "meta": meta,
+        "shards": shards,
+        "timeline": timeline,
+        "saved": saved,
+        "saved_failures": saved_failures,
+    }
     (out / RAW_FILE).write_text(json.dumps(raw, indent=1) + "\n")
     return out / RAW_FILE
 
@@ -302,80 +373,154 @@ def markdown(r: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for w in r["workers"]:
-        lines.append(f"| {w['worker']} | {w['host']} | {w['shards']} | {_n(w['steps'])} | {w['busy_seconds']:,.1f} | "
-                     f"{w['steps_per_second']:,.0f} | {w['cpu_seconds']:,.1f} | {w['steps_per_cpu_second']:,.0f} |")
-    lines += ["", "## Dispute paths", "",
-              f"Goal: every path at least {r['path_goal']} times. "
-              + (f"Below the goal: {', '.join(r['paths_below_goal'])}." if r["paths_below_goal"]
-                 else "Every path reached the goal."),
-              "", "| path | hits | |", "|---|---:|---|"]
+        lines.append(
+            f"| {w['worker']} | {w['host']} | {w['shards']} | {_n(w['steps'])} | {w['busy_seconds']:,.1f} | "
+            f"{w['steps_per_second']:,.0f} | {w['cpu_seconds']:,.1f} | {w['steps_per_cpu_second']:,.0f} |"
+        )
+    lines += [
+        "",
+        "## Dispute paths",
+        "",
+        f"Goal: every path at least {r['path_goal']} times. "
+        + (
+            f"Below the goal: {', '.join(r['paths_below_goal'])}."
+            if r["paths_below_goal"]
+            else "Every path reached the goal."
+        ),
+        "",
+        "| path | hits | |",
+        "|---|---:|---|",
+    ]
     goal = r["path_goal"]
     for p, n in r["paths"].items():
         lines.append(f"| {p} | {_n(n)} | {'' if n >= goal else f'below {goal}'} |")
-    lines += ["", "Details (challenges by caller, boundaries, settlement times):", "",
-              "| detail | hits |", "|---|---:|"]
+    lines += [
+        "",
+        "Details (challenges by caller, boundaries, settlement times):",
+        "",
+        "| detail | hits |",
+        "|---|---:|",
+    ]
     lines += [f"| {k} | {_n(v)} |" for k, v in r["path_details"].items()]
     lines += ["", "## Actions", ""]
     if r["rules"] is None:
-        lines.append("Action counts unavailable: the engine's `Actors` could not be instrumented "
-                     "(see fuzzing/cluster.py).")
+        lines.append(
+            "Action counts unavailable: the engine's `Actors` could not be instrumented "
+            "(see fuzzing/cluster.py)."
+        )
     else:
-        lines += ["An action is one draw of the engine's swarm (or the idle tick and the end-of-episode exits). "
-                  "An early return is a draw that found nothing to do; transactions are the steps it sent "
-                  "(off-chain signing sends none).", "",
-                  "| action | calls | early returns | transactions |", "|---|---:|---:|---:|"]
-        lines += [f"| {a} | {_n(c['calls'])} | {_n(c['early_returns'])} | {_n(c['transactions'])} |"
-                  for a, c in r["rules"].items()]
-        lines.append(f"| (end-of-episode drive, outside any action) | | | {_n(r['steps_outside_actions'])} |")
-    lines += ["", "## Outcomes by function", "",
-              "Every outcome `docs/protocol.md` gives each function, zeros included.", "",
-              "| function | outcome | count |", "|---|---|---:|"]
+        lines += [
+            "An action is one draw of the engine's swarm (or the idle tick and the end-of-episode exits). "
+            "An early return is a draw that found nothing to do; transactions are the steps it sent "
+            "(off-chain signing sends none).",
+            "",
+            "| action | calls | early returns | transactions |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {a} | {_n(c['calls'])} | {_n(c['early_returns'])} | {_n(c['transactions'])} |"
+            for a, c in r["rules"].items()
+        ]
+        lines.append(
+            f"| (end-of-episode drive, outside any action) | | | {_n(r['steps_outside_actions'])} |"
+        )
+    lines += [
+        "",
+        "## Outcomes by function",
+        "",
+        "Every outcome `docs/protocol.md` gives each function, zeros included.",
+        "",
+        "| function | outcome | count |",
+        "|---|---|---:|",
+    ]
     for fn, counts in r["outcomes"].items():
         for i, (o, n) in enumerate(counts.items()):
             lines.append(f"| {fn if i == 0 else ''} | {o} | {_n(n)} |")
     ref = r["refused"]
-    lines += ["", "## Refused calls", "", f"{_n(ref['total'])} refused calls by error:", "",
-              "| error | total | by function |", "|---|---:|---|"]
+    lines += [
+        "",
+        "## Refused calls",
+        "",
+        f"{_n(ref['total'])} refused calls by error:",
+        "",
+        "| error | total | by function |",
+        "|---|---:|---|",
+    ]
     for err, e in ref["by_error"].items():
-        by = ", ".join(f"{fn} {_n(n)}" for fn, n in sorted(e["by_function"].items(), key=lambda kv: -kv[1]))
+        by = ", ".join(
+            f"{fn} {_n(n)}" for fn, n in sorted(e["by_function"].items(), key=lambda kv: -kv[1])
+        )
         lines.append(f"| {err} | {_n(e['total'])} | {by} |")
     lines += ["", "Refused at a time boundary:", "", "| boundary | count |", "|---|---:|"]
     lines += [f"| {k} | {_n(v)} |" for k, v in ref["at_boundaries"].items()]
     lines += ["", "## Never reached", ""]
-    lines += [f"- {x}" for x in r["never_reached"]] or ["Nothing: every path, outcome and action was reached."]
+    lines += [f"- {x}" for x in r["never_reached"]] or [
+        "Nothing: every path, outcome and action was reached."
+    ]
     lines += ["", "## Failures", ""]
     lines += _failure_markdown(r) if r["failures"] else ["None."]
     if r["saved_failures"]:
-        lines += ["", "## Saved failures replayed first", "", "| property | seed | found | now |",
-                  "|---|---:|---|---|"]
-        lines += [f"| {s['property']} | {s['seed']} | {s['found_at']} | {s['outcome']} |"
-                  for s in r["saved_failures"]]
+        lines += [
+            "",
+            "## Saved failures replayed first",
+            "",
+            "| property | seed | found | now |",
+            "|---|---:|---|---|",
+        ]
+        lines += [
+            f"| {s['property']} | {s['seed']} | {s['found_at']} | {s['outcome']} |"
+            for s in r["saved_failures"]
+        ]
     if r.get("plots"):
         lines += ["", "## Plots", ""]
         lines += [f"![{p}]({p})" for p in r["plots"]]
-    lines += ["", "## Shards", "", "| shard | seed | worker | status | steps | episodes | s | steps/s | failures |",
-              "|---:|---:|---|---|---:|---:|---:|---:|---|"]
+    lines += [
+        "",
+        "## Shards",
+        "",
+        "| shard | seed | worker | status | steps | episodes | s | steps/s | failures |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---|",
+    ]
     for s in r["shards"]:
         rate = f"{s['steps'] / s['seconds']:,.0f}" if s["seconds"] else "-"
-        lines.append(f"| {s['index']} | {s['seed']} | {s['worker']} | {s['status']} | {_n(s['steps'])} | "
-                     f"{_n(s['episodes'])} | {s['seconds']:,.1f} | {rate} | {', '.join(s['failures'])} |")
+        lines.append(
+            f"| {s['index']} | {s['seed']} | {s['worker']} | {s['status']} | {_n(s['steps'])} | "
+            f"{_n(s['episodes'])} | {s['seconds']:,.1f} | {rate} | {', '.join(s['failures'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _failure_markdown(r: dict[str, Any]) -> list[str]:
-    lines = ["Time to the first failure of each property:", "",
-             "| property | into the campaign (s) | shard steps | shard | seed | shrunk to |",
-             "|---|---:|---:|---:|---:|---|"]
+    lines = [
+        "Time to the first failure of each property:",
+        "",
+        "| property | into the campaign (s) | shard steps | shard | seed | shrunk to |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for prop, f in r["time_to_failure"].items():
-        shrunk = f"{f['shrunk_steps']} steps of one episode" if f["shrunk_steps"] is not None else "not shrunk"
-        lines.append(f"| {prop} | {f['campaign_seconds']:,.1f} | {_n(f['shard_steps'])} | {_where(f['shard'])} | "
-                     f"{f['seed']} | {shrunk} |")
+        shrunk = (
+            f"{f['shrunk_steps']} steps of one episode"
+            if f["shrunk_steps"] is not None
+            else "not shrunk"
+        )
+        lines.append(
+            f"| {prop} | {f['campaign_seconds']:,.1f} | {_n(f['shard_steps'])} | {_where(f['shard'])} | "
+            f"{f['seed']} | {shrunk} |"
+        )
     for f in r["failures"]:
-        lines += ["", f"### {f['role'].capitalize()}: `{f['property']}` ({_where(f['shard'])}, seed {f['seed']})", ""]
-        lines += [f"- what was seen: {f['detail']}",
-                  f"- after {_n(f['steps'])} steps of the shard, {f['campaign_seconds']:,.1f} s into the campaign"]
-        lines += [f"- replay (one machine, any folder): `{f['replay_command']}`",
-                  f"- the same with research/fuzz.py: `{f['fuzz_command']}`"]
+        lines += [
+            "",
+            f"### {f['role'].capitalize()}: `{f['property']}` ({_where(f['shard'])}, seed {f['seed']})",
+            "",
+        ]
+        lines += [
+            f"- what was seen: {f['detail']}",
+            f"- after {_n(f['steps'])} steps of the shard, {f['campaign_seconds']:,.1f} s into the campaign",
+        ]
+        lines += [
+            f"- replay (one machine, any folder): `{f['replay_command']}`",
+            f"- the same with research/fuzz.py: `{f['fuzz_command']}`",
+        ]
         if f.get("episode_command"):
             lines.append(f"- the shrunk episode alone: `{f['episode_command']}`")
         lines.append(f"- blob: `{f['blob']}`")
@@ -383,7 +528,12 @@ def _failure_markdown(r: dict[str, Any]) -> list[str]:
             lines.append(f"- {f['shrink_note']}")
         lines += ["", *counterexample_lines(f, indent="    ")]
         if f.get("error"):
-            lines += ["", "Engine traceback:", "", *("    " + x for x in f["error"].rstrip().splitlines())]
+            lines += [
+                "",
+                "Engine traceback:",
+                "",
+                *("    " + x for x in f["error"].rstrip().splitlines()),
+            ]
     return lines
 
 
@@ -392,13 +542,15 @@ def counterexample_lines(f: dict[str, Any], indent: str = "  ") -> list[str]:
     shrunk = f.get("shrunk")
     steps = shrunk["counterexample"] if shrunk else f.get("counterexample", [])
     if shrunk:
-        head = (f"Counterexample: episode {shrunk['episode']} alone, main play cut to {shrunk['steps']} steps "
-                f"(from {shrunk['from_steps']}, {shrunk['tries']} tries), steps of the parties involved:")
+        head = (
+            f"Counterexample: episode {shrunk['episode']} alone, main play cut to {shrunk['steps']} steps "
+            f"(from {shrunk['from_steps']}, {shrunk['tries']} tries), steps of the parties involved:"
+        )
     else:
         head = "Counterexample: the failing episode, steps of the parties involved:"
     lines = [head]
     if not steps:
-        return lines + [f"{indent}(no steps recorded)"]
+        return [*lines, f"{indent}(no steps recorded)"]
     header, body = steps[0], steps[1:]
     lines.append(f"{indent}{header}")
     number = 0
@@ -407,8 +559,15 @@ def counterexample_lines(f: dict[str, Any], indent: str = "  ") -> list[str]:
             lines.append(f"{indent}     {line}")
             continue
         number += 1
-        lines.extend(textwrap.wrap(line, 160, initial_indent=f"{indent}{number:4d}  ",
-                                   subsequent_indent=f"{indent}        ") or [f"{indent}{number:4d}"])
+        lines.extend(
+            textwrap.wrap(
+                line,
+                160,
+                initial_indent=f"{indent}{number:4d}  ",
+                subsequent_indent=f"{indent}        ",
+            )
+            or [f"{indent}{number:4d}"]
+        )
     detail = shrunk["detail"] if shrunk else f["detail"]
     lines += ["", f"Root cause: {f['property']} after the last step above: {detail}"]
     return lines
@@ -421,8 +580,11 @@ def write_plots(r: dict[str, Any], out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    written = [_plot_paths(plt, r, out / "paths_over_time.png"), _plot_outcomes(plt, r, out / "outcomes.png"),
-               _plot_workers(plt, r, out / "steps_per_worker.png")]
+    written = [
+        _plot_paths(plt, r, out / "paths_over_time.png"),
+        _plot_outcomes(plt, r, out / "outcomes.png"),
+        _plot_workers(plt, r, out / "steps_per_worker.png"),
+    ]
     if r["failures"]:
         written.append(_plot_failures(plt, r, out / "time_to_failure.png"))
     return written
@@ -434,9 +596,17 @@ def _plot_paths(plt: Any, r: dict[str, Any], path: Path) -> Path:
     xs = [p["elapsed"] for p in points]
     cmap = plt.get_cmap("tab20")
     for i, name in enumerate(DISPUTE_PATHS):
-        ax.step(xs, [p["paths"].get(name, 0) for p in points], where="post", label=f"{name} ({r['paths'][name]:,})",
-                color=cmap(i % 20), linestyle="-" if i < 8 else "--")
-    ax.axhline(r["path_goal"], color="black", linewidth=0.8, linestyle=":", label=f"goal {r['path_goal']}")
+        ax.step(
+            xs,
+            [p["paths"].get(name, 0) for p in points],
+            where="post",
+            label=f"{name} ({r['paths'][name]:,})",
+            color=cmap(i % 20),
+            linestyle="-" if i < 8 else "--",
+        )
+    ax.axhline(
+        r["path_goal"], color="black", linewidth=0.8, linestyle=":", label=f"goal {r['path_goal']}"
+    )
     ax.set_yscale("symlog", linthresh=10)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("campaign elapsed time (s)")
@@ -452,11 +622,19 @@ def _plot_outcomes(plt: Any, r: dict[str, Any], path: Path) -> Path:
     functions = list(r["outcomes"])
     cols = 3
     rows = (len(functions) + cols - 1) // cols
-    heights = [max(len(r["outcomes"][fn]) for fn in functions[i * cols:(i + 1) * cols]) for i in range(rows)]
-    fig, axes = plt.subplots(rows, cols, figsize=(17, 0.26 * sum(heights) + 1.2 * rows),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    heights = [
+        max(len(r["outcomes"][fn]) for fn in functions[i * cols : (i + 1) * cols])
+        for i in range(rows)
+    ]
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(17, 0.26 * sum(heights) + 1.2 * rows),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     top = max([n for fn in functions for n in r["outcomes"][fn].values()] + [10])
-    for ax, fn in zip(axes.flat, functions):
+    for ax, fn in zip(axes.flat, functions, strict=False):
         items = list(r["outcomes"][fn].items())[::-1]
         labels = [o for o, _ in items]
         values = [n for _, n in items]
@@ -465,7 +643,7 @@ def _plot_outcomes(plt: Any, r: dict[str, Any], path: Path) -> Path:
         ax.barh(ys, [v if v > 0 else 0 for v in values], color=colors, left=0.5)
         ax.set_xscale("log")
         ax.set_xlim(0.5, top * 3)
-        for y, v in zip(ys, values):
+        for y, v in zip(ys, values, strict=False):
             if v == 0:
                 ax.plot([0.6], [y], marker="x", color="tab:red", markersize=6)
                 ax.text(0.75, y, "0", va="center", fontsize=7, color="tab:red")
@@ -475,7 +653,7 @@ def _plot_outcomes(plt: Any, r: dict[str, Any], path: Path) -> Path:
         ax.set_yticklabels(labels, fontsize=7)
         ax.set_title(fn, fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
-    for ax in list(axes.flat)[len(functions):]:
+    for ax in list(axes.flat)[len(functions) :]:
         ax.axis("off")
     fig.suptitle("Outcomes per function (log scale; red x = never seen)", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.985))
@@ -493,7 +671,7 @@ def _plot_workers(plt: Any, r: dict[str, Any], path: Path) -> Path:
     xs = range(len(names))
     ax.bar([x - 0.2 for x in xs], wall, width=0.4, label="steps per second of shard time (wall)")
     ax.bar([x + 0.2 for x in xs], cpu, width=0.4, label="steps per CPU second")
-    for x, a, b in zip(xs, wall, cpu):
+    for x, a, b in zip(xs, wall, cpu, strict=False):
         ax.text(x - 0.2, a, f"{a:,.0f}", ha="center", va="bottom", fontsize=8)
         ax.text(x + 0.2, b, f"{b:,.0f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(list(xs))
@@ -513,10 +691,15 @@ def _plot_failures(plt: Any, r: dict[str, Any], path: Path) -> Path:
     ys = range(len(items))
     steps = [max(f["shard_steps"], 1) for _, f in items]
     ax.barh(list(ys), steps, color="tab:red")
-    for y, (_, f) in zip(ys, items):
-        ax.text(max(f["shard_steps"], 1) * 1.1, y,
-                f"step {f['shard_steps']:,} of {_where(f['shard'])} (seed {f['seed']}), "
-                f"{f['campaign_seconds']:,.1f} s into the campaign", va="center", fontsize=8)
+    for y, (_, f) in zip(ys, items, strict=False):
+        ax.text(
+            max(f["shard_steps"], 1) * 1.1,
+            y,
+            f"step {f['shard_steps']:,} of {_where(f['shard'])} (seed {f['seed']}), "
+            f"{f['campaign_seconds']:,.1f} s into the campaign",
+            va="center",
+            fontsize=8,
+        )
     ax.set_yticks(list(ys))
     ax.set_yticklabels([p for p, _ in items], fontsize=8)
     ax.set_xscale("log")
@@ -531,6 +714,8 @@ def _plot_failures(plt: Any, r: dict[str, Any], path: Path) -> Path:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m fuzzing.campaign_report CAMPAIGN_FOLDER (rebuilds its report from shards.json)")
+        sys.exit(
+            "usage: python -m fuzzing.campaign_report CAMPAIGN_FOLDER (rebuilds its report from shards.json)"
+        )
     for written in rebuild(sys.argv[1]):
         print(written)

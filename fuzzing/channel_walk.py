@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from channel_manager import transitions
 from channel_manager.devkeys import anvil_key
@@ -44,13 +44,18 @@ class Deployment:
         self.keys = {chain.accounts[i]: anvil_key(i) for i in range(4)}
         token_artifact = load_build_artifact("TestToken")
         self.token = chain.deploy(token_artifact, "Test Token", "TST", sender=self.hub)
-        self.manager: Contract = chain.deploy(load_build_artifact("ChannelManager"), self.hub,
-                                              PERIOD, self.token, sender=self.hub)
-        results = [chain.send(self.hub, self.manager, 100 * ETHER),
-                   chain.transact(self.token, "mint", self.manager, 10_000 * TST, sender=self.hub)]
+        self.manager: Contract = chain.deploy(
+            load_build_artifact("ChannelManager"), self.hub, PERIOD, self.token, sender=self.hub
+        )
+        results = [
+            chain.send(self.hub, self.manager, 100 * ETHER),
+            chain.transact(self.token, "mint", self.manager, 10_000 * TST, sender=self.hub),
+        ]
         for user in self.users:
             results.append(chain.transact(self.token, "mint", user, 1_000 * TST, sender=self.hub))
-            results.append(chain.transact(self.token, "approve", self.manager, 2**256 - 1, sender=user))
+            results.append(
+                chain.transact(self.token, "approve", self.manager, 2**256 - 1, sender=user)
+            )
         failed = [r.revert_text() for r in results if not r.success]
         if failed:
             raise RuntimeError(f"channel walk set-up failed: {failed[0]}")
@@ -60,22 +65,30 @@ class Deployment:
 class ChannelWalk:
     """Random channel operations, each predicted by the model, executed and compared."""
 
-    OPERATIONS = {
-        "deposit": 4, "hub_deposit": 2, "withdraw": 2, "exit_with_update": 2, "start_exit": 2,
-        "challenge": 2, "empty": 3, "stale": 1,
+    OPERATIONS: ClassVar[dict[str, int]] = {
+        "deposit": 4,
+        "hub_deposit": 2,
+        "withdraw": 2,
+        "exit_with_update": 2,
+        "start_exit": 2,
+        "challenge": 2,
+        "empty": 3,
+        "stale": 1,
     }
 
     def __init__(self, chain: Chain, seed: int, sign: str = "fast", record: bool = False) -> None:
         self.d = d = Deployment(chain)
         self.chain = chain
         self.rng = random.Random(seed)
-        self.model = ChannelManagerModel(d.hub, PERIOD, d.manager.address, chain.chain_id,
-                                         token=d.token.address)
+        self.model = ChannelManagerModel(
+            d.hub, PERIOD, d.manager.address, chain.chain_id, token=d.token.address
+        )
         self.model.receive_eth(100 * ETHER)
         self.model.receive_tokens(10_000 * TST)
         fast = FastSigner(d.domain)
         self.sign: Callable[[str, ChannelState], bytes] = (
-            (lambda who, s: fast.sign_channel(d.keys[who], s)) if sign == "fast"
+            (lambda who, s: fast.sign_channel(d.keys[who], s))
+            if sign == "fast"
             else (lambda who, s: sign_channel_state(d.keys[who], d.domain, s))
         )
         self.latest = {u: ChannelState(u, u) for u in d.users}  # newest double-signed state
@@ -85,7 +98,7 @@ class ChannelWalk:
         self.disagreements: list[str] = []
         #: With `record`, every transaction's TxResult and every view read, in order.
         self.trace: list[Any] | None = [] if record else None
-        names, weights = zip(*self.OPERATIONS.items())
+        names, weights = zip(*self.OPERATIONS.items(), strict=False)
         self._names, self._weights = names, weights
 
     # -- one step ----------------------------------------------------------------------
@@ -97,8 +110,9 @@ class ChannelWalk:
         self.check_invariants(user)
         self.steps += 1
 
-    def execute(self, predict: Callable[[int], Any], function: str, *args: Any, sender: str,
-                value: int = 0) -> bool:
+    def execute(
+        self, predict: Callable[[int], Any], function: str, *args: Any, sender: str, value: int = 0
+    ) -> bool:
         """Model first, then the chain; both outcomes must agree. True if both succeeded."""
         try:
             predict(self.chain.time)
@@ -111,7 +125,9 @@ class ChannelWalk:
         actual = None if result.success else (result.error, result.error_args)
         self.outcomes[f"{function}: {actual[0] if actual else 'ok'}"] += 1
         if expected != actual:
-            self.disagreements.append(f"step {self.steps} {function}: model {expected}, chain {actual}")
+            self.disagreements.append(
+                f"step {self.steps} {function}: model {expected}, chain {actual}"
+            )
         return result.success and expected is None
 
     def adopt(self, user: str, state: ChannelState) -> None:
@@ -134,21 +150,33 @@ class ChannelWalk:
         if not (user_wei or user_token or hub_wei):
             user_wei = FINNEY
         timeout = self.rng.choice((0, 0, now + 300, now))  # `now`: expired (StateExpired)
-        proposal = transitions.propose_deposit(prev, user_wei=user_wei, user_token=user_token,
-                                               hub_wei=hub_wei, timeout=timeout)
+        proposal = transitions.propose_deposit(
+            prev, user_wei=user_wei, user_token=user_token, hub_wei=hub_wei, timeout=timeout
+        )
         sig = self.sign(self.d.hub, proposal)
-        if self.execute(lambda t: self.model.user_authorized_update(user, t, proposal, sig, user_wei),
-                        "userAuthorizedUpdate", proposal.to_tuple(), sig, sender=user,
-                        value=user_wei):
+        if self.execute(
+            lambda t: self.model.user_authorized_update(user, t, proposal, sig, user_wei),
+            "userAuthorizedUpdate",
+            proposal.to_tuple(),
+            sig,
+            sender=user,
+            value=user_wei,
+        ):
             self.adopt(user, transitions.acknowledge(proposal))
 
     def op_hub_deposit(self, user: str) -> None:
-        proposal = transitions.propose_deposit(self.latest[user], hub_wei=20 * FINNEY,
-                                               hub_token=self.rng.choice((0, 2 * TST)))
+        proposal = transitions.propose_deposit(
+            self.latest[user], hub_wei=20 * FINNEY, hub_token=self.rng.choice((0, 2 * TST))
+        )
         sig = self.sign(user, proposal)
         hub = self.d.hub
-        if self.execute(lambda t: self.model.hub_authorized_update(hub, t, proposal, sig),
-                        "hubAuthorizedUpdate", proposal.to_tuple(), sig, sender=hub):
+        if self.execute(
+            lambda t: self.model.hub_authorized_update(hub, t, proposal, sig),
+            "hubAuthorizedUpdate",
+            proposal.to_tuple(),
+            sig,
+            sender=hub,
+        ):
             self.adopt(user, transitions.acknowledge(proposal))
 
     def op_withdraw(self, user: str) -> None:
@@ -159,8 +187,13 @@ class ChannelWalk:
             return self.op_deposit(user)
         proposal = transitions.propose_withdrawal(prev, user_wei=wei, user_token=token)
         sig = self.sign(self.d.hub, proposal)
-        if self.execute(lambda t: self.model.user_authorized_update(user, t, proposal, sig, 0),
-                        "userAuthorizedUpdate", proposal.to_tuple(), sig, sender=user):
+        if self.execute(
+            lambda t: self.model.user_authorized_update(user, t, proposal, sig, 0),
+            "userAuthorizedUpdate",
+            proposal.to_tuple(),
+            sig,
+            sender=user,
+        ):
             self.adopt(user, transitions.acknowledge(proposal))
 
     def paid(self, user: str) -> ChannelState:
@@ -168,22 +201,32 @@ class ChannelWalk:
         prev = self.latest[user]
         to_hub = self.rng.random() < 0.5
         payer = 1 if to_hub else 0
-        return transitions.pay(prev, to_hub=to_hub,
-                               wei=self.amount(prev.wei_balances[payer], FINNEY),
-                               token=self.amount(prev.token_balances[payer], TST))
+        return transitions.pay(
+            prev,
+            to_hub=to_hub,
+            wei=self.amount(prev.wei_balances[payer], FINNEY),
+            token=self.amount(prev.token_balances[payer], TST),
+        )
 
     def op_exit_with_update(self, user: str) -> None:
         state = self.paid(user)
         sig_hub, sig_user = self.sign(self.d.hub, state), self.sign(user, state)
         sender = self.rng.choice((self.d.hub, user))
-        if self.execute(lambda t: self.model.start_exit_with_update(sender, t, state, sig_hub, sig_user),
-                        "startExitWithUpdate", state.to_tuple(), sig_hub, sig_user, sender=sender):
+        if self.execute(
+            lambda t: self.model.start_exit_with_update(sender, t, state, sig_hub, sig_user),
+            "startExitWithUpdate",
+            state.to_tuple(),
+            sig_hub,
+            sig_user,
+            sender=sender,
+        ):
             self.adopt(user, state)
 
     def op_start_exit(self, user: str) -> None:
         sender = self.rng.choice((self.d.hub, user, user, self.d.stranger))
-        self.execute(lambda t: self.model.start_exit(sender, t, user), "startExit", user,
-                     sender=sender)
+        self.execute(
+            lambda t: self.model.start_exit(sender, t, user), "startExit", user, sender=sender
+        )
 
     def op_challenge(self, user: str) -> None:
         state = self.paid(user)
@@ -192,9 +235,14 @@ class ChannelWalk:
         sender = user if initiator == self.d.hub else self.d.hub
         if self.rng.random() < 0.1:
             sender = initiator if initiator != ZERO_ADDRESS else sender  # CallerIsExitInitiator
-        if self.execute(lambda t: self.model.empty_channel_with_challenge(sender, t, state, sig_hub, sig_user),
-                        "emptyChannelWithChallenge", state.to_tuple(), sig_hub, sig_user,
-                        sender=sender):
+        if self.execute(
+            lambda t: self.model.empty_channel_with_challenge(sender, t, state, sig_hub, sig_user),
+            "emptyChannelWithChallenge",
+            state.to_tuple(),
+            sig_hub,
+            sig_user,
+            sender=sender,
+        ):
             self.adopt(user, state)
             self.emptied(user)
 
@@ -205,8 +253,9 @@ class ChannelWalk:
             if target > self.chain.time:
                 self.chain.set_time(target)
         sender = self.rng.choice((self.d.hub, user, self.d.stranger))
-        if self.execute(lambda t: self.model.empty_channel(sender, t, user), "emptyChannel", user,
-                        sender=sender):
+        if self.execute(
+            lambda t: self.model.empty_channel(sender, t, user), "emptyChannel", user, sender=sender
+        ):
             self.emptied(user)
 
     def op_stale(self, user: str) -> None:
@@ -214,20 +263,38 @@ class ChannelWalk:
             return self.op_start_exit(user)
         state = self.rng.choice(self.history[user])
         sig_hub, sig_user = self.sign(self.d.hub, state), self.sign(user, state)
-        self.execute(lambda t: self.model.start_exit_with_update(user, t, state, sig_hub, sig_user),
-                     "startExitWithUpdate", state.to_tuple(), sig_hub, sig_user, sender=user)
+        self.execute(
+            lambda t: self.model.start_exit_with_update(user, t, state, sig_hub, sig_user),
+            "startExitWithUpdate",
+            state.to_tuple(),
+            sig_hub,
+            sig_user,
+            sender=user,
+        )
 
     # -- invariant reads -----------------------------------------------------------------
     def check_invariants(self, user: str) -> None:
         chain, m, model = self.chain, self.d.manager, self.model
         channel = model.channel(user)
         expected = (
-            model.total_channel_wei, model.total_channel_token, model.reserve_wei(),
-            (channel.wei_hub, channel.wei_user, channel.wei_total, channel.token_hub,
-             channel.token_user, channel.token_total),
+            model.total_channel_wei,
+            model.total_channel_token,
+            model.reserve_wei(),
+            (
+                channel.wei_hub,
+                channel.wei_user,
+                channel.wei_total,
+                channel.token_hub,
+                channel.token_user,
+                channel.token_total,
+            ),
         )
-        actual = (chain.call(m, "totalChannelWei"), chain.call(m, "totalChannelToken"),
-                  chain.call(m, "getHubReserveWei"), chain.call(m, "getChannelBalances", user))
+        actual = (
+            chain.call(m, "totalChannelWei"),
+            chain.call(m, "totalChannelToken"),
+            chain.call(m, "getHubReserveWei"),
+            chain.call(m, "getChannelBalances", user),
+        )
         if self.trace is not None:
             self.trace.append((chain.time, actual))
         if actual != expected:

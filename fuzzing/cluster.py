@@ -62,8 +62,14 @@ class ShardSpec:
     budget_seconds: float | None
 
 
-def plan_shards(seeds: list[int], *, oracle: str, mode: str, total_steps: int | None = None,
-                budget_seconds: float | None = None) -> list[ShardSpec]:
+def plan_shards(
+    seeds: list[int],
+    *,
+    oracle: str,
+    mode: str,
+    total_steps: int | None = None,
+    budget_seconds: float | None = None,
+) -> list[ShardSpec]:
     """One shard per seed. A step budget is split evenly (the first shards take the remainder);
     a time budget gives every shard `budget_seconds` (the runner also cuts it at the deadline)."""
     if (total_steps is None) == (budget_seconds is None):
@@ -161,8 +167,12 @@ class _Stopped(Exception):
 
 
 def _worker_identity() -> dict[str, Any]:
-    identity = {"host": socket.gethostname(), "pid": os.getpid(), "worker": f"local pid {os.getpid()}",
-                "address": ""}
+    identity = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "worker": f"local pid {os.getpid()}",
+        "address": "",
+    }
     try:
         from distributed import get_worker
 
@@ -207,8 +217,15 @@ class _StopCheck:
             return False
 
 
-def run_shard(spec: ShardSpec, artifact: Artifact, contract: ContractRef, *, topic: str | None = None,
-              stop_event: str | None = None, deadline: float | None = None) -> dict[str, Any]:
+def run_shard(
+    spec: ShardSpec,
+    artifact: Artifact,
+    contract: ContractRef,
+    *,
+    topic: str | None = None,
+    stop_event: str | None = None,
+    deadline: float | None = None,
+) -> dict[str, Any]:
     """Run one shard (on a Dask worker, or in this process) and return its counted results."""
     from fuzzing.engine.campaign import hunt, run_campaign
 
@@ -217,11 +234,25 @@ def run_shard(spec: ShardSpec, artifact: Artifact, contract: ContractRef, *, top
     should_stop = _StopCheck(stop_event)
     probed = install_probes()
     probe = _Probe()
-    result: dict[str, Any] = {**asdict(spec), **identity, "status": "passed", "started_at": time.time(),
-                              "steps": 0, "replay_steps": 0, "episodes": 0, "property_checks": 0,
-                              "seconds": 0.0, "cpu_seconds": 0.0, "path_hits": {}, "outcomes": {},
-                              "never_reached": [], "rules": None, "failures": [], "error": None,
-                              "last_progress_steps": 0}
+    result: dict[str, Any] = {
+        **asdict(spec),
+        **identity,
+        "status": "passed",
+        "started_at": time.time(),
+        "steps": 0,
+        "replay_steps": 0,
+        "episodes": 0,
+        "property_checks": 0,
+        "seconds": 0.0,
+        "cpu_seconds": 0.0,
+        "path_hits": {},
+        "outcomes": {},
+        "never_reached": [],
+        "rules": None,
+        "failures": [],
+        "error": None,
+        "last_progress_steps": 0,
+    }
     budget = spec.budget_seconds
     if deadline is not None and budget is not None:
         budget = min(budget, deadline - time.time())
@@ -238,8 +269,15 @@ def run_shard(spec: ShardSpec, artifact: Artifact, contract: ContractRef, *, top
         result["last_progress_steps"] = p.steps
         if p.elapsed - last_emit >= PROGRESS_EVERY:
             last_emit = p.elapsed
-            emit({"kind": "progress", "shard": spec.index, "steps": p.steps, "elapsed": p.elapsed,
-                  "paths": probe.path_snapshot()})
+            emit(
+                {
+                    "kind": "progress",
+                    "shard": spec.index,
+                    "steps": p.steps,
+                    "elapsed": p.elapsed,
+                    "paths": probe.path_snapshot(),
+                }
+            )
         if should_stop():
             raise _Stopped()
 
@@ -247,59 +285,145 @@ def run_shard(spec: ShardSpec, artifact: Artifact, contract: ContractRef, *, top
     findings: list[Any] = []
     try:
         if spec.mode == "hunt":
-            verdict, findings = hunt(artifact, seed=spec.seed, budget_seconds=budget, max_steps=spec.max_steps,
-                                     oracle=spec.oracle, progress=progress)
+            verdict, findings = hunt(
+                artifact,
+                seed=spec.seed,
+                budget_seconds=budget,
+                max_steps=spec.max_steps,
+                oracle=spec.oracle,
+                progress=progress,
+            )
         else:
-            verdict = run_campaign(artifact, seed=spec.seed, budget_seconds=budget, max_steps=spec.max_steps,
-                                   oracle=spec.oracle, progress=progress)
+            verdict = run_campaign(
+                artifact,
+                seed=spec.seed,
+                budget_seconds=budget,
+                max_steps=spec.max_steps,
+                oracle=spec.oracle,
+                progress=progress,
+            )
     except _Stopped:
         result.update(status="stopped", finished_at=time.time())
         return result
     except Exception as exc:  # an engine crash is reported, never taken for a pass
-        result.update(status="error", finished_at=time.time(), error=traceback.format_exc(),
-                      seconds=time.time() - result["started_at"])
+        result.update(
+            status="error",
+            finished_at=time.time(),
+            error=traceback.format_exc(),
+            seconds=time.time() - result["started_at"],
+        )
         steps = spec.max_steps or result["last_progress_steps"]
-        replay = ReplaySpec(contract.path, contract.source_sha256, contract.bytecode_sha256, spec.oracle, spec.seed,
-                            "first", steps, f"engine-error:{type(exc).__name__}")
+        replay = ReplaySpec(
+            contract.path,
+            contract.source_sha256,
+            contract.bytecode_sha256,
+            spec.oracle,
+            spec.seed,
+            "first",
+            steps,
+            f"engine-error:{type(exc).__name__}",
+        )
         first_line = str(exc).splitlines()[0] if str(exc) else ""
-        result["failures"].append({"property": replay.property, "detail": first_line,
-                                   "steps": result["last_progress_steps"], "seconds": result["seconds"],
-                                   "episode": None, "episode_steps": 0, "counterexample": [],
-                                   "blob": replay.to_blob(), "spec": asdict(replay), "shrunk": None,
-                                   "shrink_note": "engine errors are not shrunk"})
+        result["failures"].append(
+            {
+                "property": replay.property,
+                "detail": first_line,
+                "steps": result["last_progress_steps"],
+                "seconds": result["seconds"],
+                "episode": None,
+                "episode_steps": 0,
+                "counterexample": [],
+                "blob": replay.to_blob(),
+                "spec": asdict(replay),
+                "shrunk": None,
+                "shrink_note": "engine errors are not shrunk",
+            }
+        )
         return result
     finally:
         _local.probe = None
     result.update(
-        steps=verdict.steps, replay_steps=verdict.replay_steps, episodes=verdict.episodes,
-        property_checks=verdict.property_checks, seconds=verdict.seconds, cpu_seconds=verdict.cpu_seconds,
-        path_hits=dict(verdict.path_hits), outcomes={fn: dict(c) for fn, c in verdict.outcomes.items()},
+        steps=verdict.steps,
+        replay_steps=verdict.replay_steps,
+        episodes=verdict.episodes,
+        property_checks=verdict.property_checks,
+        seconds=verdict.seconds,
+        cpu_seconds=verdict.cpu_seconds,
+        path_hits=dict(verdict.path_hits),
+        outcomes={fn: dict(c) for fn, c in verdict.outcomes.items()},
         never_reached=list(verdict.never_reached),
-        rules={name: {"calls": c, "early_returns": e, "transactions": t} for name, (c, e, t) in probe.rules.items()}
-        if probed else None,
+        rules={
+            name: {"calls": c, "early_returns": e, "transactions": t}
+            for name, (c, e, t) in probe.rules.items()
+        }
+        if probed
+        else None,
     )
-    failed = [(f.failure, f.detail, f.steps, f.seconds, f.episode, None, f.counterexample) for f in findings]
+    failed = [
+        (f.failure, f.detail, f.steps, f.seconds, f.episode, None, f.counterexample)
+        for f in findings
+    ]
     if spec.mode == "first" and not verdict.passed:
-        failed = [(verdict.failure, verdict.detail, verdict.steps, verdict.seconds, verdict.episode,
-                   verdict.episode_steps, verdict.counterexample)]
+        failed = [
+            (
+                verdict.failure,
+                verdict.detail,
+                verdict.steps,
+                verdict.seconds,
+                verdict.episode,
+                verdict.episode_steps,
+                verdict.counterexample,
+            )
+        ]
     for prop, detail, steps, seconds, episode, episode_steps, counterexample in failed:
         emit({"kind": "shrinking", "shard": spec.index, "property": prop})
-        replay = ReplaySpec(contract.path, contract.source_sha256, contract.bytecode_sha256, spec.oracle, spec.seed,
-                            spec.mode, verdict.replay_steps, prop, episode)
-        record = {"property": prop, "detail": detail, "steps": steps, "seconds": seconds, "episode": episode,
-                  "episode_steps": episode_steps, "counterexample": list(counterexample), "shrunk": None,
-                  "shrink_note": ""}
+        replay = ReplaySpec(
+            contract.path,
+            contract.source_sha256,
+            contract.bytecode_sha256,
+            spec.oracle,
+            spec.seed,
+            spec.mode,
+            verdict.replay_steps,
+            prop,
+            episode,
+        )
+        record = {
+            "property": prop,
+            "detail": detail,
+            "steps": steps,
+            "seconds": seconds,
+            "episode": episode,
+            "episode_steps": episode_steps,
+            "counterexample": list(counterexample),
+            "shrunk": None,
+            "shrink_note": "",
+        }
         if episode is not None:
             upper = episode_steps if episode_steps else episode_length(spec.seed, episode)
-            shrunk = shrink(artifact, seed=spec.seed, oracle=spec.oracle, prop=prop, episode=episode, upper=upper)
+            shrunk = shrink(
+                artifact,
+                seed=spec.seed,
+                oracle=spec.oracle,
+                prop=prop,
+                episode=episode,
+                upper=upper,
+            )
             if shrunk is None:
-                record["shrink_note"] = f"episode {episode} alone does not fail with {prop}; replay the whole shard"
+                record["shrink_note"] = (
+                    f"episode {episode} alone does not fail with {prop}; replay the whole shard"
+                )
             else:
                 replay = ReplaySpec(**{**asdict(replay), "episode_steps": shrunk.steps})
-                record["shrunk"] = {"episode": shrunk.episode, "steps": shrunk.steps, "tries": shrunk.tries,
-                                    "seconds": shrunk.seconds, "detail": shrunk.result.detail,
-                                    "counterexample": list(shrunk.result.counterexample),
-                                    "from_steps": upper}
+                record["shrunk"] = {
+                    "episode": shrunk.episode,
+                    "steps": shrunk.steps,
+                    "tries": shrunk.tries,
+                    "seconds": shrunk.seconds,
+                    "detail": shrunk.result.detail,
+                    "counterexample": list(shrunk.result.counterexample),
+                    "from_steps": upper,
+                }
         record["blob"] = replay.to_blob()
         record["spec"] = asdict(replay)
         result["failures"].append(record)
@@ -317,7 +441,9 @@ class ClusterError(Exception):
 class DaskCampaign:
     """A Dask client on a new LocalCluster (`scheduler=None`) or on an existing scheduler."""
 
-    def __init__(self, *, scheduler: str | None, workers: int, connect_timeout: float = 20.0) -> None:
+    def __init__(
+        self, *, scheduler: str | None, workers: int, connect_timeout: float = 20.0
+    ) -> None:
         from distributed import Client, LocalCluster
 
         self.cluster = None
@@ -326,15 +452,22 @@ class DaskCampaign:
         if scheduler is None:
             # no dashboard (bokeh is not a dependency); the scheduler's HTTP endpoint still starts,
             # so it gets a free port rather than a warning when 8787 is taken
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                        silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},
+                silence_logs=logging.ERROR,
+            )
             self.client = Client(self.cluster)
         else:
             try:
                 self.client = Client(scheduler, timeout=connect_timeout)
             except (OSError, TimeoutError) as exc:
-                raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+                raise ClusterError(
+                    f"cannot reach the Dask scheduler at {scheduler}: {exc}"
+                ) from None
             try:
                 self.client.wait_for_workers(1, timeout=connect_timeout)
             except TimeoutError:
@@ -356,9 +489,17 @@ class DaskCampaign:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def run(self, shards: list[ShardSpec], artifact: Artifact, contract: ContractRef, *,
-            keep_going: bool, deadline: float | None, on_event: Callable[[dict[str, Any]], None],
-            tick: float = 0.5) -> list[dict[str, Any]]:
+    def run(
+        self,
+        shards: list[ShardSpec],
+        artifact: Artifact,
+        contract: ContractRef,
+        *,
+        keep_going: bool,
+        deadline: float | None,
+        on_event: Callable[[dict[str, Any]], None],
+        tick: float = 0.5,
+    ) -> list[dict[str, Any]]:
         """Run every shard; call `on_event` (in this thread) for each progress, shrinking and
         finished-shard event and every `tick` seconds ({"kind": "tick"}). Without `keep_going`
         the first failed shard stops the rest (waiting shards return at once, running ones at
@@ -371,11 +512,28 @@ class DaskCampaign:
         events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.client.subscribe_topic(topic, lambda event: events.put(event[1]))
         stop = Event(stop_name, client=self.client)
-        shipped = self.client.scatter(Artifact(artifact.name, artifact.abi, artifact.bytecode,
-                                               artifact.deployed_bytecode, artifact.source_path), broadcast=True)
+        shipped = self.client.scatter(
+            Artifact(
+                artifact.name,
+                artifact.abi,
+                artifact.bytecode,
+                artifact.deployed_bytecode,
+                artifact.source_path,
+            ),
+            broadcast=True,
+        )
         futures = {
-            self.client.submit(run_shard, spec, shipped, contract, topic=topic, stop_event=stop_name,
-                               deadline=deadline, key=f"shard-{spec.index}-{campaign}", pure=False): spec
+            self.client.submit(
+                run_shard,
+                spec,
+                shipped,
+                contract,
+                topic=topic,
+                stop_event=stop_name,
+                deadline=deadline,
+                key=f"shard-{spec.index}-{campaign}",
+                pure=False,
+            ): spec
             for spec in shards
         }
         results: dict[int, dict[str, Any]] = {}
@@ -396,7 +554,11 @@ class DaskCampaign:
                         result = self._collect(future, spec)
                         results[spec.index] = result
                         on_event({"kind": "done", "shard": spec.index, "result": result})
-                        if result["status"] in ("failed", "error") and not keep_going and not stopping:
+                        if (
+                            result["status"] in ("failed", "error")
+                            and not keep_going
+                            and not stopping
+                        ):
                             stopping = True
                             stop.set()  # running shards stop at their next look, waiting ones at once
                     on_event({"kind": "tick"})
@@ -427,10 +589,26 @@ class DaskCampaign:
     def _collect(future: Any, spec: ShardSpec) -> dict[str, Any]:
         if future.status == "finished":
             return future.result()
-        base = {**asdict(spec), "steps": 0, "replay_steps": 0, "episodes": 0, "property_checks": 0,
-                "seconds": 0.0, "cpu_seconds": 0.0, "path_hits": {}, "outcomes": {}, "never_reached": [],
-                "rules": None, "failures": [], "worker": "", "address": "", "host": "", "pid": 0,
-                "started_at": None, "finished_at": time.time()}
+        base = {
+            **asdict(spec),
+            "steps": 0,
+            "replay_steps": 0,
+            "episodes": 0,
+            "property_checks": 0,
+            "seconds": 0.0,
+            "cpu_seconds": 0.0,
+            "path_hits": {},
+            "outcomes": {},
+            "never_reached": [],
+            "rules": None,
+            "failures": [],
+            "worker": "",
+            "address": "",
+            "host": "",
+            "pid": 0,
+            "started_at": None,
+            "finished_at": time.time(),
+        }
         if future.status == "cancelled":
             return {**base, "status": "cancelled", "error": None}
         try:

@@ -44,11 +44,14 @@ def compiler_settings(config_path: Path = PROJECT_ROOT / "brownie-config.yaml") 
         "version": str(solc["version"]),
         "settings": {
             "evmVersion": config["evm_version"],
-            "optimizer": {"enabled": bool(solc["optimizer"]["enabled"]),
-                          "runs": int(solc["optimizer"]["runs"])},
+            "optimizer": {
+                "enabled": bool(solc["optimizer"]["enabled"]),
+                "runs": int(solc["optimizer"]["runs"]),
+            },
             "remappings": list(solc.get("remappings", [])),
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object",
-                                            "evm.deployedBytecode.object"]}},
+            "outputSelection": {
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+            },
         },
     }
 
@@ -92,28 +95,44 @@ def compile_file(path: str | Path) -> dict[str, Artifact]:
         cached = _compile(unit, text.decode(), config)
         _cache_write(key, cached)
     return {
-        name: Artifact(name=name, abi=entry["abi"], bytecode=bytes.fromhex(entry["bytecode"]),
-                       deployed_bytecode=bytes.fromhex(entry["deployed"]), source_path=unit)
+        name: Artifact(
+            name=name,
+            abi=entry["abi"],
+            bytecode=bytes.fromhex(entry["bytecode"]),
+            deployed_bytecode=bytes.fromhex(entry["deployed"]),
+            source_path=unit,
+        )
         for name, entry in cached["contracts"].items()
     }
 
 
 def _compile(unit: str, text: str, config: dict[str, Any]) -> dict[str, Any]:
-    request = {"language": "Solidity", "sources": {unit: {"content": text}},
-               "settings": config["settings"]}
+    request = {
+        "language": "Solidity",
+        "sources": {unit: {"content": text}},
+        "settings": config["settings"],
+    }
     try:
         run = subprocess.run(
             [str(_compiler_binary(config["version"])), "--standard-json"],
-            input=json.dumps(request), capture_output=True, text=True, cwd=PROJECT_ROOT,
-            timeout=COMPILE_TIMEOUT_SECONDS, check=False,
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=COMPILE_TIMEOUT_SECONDS,
+            check=False,
         )
     except subprocess.TimeoutExpired:
-        raise ContractSourceError(f"{unit}: compiler gave no answer in {COMPILE_TIMEOUT_SECONDS} s") from None
+        raise ContractSourceError(
+            f"{unit}: compiler gave no answer in {COMPILE_TIMEOUT_SECONDS} s"
+        ) from None
     try:
         output = json.loads(run.stdout)
     except json.JSONDecodeError:
         detail = (run.stderr or run.stdout).strip().splitlines()
-        raise ContractSourceError(f"{unit}: compiler failed: {detail[0] if detail else 'no output'}") from None
+        raise ContractSourceError(
+            f"{unit}: compiler failed: {detail[0] if detail else 'no output'}"
+        ) from None
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         first = errors[0].get("formattedMessage") or errors[0].get("message", "")
@@ -122,8 +141,11 @@ def _compile(unit: str, text: str, config: dict[str, Any]) -> dict[str, Any]:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ContractSourceError(f"{unit} does not compile: {lines[0]} {location}{more}".strip())
     contracts = {
-        name: {"abi": data["abi"], "bytecode": data["evm"]["bytecode"]["object"],
-               "deployed": data["evm"]["deployedBytecode"]["object"]}
+        name: {
+            "abi": data["abi"],
+            "bytecode": data["evm"]["bytecode"]["object"],
+            "deployed": data["evm"]["deployedBytecode"]["object"],
+        }
         for name, data in output.get("contracts", {}).get(unit, {}).items()
     }
     sources = {}
@@ -161,13 +183,19 @@ def compile_contract(path: str | Path, name: str | None = None) -> Artifact:
     deployable = {n: a for n, a in artifacts.items() if a.bytecode}
     if name is not None:
         if name not in artifacts:
-            raise ContractSourceError(f"{path}: no contract named {name} (found: {', '.join(sorted(artifacts)) or 'none'})")
+            raise ContractSourceError(
+                f"{path}: no contract named {name} (found: {', '.join(sorted(artifacts)) or 'none'})"
+            )
         if not artifacts[name].bytecode:
-            raise ContractSourceError(f"{path}: {name} is abstract or an interface, it cannot be deployed")
+            raise ContractSourceError(
+                f"{path}: {name} is abstract or an interface, it cannot be deployed"
+            )
         return artifacts[name]
     if len(deployable) != 1:
         found = ", ".join(sorted(deployable)) or "none"
-        raise ContractSourceError(f"{path}: name the contract to test (deployable contracts: {found})")
+        raise ContractSourceError(
+            f"{path}: name the contract to test (deployable contracts: {found})"
+        )
     return next(iter(deployable.values()))
 
 
@@ -197,6 +225,10 @@ def load_channel_manager(path: str | Path = DEFAULT_CONTRACT, name: str | None =
         raise ContractSourceError(f"{INTERFACE_PATH} defines no IChannelManager")
     missing = missing_functions(artifact.codec, reference.codec)
     if missing:
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise ContractSourceError(f"{path}: {artifact.name} lacks the ChannelManager ABI: missing {shown}")
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        raise ContractSourceError(
+            f"{path}: {artifact.name} lacks the ChannelManager ABI: missing {shown}"
+        )
     return artifact

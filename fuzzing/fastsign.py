@@ -37,10 +37,16 @@ def _array(values: tuple[int, ...]) -> bytes:
 
 def channel_struct_hash(state: ChannelState) -> bytes:
     return keccak(
-        CHANNEL_STATE_TYPEHASH + _address(state.user) + _address(state.recipient)
-        + _array(state.wei_balances) + _array(state.token_balances)
-        + _array(state.pending_wei_updates) + _array(state.pending_token_updates)
-        + _array(state.tx_count) + bytes(state.thread_root) + _word(state.thread_count)
+        CHANNEL_STATE_TYPEHASH
+        + _address(state.user)
+        + _address(state.recipient)
+        + _array(state.wei_balances)
+        + _array(state.token_balances)
+        + _array(state.pending_wei_updates)
+        + _array(state.pending_token_updates)
+        + _array(state.tx_count)
+        + bytes(state.thread_root)
+        + _word(state.thread_count)
         + _word(state.timeout)
     )
 
@@ -48,8 +54,12 @@ def channel_struct_hash(state: ChannelState) -> bytes:
 def thread_struct_hash(state: ThreadState) -> bytes:
     """Of an initial state, the thread's merkle leaf."""
     return keccak(
-        THREAD_STATE_TYPEHASH + _address(state.sender) + _address(state.receiver)
-        + _word(state.thread_id) + _array(state.wei_balances) + _array(state.token_balances)
+        THREAD_STATE_TYPEHASH
+        + _address(state.sender)
+        + _address(state.receiver)
+        + _word(state.thread_id)
+        + _array(state.wei_balances)
+        + _array(state.token_balances)
         + _word(state.tx_count)
     )
 

@@ -67,7 +67,9 @@ class Ledger:
     def sign(self, state: ChannelState, record: bool = True) -> Signed:
         """Both signatures; `record=False` for states an honest party would never sign (they
         join the history only if the chain accepts them)."""
-        rec = Signed(state, self.sign_channel(state, self.hub), self.sign_channel(state, state.user))
+        rec = Signed(
+            state, self.sign_channel(state, self.hub), self.sign_channel(state, state.user)
+        )
         if record:
             self.history[state.user].append(rec)
         return rec
@@ -124,7 +126,10 @@ class Ledger:
         self.roots[(user, bytes(tree.root))] = list(self.threads[user])
         g, c = base.tx_count
         return base.evolve(
-            tx_count=(g + 1, c), thread_root=tree.root, thread_count=len(self.threads[user]), **changes
+            tx_count=(g + 1, c),
+            thread_root=tree.root,
+            thread_count=len(self.threads[user]),
+            **changes,
         )
 
     def open_thread(self, sender: str, receiver: str, wei: int, token: int) -> OpenThread | None:
@@ -140,10 +145,22 @@ class Ledger:
         t = OpenThread(initial, self.sign_thread(initial, sender))
         self.threads[sender].append(t)
         self.threads[receiver].append(t)
-        self.sign(self._with_threads(sender, sb, wei_balances=(sb.wei_balances[0], sb.wei_balances[1] - wei),
-                                     token_balances=(sb.token_balances[0], sb.token_balances[1] - token)))
-        self.sign(self._with_threads(receiver, rb, wei_balances=(rb.wei_balances[0] - wei, rb.wei_balances[1]),
-                                     token_balances=(rb.token_balances[0] - token, rb.token_balances[1])))
+        self.sign(
+            self._with_threads(
+                sender,
+                sb,
+                wei_balances=(sb.wei_balances[0], sb.wei_balances[1] - wei),
+                token_balances=(sb.token_balances[0], sb.token_balances[1] - token),
+            )
+        )
+        self.sign(
+            self._with_threads(
+                receiver,
+                rb,
+                wei_balances=(rb.wei_balances[0] - wei, rb.wei_balances[1]),
+                token_balances=(rb.token_balances[0] - token, rb.token_balances[1]),
+            )
+        )
         return t
 
     def open_conflicting_thread(
@@ -168,10 +185,22 @@ class Ledger:
         self.threads[receiver].append(tr)
         (ws, _), (tks, _) = in_sender.wei_balances, in_sender.token_balances
         (wr, _), (tkr, _) = in_receiver.wei_balances, in_receiver.token_balances
-        self.sign(self._with_threads(sender, sb, wei_balances=(sb.wei_balances[0], sb.wei_balances[1] - ws),
-                                     token_balances=(sb.token_balances[0], sb.token_balances[1] - tks)))
-        self.sign(self._with_threads(receiver, rb, wei_balances=(rb.wei_balances[0] - wr, rb.wei_balances[1]),
-                                     token_balances=(rb.token_balances[0] - tkr, rb.token_balances[1])))
+        self.sign(
+            self._with_threads(
+                sender,
+                sb,
+                wei_balances=(sb.wei_balances[0], sb.wei_balances[1] - ws),
+                token_balances=(sb.token_balances[0], sb.token_balances[1] - tks),
+            )
+        )
+        self.sign(
+            self._with_threads(
+                receiver,
+                rb,
+                wei_balances=(rb.wei_balances[0] - wr, rb.wei_balances[1]),
+                token_balances=(rb.token_balances[0] - tkr, rb.token_balances[1]),
+            )
+        )
         return ts, tr
 
     def thread_pay(self, t: OpenThread, wei: int, token: int) -> tuple[ThreadState, bytes] | None:
@@ -188,8 +217,12 @@ class Ledger:
         t.updates.append(rec)
         return rec
 
-    def proof(self, user: str, t: OpenThread, threads: list[OpenThread] | None = None) -> list[bytes]:
-        tree = MerkleTree.of_threads([x.initial for x in (threads if threads is not None else self.threads[user])])
+    def proof(
+        self, user: str, t: OpenThread, threads: list[OpenThread] | None = None
+    ) -> list[bytes]:
+        tree = MerkleTree.of_threads(
+            [x.initial for x in (threads if threads is not None else self.threads[user])]
+        )
         return tree.thread_proof(t.initial)
 
     def forget_threads(self, user: str) -> None:

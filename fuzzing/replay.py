@@ -81,18 +81,23 @@ class ReplaySpec:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise BlobError("the replay blob is not base64 of JSON (copy it whole from the campaign output)"
-                            ) from None
+            raise BlobError(
+                "the replay blob is not base64 of JSON (copy it whole from the campaign output)"
+            ) from None
         if not isinstance(data, dict) or data.get("v") != BLOB_VERSION:
-            raise BlobError(f"the replay blob has version {data.get('v') if isinstance(data, dict) else '?'}, "
-                            f"this runner reads version {BLOB_VERSION}")
+            raise BlobError(
+                f"the replay blob has version {data.get('v') if isinstance(data, dict) else '?'}, "
+                f"this runner reads version {BLOB_VERSION}"
+            )
         data.pop("v")
         try:
             spec = cls(**data)
         except TypeError as exc:
             raise BlobError(f"the replay blob lacks a field: {exc}") from None
         if spec.mode not in MODES:
-            raise BlobError(f"the replay blob has mode {spec.mode!r}, expected one of {', '.join(MODES)}")
+            raise BlobError(
+                f"the replay blob has mode {spec.mode!r}, expected one of {', '.join(MODES)}"
+            )
         return spec
 
 
@@ -112,42 +117,84 @@ class ReplayResult:
         return self.failure == spec.property
 
 
-def _from_verdict(verdict: Any, prop: str | None = None, findings: list[Any] | None = None) -> ReplayResult:
+def _from_verdict(
+    verdict: Any, prop: str | None = None, findings: list[Any] | None = None
+) -> ReplayResult:
     if findings is not None and prop is not None:
         found = next((f for f in findings if f.failure == prop), None)
         if found is not None:
-            return ReplayResult(found.failure, found.detail, found.steps, found.seconds, found.episode, 0,
-                                list(found.counterexample))
+            return ReplayResult(
+                found.failure,
+                found.detail,
+                found.steps,
+                found.seconds,
+                found.episode,
+                0,
+                list(found.counterexample),
+            )
         first = findings[0] if findings else None
         if first is not None:
-            return ReplayResult(first.failure, first.detail, first.steps, first.seconds, first.episode, 0,
-                                list(first.counterexample))
+            return ReplayResult(
+                first.failure,
+                first.detail,
+                first.steps,
+                first.seconds,
+                first.episode,
+                0,
+                list(first.counterexample),
+            )
         return ReplayResult(None, "", verdict.steps, verdict.seconds, None, 0, [])
-    return ReplayResult(verdict.failure, verdict.detail, verdict.steps, verdict.seconds, verdict.episode,
-                        verdict.episode_steps, list(verdict.counterexample))
+    return ReplayResult(
+        verdict.failure,
+        verdict.detail,
+        verdict.steps,
+        verdict.seconds,
+        verdict.episode,
+        verdict.episode_steps,
+        list(verdict.counterexample),
+    )
 
 
-def replay_shard(spec: ReplaySpec, artifact: Artifact, progress: Callable[[Any], Any] | None = None) -> ReplayResult:
+def replay_shard(
+    spec: ReplaySpec, artifact: Artifact, progress: Callable[[Any], Any] | None = None
+) -> ReplayResult:
     """The whole shard, from its first episode, exactly as the campaign ran it."""
     from fuzzing.engine.campaign import hunt, run_campaign
 
     if spec.mode == "hunt":
-        verdict, findings = hunt(artifact, seed=spec.seed, max_steps=spec.steps, oracle=spec.oracle,
-                                 want={spec.property}, progress=progress)
+        verdict, findings = hunt(
+            artifact,
+            seed=spec.seed,
+            max_steps=spec.steps,
+            oracle=spec.oracle,
+            want={spec.property},
+            progress=progress,
+        )
         return _from_verdict(verdict, spec.property, findings)
-    verdict = run_campaign(artifact, seed=spec.seed, max_steps=spec.steps, oracle=spec.oracle, progress=progress)
+    verdict = run_campaign(
+        artifact, seed=spec.seed, max_steps=spec.steps, oracle=spec.oracle, progress=progress
+    )
     return _from_verdict(verdict)
 
 
-def replay_episode(artifact: Artifact, *, seed: int, oracle: str, episode: int, steps: int) -> ReplayResult:
+def replay_episode(
+    artifact: Artifact, *, seed: int, oracle: str, episode: int, steps: int
+) -> ReplayResult:
     """Episode `episode` of the campaign with seed `seed` alone, its main play cut at `steps`.
 
     Uses the engine's `_campaign(only_episode=...)`, the same entry `research/fuzz.py --episode`
     uses (run_campaign does not expose it)."""
     from fuzzing.engine.campaign import _campaign
 
-    verdict, _ = _campaign(artifact, seed=seed, budget_seconds=None, max_steps=max(steps, 0), oracle=oracle,
-                           progress=None, only_episode=episode)
+    verdict, _ = _campaign(
+        artifact,
+        seed=seed,
+        budget_seconds=None,
+        max_steps=max(steps, 0),
+        oracle=oracle,
+        progress=None,
+        only_episode=episode,
+    )
     return _from_verdict(verdict)
 
 
@@ -172,8 +219,16 @@ class Shrunk:
     result: ReplayResult
 
 
-def shrink(artifact: Artifact, *, seed: int, oracle: str, prop: str, episode: int, upper: int,
-           on_try: Callable[[int, bool], Any] | None = None) -> Shrunk | None:
+def shrink(
+    artifact: Artifact,
+    *,
+    seed: int,
+    oracle: str,
+    prop: str,
+    episode: int,
+    upper: int,
+    on_try: Callable[[int, bool], Any] | None = None,
+) -> Shrunk | None:
     """Bisect the failing episode's prefix length in [1, upper]; None if the episode alone does
     not fail with `prop` at `upper` steps (then only the whole-shard replay is exact)."""
     started = time.perf_counter()
@@ -222,9 +277,16 @@ class FailureStore:
         blob = spec.to_blob()
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{hashlib.sha256(blob.encode()).hexdigest()[:16]}.json"
-        entry = {"blob": blob, "property": spec.property, "detail": detail, "contract": spec.contract,
-                 "seed": spec.seed, "oracle": spec.oracle, "campaign": campaign,
-                 "found_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        entry = {
+            "blob": blob,
+            "property": spec.property,
+            "detail": detail,
+            "contract": spec.contract,
+            "seed": spec.seed,
+            "oracle": spec.oracle,
+            "campaign": campaign,
+            "found_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         partial = path.with_suffix(".part")
         partial.write_text(json.dumps(entry, indent=1) + "\n")
         partial.replace(path)
@@ -240,7 +302,11 @@ class FailureStore:
                 spec = ReplaySpec.from_blob(entry["blob"])
             except (OSError, ValueError, KeyError, BlobError):
                 continue  # not ours, or damaged: never replayed, never deleted
-            found.append(SavedFailure(path, entry["blob"], spec, entry.get("found_at", ""), entry.get("detail", "")))
+            found.append(
+                SavedFailure(
+                    path, entry["blob"], spec, entry.get("found_at", ""), entry.get("detail", "")
+                )
+            )
         return found
 
     def matching(self, contract: str | Path, oracle: str) -> list[SavedFailure]:

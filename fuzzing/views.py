@@ -13,9 +13,15 @@ GLOBAL_VIEWS = ("totalChannelWei", "totalChannelToken", "getHubReserveWei", "get
 USER_VIEWS = ("getChannelBalances", "getChannelDetails", "creditWei", "creditToken")
 
 
-def manager_views(chain: Chain, manager: Contract, *, users: Iterable[str],
-                  threads: Iterable[ThreadState] = (), token: Contract | None = None,
-                  holders: Iterable[str] = ()) -> dict[str, Any]:
+def manager_views(
+    chain: Chain,
+    manager: Contract,
+    *,
+    users: Iterable[str],
+    threads: Iterable[ThreadState] = (),
+    token: Contract | None = None,
+    holders: Iterable[str] = (),
+) -> dict[str, Any]:
     """Global views; per user the channel, its details and credits; per thread its record;
     the ETH (and token) balance of the manager and of each holder."""
     views: dict[str, Any] = {name: chain.call(manager, name) for name in GLOBAL_VIEWS}

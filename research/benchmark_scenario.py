@@ -157,8 +157,15 @@ class _Scenario:
         self.domain: Domain | None = None
 
     # -- plumbing ------------------------------------------------------------------------
-    def send(self, call: Callable[..., Any], *args: Any, sender: Any, value: int = 0,
-             op: int | None = None, at: int | None = None) -> Any:
+    def send(
+        self,
+        call: Callable[..., Any],
+        *args: Any,
+        sender: Any,
+        value: int = 0,
+        op: int | None = None,
+        at: int | None = None,
+    ) -> Any:
         """Mine `call(*args)` from `sender` at the scenario's next instant; record gasUsed
         under operation `op` if given."""
         timestamp = self.clock.next(at)
@@ -188,18 +195,25 @@ class _Scenario:
         return self.sign(state, self.hub), self.sign(state, state.user)
 
     def timeout(self) -> int:
-        """"Block time + 300" for a state submitted by the next transaction."""
+        """ "Block time + 300" for a state submitted by the next transaction."""
         return self.clock.peek() + TIMEOUT_SECONDS
 
-    def first_deposit(self, user: Any, op: int | None = None,
-                      prev: ChannelState | None = None) -> ChannelState:
+    def first_deposit(
+        self, user: Any, op: int | None = None, prev: ChannelState | None = None
+    ) -> ChannelState:
         """As #2: user 1 ETH + 100 TST, hub 50 TST, hub-signed; returns the acknowledgement."""
         base = prev if prev is not None else ChannelState(str(user), str(user))
         proposal = transitions.propose_deposit(
             base, user_wei=ETHER, user_token=100 * TST, hub_token=50 * TST, timeout=self.timeout()
         )
-        self.send(self.manager.userAuthorizedUpdate, proposal.to_tuple(),
-                  self.sign(proposal, self.hub), sender=user, value=ETHER, op=op)
+        self.send(
+            self.manager.userAuthorizedUpdate,
+            proposal.to_tuple(),
+            self.sign(proposal, self.hub),
+            sender=user,
+            value=ETHER,
+            op=op,
+        )
         return transitions.acknowledge(proposal)
 
     def closing_time(self, user: Any) -> int:
@@ -257,8 +271,13 @@ class _Scenario:
         ack = self.first_deposit(user_a, op=2)
         # #3: hub deposit of 0.5 ETH from the reserve at [3,2], user-signed.
         proposal = transitions.propose_deposit(ack, hub_wei=ETHER // 2, timeout=self.timeout())
-        self.send(m.hubAuthorizedUpdate, proposal.to_tuple(), self.sign(proposal, user_a),
-                  sender=hub, op=3)
+        self.send(
+            m.hubAuthorizedUpdate,
+            proposal.to_tuple(),
+            self.sign(proposal, user_a),
+            sender=hub,
+            op=3,
+        )
         ack = transitions.acknowledge(proposal)  # [4,2]: wei [0.5, 1.0], token [50, 100]
         # #4: the user sells 20 TST for 0.1 ETH and withdraws 0.2 ETH, in one state [5,3].
         withdrawal = ack.evolve(
@@ -268,8 +287,13 @@ class _Scenario:
             tx_count=(5, 3),
             timeout=self.timeout(),
         )
-        self.send(m.userAuthorizedUpdate, withdrawal.to_tuple(), self.sign(withdrawal, hub),
-                  sender=user_a, op=4)
+        self.send(
+            m.userAuthorizedUpdate,
+            withdrawal.to_tuple(),
+            self.sign(withdrawal, hub),
+            sender=user_a,
+            op=4,
+        )
         self.a_state = withdrawal
         # #5: the hub exits on the stored state; #6: it empties the channel after the window.
         tx = self.send(m.startExit, user_a, sender=hub, op=5)
@@ -283,8 +307,9 @@ class _Scenario:
         self.send(m.startExitWithUpdate, paid.to_tuple(), *self.both(paid), sender=user_b, op=8)
         # #9: the hub answers with [4,1] (another 0.05 ETH + 5 TST) and empties at once.
         newer = transitions.pay(paid, to_hub=True, wei=50 * FINNEY, token=5 * TST)
-        self.send(m.emptyChannelWithChallenge, newer.to_tuple(), *self.both(newer),
-                  sender=hub, op=9)
+        self.send(
+            m.emptyChannelWithChallenge, newer.to_tuple(), *self.both(newer), sender=hub, op=9
+        )
         self.b_state = newer
 
     def thread_setup(self) -> None:
@@ -297,39 +322,58 @@ class _Scenario:
 
         # userA deposits again into its emptied channel at [6,4] (as #2), acknowledged at [7,4].
         prev_a = self.a_state.evolve(
-            wei_balances=(0, 0), token_balances=(0, 0), pending_wei_updates=(0, 0, 0, 0),
-            pending_token_updates=(0, 0, 0, 0), timeout=0,
+            wei_balances=(0, 0),
+            token_balances=(0, 0),
+            pending_wei_updates=(0, 0, 0, 0),
+            pending_token_updates=(0, 0, 0, 0),
+            timeout=0,
         )
         ack_a = self.first_deposit(user_a, prev=prev_a)
         assert ack_a.tx_count == (7, 4)
         # userB deposits 1 ETH + 100 TST with a 0.5 ETH + 50 TST hub deposit at [5,2].
         prev_b = self.b_state.evolve(wei_balances=(0, 0), token_balances=(0, 0))  # emptied
         proposal_b = transitions.propose_deposit(
-            prev_b, user_wei=ETHER, user_token=100 * TST, hub_wei=ETHER // 2, hub_token=50 * TST,
+            prev_b,
+            user_wei=ETHER,
+            user_token=100 * TST,
+            hub_wei=ETHER // 2,
+            hub_token=50 * TST,
             timeout=self.timeout(),
         )
         assert proposal_b.tx_count == (5, 2)
-        self.send(m.userAuthorizedUpdate, proposal_b.to_tuple(), self.sign(proposal_b, hub),
-                  sender=user_b, value=ETHER)
+        self.send(
+            m.userAuthorizedUpdate,
+            proposal_b.to_tuple(),
+            self.sign(proposal_b, hub),
+            sender=user_b,
+            value=ETHER,
+        )
         ack_b = transitions.acknowledge(proposal_b)  # [6,2]: wei [0.5, 1.0], token [50, 100]
 
         # userA's newest state [8,4] locks the thread's 0.1 ETH + 10 TST from its side.
         a_thread = ack_a.evolve(
-            wei_balances=(0, 900 * FINNEY), token_balances=(50 * TST, 90 * TST), tx_count=(8, 4),
-            thread_root=tree.root, thread_count=1,
+            wei_balances=(0, 900 * FINNEY),
+            token_balances=(50 * TST, 90 * TST),
+            tx_count=(8, 4),
+            thread_root=tree.root,
+            thread_count=1,
         )
         self.send(m.startExitWithUpdate, a_thread.to_tuple(), *self.both(a_thread), sender=user_a)
         self.send(m.emptyChannel, user_a, sender=hub)  # the hub, not the initiator, concedes
 
         # userB's newest state [7,2]: the hub locks the receiver side (0.1 ETH + 10 TST).
         b_thread = ack_b.evolve(
-            wei_balances=(400 * FINNEY, ETHER), token_balances=(40 * TST, 100 * TST),
-            tx_count=(7, 2), thread_root=tree.root, thread_count=1,
+            wei_balances=(400 * FINNEY, ETHER),
+            token_balances=(40 * TST, 100 * TST),
+            tx_count=(7, 2),
+            thread_root=tree.root,
+            thread_count=1,
         )
         self.send(m.startExitWithUpdate, b_thread.to_tuple(), *self.both(b_thread), sender=user_b)
         b_answer = transitions.pay(b_thread, to_hub=True, wei=50 * FINNEY)  # [8,2]
-        self.send(m.emptyChannelWithChallenge, b_answer.to_tuple(), *self.both(b_answer),
-                  sender=hub)
+        self.send(
+            m.emptyChannelWithChallenge, b_answer.to_tuple(), *self.both(b_answer), sender=hub
+        )
 
         # For #14: userC deposits (as #2), opens thread C→B at [3,1], exits, the hub empties
         # into ThreadDispute, userC starts the thread exit with an update; nobody empties it.
@@ -339,16 +383,27 @@ class _Scenario:
         tree_c = MerkleTree.of_threads([self.thread_c])
         ack_c = self.first_deposit(user_c)
         c_thread = ack_c.evolve(
-            wei_balances=(0, 900 * FINNEY), token_balances=(50 * TST, 90 * TST), tx_count=(3, 1),
-            thread_root=tree_c.root, thread_count=1,
+            wei_balances=(0, 900 * FINNEY),
+            token_balances=(50 * TST, 90 * TST),
+            tx_count=(3, 1),
+            thread_root=tree_c.root,
+            thread_count=1,
         )
         self.send(m.startExitWithUpdate, c_thread.to_tuple(), *self.both(c_thread), sender=user_c)
         self.send(m.emptyChannel, user_c, sender=hub)
-        update_c = self.thread_c.evolve(wei_balances=(60 * FINNEY, 40 * FINNEY),
-                                        token_balances=(6 * TST, 4 * TST), tx_count=4)
-        self.send(m.startExitThreadWithUpdate, user_c, self.thread_c.to_tuple(),
-                  tree_c.thread_proof(self.thread_c), self.sign_thread(self.thread_c, user_c),
-                  update_c.to_tuple(), self.sign_thread(update_c, user_c), sender=user_c)
+        update_c = self.thread_c.evolve(
+            wei_balances=(60 * FINNEY, 40 * FINNEY), token_balances=(6 * TST, 4 * TST), tx_count=4
+        )
+        self.send(
+            m.startExitThreadWithUpdate,
+            user_c,
+            self.thread_c.to_tuple(),
+            tree_c.thread_proof(self.thread_c),
+            self.sign_thread(self.thread_c, user_c),
+            update_c.to_tuple(),
+            self.sign_thread(update_c, user_c),
+            sender=user_c,
+        )
         self.tree = tree
 
     def thread_disputes(self) -> None:
@@ -356,19 +411,35 @@ class _Scenario:
         initial, proof = self.thread, self.tree.thread_proof(self.thread)
         sig_initial = self.sign_thread(initial, user_a)
         # #10: userA starts the thread dispute with the initial state.
-        tx = self.send(m.startExitThread, user_a, initial.to_tuple(), proof, sig_initial,
-                       sender=user_a, op=10)
+        tx = self.send(
+            m.startExitThread, user_a, initial.to_tuple(), proof, sig_initial, sender=user_a, op=10
+        )
         thread_closing = tx.timestamp + CHALLENGE_PERIOD
         # #11: userB answers with the sender-signed state 0.07/0.03 ETH, 7/3 TST at txCount 3.
-        update = initial.evolve(wei_balances=(70 * FINNEY, 30 * FINNEY),
-                                token_balances=(7 * TST, 3 * TST), tx_count=3)
-        self.send(m.challengeThread, update.to_tuple(), self.sign_thread(update, user_a),
-                  sender=user_b, op=11)
+        update = initial.evolve(
+            wei_balances=(70 * FINNEY, 30 * FINNEY), token_balances=(7 * TST, 3 * TST), tx_count=3
+        )
+        self.send(
+            m.challengeThread,
+            update.to_tuple(),
+            self.sign_thread(update, user_a),
+            sender=user_b,
+            op=11,
+        )
         # #12, #13: both sides settle after the thread window (closing + 1 s, as #6).
-        self.send(m.emptyThread, user_a, initial.to_tuple(), proof, sig_initial, sender=user_a,
-                  op=12, at=thread_closing + 1)
-        self.send(m.emptyThread, user_b, initial.to_tuple(), proof, sig_initial, sender=user_b,
-                  op=13)
+        self.send(
+            m.emptyThread,
+            user_a,
+            initial.to_tuple(),
+            proof,
+            sig_initial,
+            sender=user_a,
+            op=12,
+            at=thread_closing + 1,
+        )
+        self.send(
+            m.emptyThread, user_b, initial.to_tuple(), proof, sig_initial, sender=user_b, op=13
+        )
 
     def nuke(self) -> None:
         # #14: 10 challenge periods + 1 s after userC's channel closing time.
@@ -388,13 +459,17 @@ def _trace_breakdowns(result: ScenarioResult) -> None:
             return
         deposit = 200 * result.runtime_code_size if n == 0 else 0
         result.breakdowns[n] = gas_trace.breakdown(
-            trace["structLogs"], gas_limit=TX_GAS_LIMIT, gas_used=result.gas[n],
-            token=result.token_address, code_deposit=deposit,
+            trace["structLogs"],
+            gas_limit=TX_GAS_LIMIT,
+            gas_used=result.gas[n],
+            token=result.token_address,
+            code_deposit=deposit,
         )
 
 
-def run_scenario(manager_container: Any = None, token_container: Any = None, *,
-                 trace: bool = False) -> ScenarioResult:
+def run_scenario(
+    manager_container: Any = None, token_container: Any = None, *, trace: bool = False
+) -> ScenarioResult:
     """Play operations #0–#14 inside a chain snapshot and revert afterwards.
 
     The containers default to the loaded project's `ChannelManager` and `TestToken`. With
@@ -423,16 +498,22 @@ def run_scenario(manager_container: Any = None, token_container: Any = None, *,
 
 def format_table(result: ScenarioResult) -> str:
     """Per operation: gasUsed, v1, ratio to v1, target, ratio to target; then code size."""
-    header = (f"{'#':>2}  {'operation':<52} {'caller':<6} {'gasUsed':>10} {'v1':>10} "
-              f"{'/v1':>6} {'target':>10} {'/target':>8}")
+    header = (
+        f"{'#':>2}  {'operation':<52} {'caller':<6} {'gasUsed':>10} {'v1':>10} "
+        f"{'/v1':>6} {'target':>10} {'/target':>8}"
+    )
     lines = [header, "-" * len(header)]
     for n, name, caller in OPERATIONS:
         ours, v1, target = result.gas[n], V1_GAS[n], TARGET_GAS[n]
         flag = "" if ours / target <= TARGET_RATIO_GOAL else "  > goal"
-        lines.append(f"{n:>2}  {name:<52} {caller:<6} {ours:>10,} {v1:>10,} {ours / v1:>6.3f} "
-                     f"{target:>10,} {ours / target:>8.3f}{flag}")
+        lines.append(
+            f"{n:>2}  {name:<52} {caller:<6} {ours:>10,} {v1:>10,} {ours / v1:>6.3f} "
+            f"{target:>10,} {ours / target:>8.3f}{flag}"
+        )
     lines.append("-" * len(header))
     size = result.runtime_code_size
-    lines.append(f"runtime code size of ChannelManager: {size:,} bytes "
-                 f"(EIP-170 limit {EIP170_LIMIT:,}; v1 {V1_RUNTIME_CODE_SIZE:,})")
+    lines.append(
+        f"runtime code size of ChannelManager: {size:,} bytes "
+        f"(EIP-170 limit {EIP170_LIMIT:,}; v1 {V1_RUNTIME_CODE_SIZE:,})"
+    )
     return "\n".join(lines)

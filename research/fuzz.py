@@ -38,22 +38,52 @@ PATH_GOAL = 100
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--contract", default=DEFAULT_CONTRACT, help="Solidity file to fuzz (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=None, help="campaign seed (default: from the clock)")
-    parser.add_argument("--budget-seconds", type=float, default=None,
-                        help=f"wall-clock budget per worker (default {DEFAULT_BUDGET:g} s unless --steps is given)")
-    parser.add_argument("--steps", type=int, default=None, help="stop after this many transactions per worker")
-    parser.add_argument("--workers", type=int, default=1, help="processes, each with its own seed (seed, seed+1, ...)")
-    parser.add_argument("--oracle", choices=("properties", "model", "both"), default="properties",
-                        help="judge by the protocol properties, by the reference model, or both")
-    parser.add_argument("--episode", type=int, default=None,
-                        help="replay only this episode of the campaign (printed with a failure)")
-    parser.add_argument("--hunt", action="store_true",
-                        help="do not stop at the first failure: end its episode, go on, and report the first "
-                             "failure of every property (time and steps from the start)")
-    parser.add_argument("--backend", choices=("revm", "anvil"), default="revm",
-                        help="revm: in-process, fast (default); anvil: the same episodes on a private anvil "
-                             "node, about 10x slower, for fidelity")
+    parser.add_argument(
+        "--contract", default=DEFAULT_CONTRACT, help="Solidity file to fuzz (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="campaign seed (default: from the clock)"
+    )
+    parser.add_argument(
+        "--budget-seconds",
+        type=float,
+        default=None,
+        help=f"wall-clock budget per worker (default {DEFAULT_BUDGET:g} s unless --steps is given)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="stop after this many transactions per worker"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes, each with its own seed (seed, seed+1, ...)",
+    )
+    parser.add_argument(
+        "--oracle",
+        choices=("properties", "model", "both"),
+        default="properties",
+        help="judge by the protocol properties, by the reference model, or both",
+    )
+    parser.add_argument(
+        "--episode",
+        type=int,
+        default=None,
+        help="replay only this episode of the campaign (printed with a failure)",
+    )
+    parser.add_argument(
+        "--hunt",
+        action="store_true",
+        help="do not stop at the first failure: end its episode, go on, and report the first "
+        "failure of every property (time and steps from the start)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("revm", "anvil"),
+        default="revm",
+        help="revm: in-process, fast (default); anvil: the same episodes on a private anvil "
+        "node, about 10x slower, for fidelity",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     if args.steps is None and args.budget_seconds is None:
@@ -78,8 +108,10 @@ def deployable(artifact: Any) -> None:
     try:
         World(artifact, Config.draw(random.Random(0)))
     except DeployFailed as exc:
-        raise ContractSourceError(f"{artifact.name} cannot be deployed as a ChannelManager "
-                                  f"(hub, challengePeriod, token): {exc.result.revert_text() or 'reverted'}") from None
+        raise ContractSourceError(
+            f"{artifact.name} cannot be deployed as a ChannelManager "
+            f"(hub, challengePeriod, token): {exc.result.revert_text() or 'reverted'}"
+        ) from None
 
 
 def shown_path(path: str) -> str:
@@ -113,9 +145,20 @@ def _worker(job: tuple[str, int, float | None, int | None, str, int | None, bool
         if queue is not None:
             queue.put((seed, p.steps, p.elapsed))
 
-    verdict, findings = _on_backend(backend, lambda factory: _campaign(
-        artifact, seed=seed, budget_seconds=budget, max_steps=steps, oracle=oracle, progress=report,
-        only_episode=episode, keep_going=hunting, chain_factory=factory))
+    verdict, findings = _on_backend(
+        backend,
+        lambda factory: _campaign(
+            artifact,
+            seed=seed,
+            budget_seconds=budget,
+            max_steps=steps,
+            oracle=oracle,
+            progress=report,
+            only_episode=episode,
+            keep_going=hunting,
+            chain_factory=factory,
+        ),
+    )
     if queue is not None:
         queue.put((seed, verdict.steps, verdict.seconds))
     return verdict, findings
@@ -124,22 +167,52 @@ def _worker(job: tuple[str, int, float | None, int | None, str, int | None, bool
 def run(args: argparse.Namespace, started: float) -> list[Any]:
     seeds = [args.seed + i for i in range(args.workers)]
     if args.workers == 1:
+
         def report(p: Any) -> None:
             if not args.quiet:
-                print(f"[progress] {p.elapsed:6.0f} s  {p.steps:9d} steps  {p.steps_per_second:7.0f} steps/s  "
-                      f"{p.episodes} episodes", file=sys.stderr, flush=True)
+                print(
+                    f"[progress] {p.elapsed:6.0f} s  {p.steps:9d} steps  {p.steps_per_second:7.0f} steps/s  "
+                    f"{p.episodes} episodes",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
         from fuzzing.compile import load_channel_manager
         from fuzzing.engine.campaign import _campaign
 
         artifact = load_channel_manager(args.contract)
-        return [_on_backend(args.backend, lambda factory: _campaign(
-            artifact, seed=seeds[0], budget_seconds=args.budget_seconds, max_steps=args.steps, oracle=args.oracle,
-            progress=report, only_episode=args.episode, keep_going=args.hunt, chain_factory=factory))]
+        return [
+            _on_backend(
+                args.backend,
+                lambda factory: _campaign(
+                    artifact,
+                    seed=seeds[0],
+                    budget_seconds=args.budget_seconds,
+                    max_steps=args.steps,
+                    oracle=args.oracle,
+                    progress=report,
+                    only_episode=args.episode,
+                    keep_going=args.hunt,
+                    chain_factory=factory,
+                ),
+            )
+        ]
     context = multiprocessing.get_context("fork")
     queue = context.Manager().Queue()
-    jobs = [(args.contract, s, args.budget_seconds, args.steps, args.oracle, args.episode, args.hunt, queue,
-             args.backend) for s in seeds]
+    jobs = [
+        (
+            args.contract,
+            s,
+            args.budget_seconds,
+            args.steps,
+            args.oracle,
+            args.episode,
+            args.hunt,
+            queue,
+            args.backend,
+        )
+        for s in seeds
+    ]
     progress: dict[int, int] = {}
     results: list[Any] = []
     with context.Pool(args.workers) as pool:
@@ -162,8 +235,12 @@ def run(args: argparse.Namespace, started: float) -> list[Any]:
             if not args.quiet and now - last >= 1.0 and progress:
                 last = now
                 total = sum(progress.values())
-                print(f"[progress] {now:6.0f} s  {total:9d} steps  {total / now:7.0f} steps/s  "
-                      f"({args.workers} workers)", file=sys.stderr, flush=True)
+                print(
+                    f"[progress] {now:6.0f} s  {total:9d} steps  {total / now:7.0f} steps/s  "
+                    f"({args.workers} workers)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return sorted(results, key=lambda r: r[0].seed)
 
 
@@ -194,7 +271,9 @@ def print_tables(paths: dict[str, int], outcomes: dict[str, dict[str, int]]) -> 
     never = [name for name in DISPUTE_PATHS if paths.get(name, 0) == 0]
     for fn in sorted(outcomes):
         row = outcomes[fn]
-        cells = ", ".join(f"{o} {n}" for o, n in sorted(row.items(), key=lambda kv: (kv[0] != "success", kv[0])))
+        cells = ", ".join(
+            f"{o} {n}" for o, n in sorted(row.items(), key=lambda kv: (kv[0] != "success", kv[0]))
+        )
         print(f"  {fn}: {cells}")
         never += [f"{fn} -> {o}" for o, n in row.items() if n == 0]
     print("\nNever reached: " + (", ".join(never) if never else "nothing"))
@@ -206,13 +285,27 @@ def print_findings(args: argparse.Namespace, results: list[Any]) -> None:
         if not findings:
             print(f"  seed {verdict.seed}: none in {verdict.steps} steps, {verdict.seconds:.0f} s")
         for f in findings:
-            print(f"  seed {verdict.seed}: {f.failure} after {f.steps} steps in {f.seconds:.1f} s (episode {f.episode}): "
-                  f"{f.detail}")
+            print(
+                f"  seed {verdict.seed}: {f.failure} after {f.steps} steps in {f.seconds:.1f} s (episode {f.episode}): "
+                f"{f.detail}"
+            )
 
 
-def replay_command(args: argparse.Namespace, seed: int, steps: int, episode: int | None = None) -> str:
-    parts = [".venv/bin/python", "research/fuzz.py", "--contract", shown_path(args.contract), "--seed", str(seed),
-             "--steps", str(steps), "--oracle", args.oracle]
+def replay_command(
+    args: argparse.Namespace, seed: int, steps: int, episode: int | None = None
+) -> str:
+    parts = [
+        ".venv/bin/python",
+        "research/fuzz.py",
+        "--contract",
+        shown_path(args.contract),
+        "--seed",
+        str(seed),
+        "--steps",
+        str(steps),
+        "--oracle",
+        args.oracle,
+    ]
     if args.backend != "revm":
         parts += ["--backend", args.backend]
     if episode is not None:
@@ -246,18 +339,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {replay_command(args, v.seed, v.replay_steps, args.episode)}")
     if failed:
         v = failed[0]
-        print(f"\nCounterexample (seed {v.seed}, episode {v.episode}; steps of the parties involved):")
+        print(
+            f"\nCounterexample (seed {v.seed}, episode {v.episode}; steps of the parties involved):"
+        )
         for line in v.counterexample:
             print(f"  {line}")
         print(f"\n{v.failure}: {v.detail}")
-        print(f"Replay the failing episode alone: "
-              f"{replay_command(args, v.seed, v.episode_steps, v.episode)}")
+        print(
+            f"Replay the failing episode alone: "
+            f"{replay_command(args, v.seed, v.episode_steps, v.episode)}"
+        )
         print(f"FAILED {v.failure} after {v.steps} steps in {v.seconds:.1f} s (seed {v.seed})")
         return 1
     cpu = sum(v.cpu_seconds for v in verdicts)
     checks = sum(v.property_checks for v in verdicts)
     if cpu > 0:
-        print(f"\n{checks} steps judged; {cpu:.1f} CPU s in the campaign loop: {steps / cpu:.0f} steps per core-second")
+        print(
+            f"\n{checks} steps judged; {cpu:.1f} CPU s in the campaign loop: {steps / cpu:.0f} steps per core-second"
+        )
     rate = steps / seconds if seconds > 0 else 0.0
     print(f"PASSED {steps} steps in {seconds:.1f} s ({rate:.0f} steps/s)")
     return 0

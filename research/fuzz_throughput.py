@@ -37,16 +37,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")  # read by eth-hash at its first use
 
-from channel_manager import transitions  # noqa: E402
-from channel_manager.devkeys import anvil_key  # noqa: E402
-from channel_manager.eip712 import Domain  # noqa: E402
-from channel_manager.signing import recover, sign_channel_state  # noqa: E402
-from channel_manager.states import ChannelState  # noqa: E402
-from fuzzing.chain.anvil_chain import AnvilChain, launch_anvil  # noqa: E402
-from fuzzing.chain.base import Chain  # noqa: E402
-from fuzzing.chain.revm_chain import RevmChain  # noqa: E402
-from fuzzing.channel_walk import ChannelWalk, Deployment  # noqa: E402
-from fuzzing.fastsign import FastSigner  # noqa: E402
+from channel_manager import transitions
+from channel_manager.devkeys import anvil_key
+from channel_manager.eip712 import Domain
+from channel_manager.signing import recover, sign_channel_state
+from channel_manager.states import ChannelState
+from fuzzing.chain.anvil_chain import AnvilChain, launch_anvil
+from fuzzing.chain.base import Chain
+from fuzzing.chain.revm_chain import RevmChain
+from fuzzing.channel_walk import ChannelWalk, Deployment
+from fuzzing.fastsign import FastSigner
 
 
 # ---------------------------------------------------------------------- 1. raw calls
@@ -61,8 +61,9 @@ def raw_deposits(chain: Chain, count: int) -> tuple[int, float]:
         state = transitions.acknowledge(proposal)
     started = time.perf_counter()
     for state_tuple, sig_hub in proposals:
-        result = chain.transact(d.manager, "userAuthorizedUpdate", state_tuple, sig_hub,
-                                sender=user, value=1)
+        result = chain.transact(
+            d.manager, "userAuthorizedUpdate", state_tuple, sig_hub, sender=user, value=1
+        )
         assert result.success, result.revert_text()
     return count, time.perf_counter() - started
 
@@ -109,15 +110,18 @@ def signing_rates(seconds: float) -> dict[str, float]:
     signature = fast.sign_channel(key, state(0))
     digest = fast.channel_digest(state(0))
     return {
-        "channel_manager.signing (eth-account, coincurve backend)":
-            rate(lambda i: sign_channel_state(key, domain, state(i))),
+        "channel_manager.signing (eth-account, coincurve backend)": rate(
+            lambda i: sign_channel_state(key, domain, state(i))
+        ),
         "fuzzing.fastsign (coincurve directly)": rate(lambda i: fast.sign_channel(key, state(i))),
         "signature recovery (the model's ECDSA check)": rate(lambda i: recover(digest, signature)),
     }
 
 
 # ---------------------------------------------------------------------- main
-def measure(chain_factory: Callable[[], Chain], seconds: float, seed: int, deposits: int) -> dict[str, Any]:
+def measure(
+    chain_factory: Callable[[], Chain], seconds: float, seed: int, deposits: int
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     calls, spent = raw_deposits(chain_factory(), deposits)
     out["userAuthorizedUpdate calls/s"] = calls / spent
@@ -134,15 +138,19 @@ def measure(chain_factory: Callable[[], Chain], seconds: float, seed: int, depos
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default 5)")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="time per measurement (default 5)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--anvil", metavar="URL", help="a running anvil (default: start one)")
     args = parser.parse_args()
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
 
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"keccak backend {os.environ['ETH_HASH_BACKEND']}")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+        f"keccak backend {os.environ['ETH_HASH_BACKEND']}"
+    )
     print("signing, 2 s each:")
     for name, rate in signing_rates(min(args.seconds, 2.0)).items():
         print(f"  {name:<58} {rate:>10,.0f} /s")

@@ -59,8 +59,10 @@ def main() -> None:
         names = {n: name for n, name, _ in OPERATIONS}
         print(gas_trace.format_breakdown(result.breakdowns, names, result.gas, TARGET_GAS))
     else:
-        print("no gas breakdown: this chain records no opcode steps (use `make gas`, which "
-              "runs on anvil with --steps-tracing)")
+        print(
+            "no gas breakdown: this chain records no opcode steps (use `make gas`, which "
+            "runs on anvil with --steps-tracing)"
+        )
     print()
     print(json.dumps(report(result), indent=2))
     if os.environ.get("UPDATE_GAS_SNAPSHOT") == "1":

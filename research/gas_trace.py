@@ -70,8 +70,14 @@ def _classify(step: Mapping[str, Any], token: int) -> str:
     return "computation"
 
 
-def breakdown(struct_logs: Iterable[Mapping[str, Any]], *, gas_limit: int, gas_used: int,
-              token: str, code_deposit: int = 0) -> dict[str, int]:
+def breakdown(
+    struct_logs: Iterable[Mapping[str, Any]],
+    *,
+    gas_limit: int,
+    gas_used: int,
+    token: str,
+    code_deposit: int = 0,
+) -> dict[str, int]:
     """Split `gas_used` of one transaction into CLASSES (plus `code_deposit` for a deployment,
     whose 200 gas per runtime byte is charged after the trace ends).
 
@@ -87,7 +93,7 @@ def breakdown(struct_logs: Iterable[Mapping[str, Any]], *, gas_limit: int, gas_u
     token_address = int(token, 16)
     parts["intrinsic"] = gas_limit - int(steps[0]["gas"])
     top = [s for s in steps if int(s["depth"]) == 1]
-    for step, following in zip(top, top[1:] + [None]):
+    for step, following in zip(top, [*top[1:], None], strict=False):
         if following is None:
             cost = int(step["gasCost"])  # the frame's last step (STOP/RETURN)
         else:
@@ -108,13 +114,19 @@ def floor(parts: Mapping[str, int]) -> int | None:
     return parts["intrinsic"] + parts["token"] + parts["eth"]
 
 
-def format_breakdown(rows: Mapping[int, Mapping[str, int]], names: Mapping[int, str],
-                     gas: Mapping[int, int], targets: Mapping[int, int]) -> str:
+def format_breakdown(
+    rows: Mapping[int, Mapping[str, int]],
+    names: Mapping[int, str],
+    gas: Mapping[int, int],
+    targets: Mapping[int, int],
+) -> str:
     """One line per operation: gasUsed, each class, the floor, and target / floor."""
     shown = CLASSES
-    header = (f"{'#':>2}  {'operation':<30} {'gasUsed':>9} "
-              + " ".join(f"{c[:8]:>8}" for c in shown)
-              + f" {'floor':>9} {'0.70xtgt':>9}")
+    header = (
+        f"{'#':>2}  {'operation':<30} {'gasUsed':>9} "
+        + " ".join(f"{c[:8]:>8}" for c in shown)
+        + f" {'floor':>9} {'0.70xtgt':>9}"
+    )
     lines = [header, "-" * len(header)]
     for n in sorted(rows):
         parts = rows[n]
@@ -122,11 +134,15 @@ def format_breakdown(rows: Mapping[int, Mapping[str, int]], names: Mapping[int, 
         least = floor(parts)
         mark = "  floor > goal" if least is not None and least > goal else ""
         shown_floor = "-" if least is None else f"{least:,}"
-        lines.append(f"{n:>2}  {names[n][:30]:<30} {gas[n]:>9,} "
-                     + " ".join(f"{parts[c]:>8,}" for c in shown)
-                     + f" {shown_floor:>9} {goal:>9,}{mark}")
+        lines.append(
+            f"{n:>2}  {names[n][:30]:<30} {gas[n]:>9,} "
+            + " ".join(f"{parts[c]:>8,}" for c in shown)
+            + f" {shown_floor:>9} {goal:>9,}{mark}"
+        )
     for n in sorted(rows):
         if "code deposit" in rows[n]:
-            lines.append(f"#{n}: plus the code deposit (200 gas per runtime byte), "
-                         f"{rows[n]['code deposit']:,}")
+            lines.append(
+                f"#{n}: plus the code deposit (200 gas per runtime byte), "
+                f"{rows[n]['code deposit']:,}"
+            )
     return "\n".join(lines)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from channel_manager import errors as E  # noqa: E402
-from channel_manager.eip712 import channel_digest, thread_digest  # noqa: E402
-from channel_manager.model import ChannelManagerModel, Status, TableOracle, World  # noqa: E402
-from fuzzing.ledger import Ledger  # noqa: E402
+from channel_manager import errors as E
+from channel_manager.eip712 import channel_digest, thread_digest
+from channel_manager.model import ChannelManagerModel, Status, TableOracle, World
+from fuzzing.ledger import Ledger
 
 HUB = "0x" + "11" * 20
 USERS = ["0x" + c * 40 for c in "def"]
@@ -37,7 +37,9 @@ def make(seed: int):
     hub, users = to_checksum_address(HUB), [to_checksum_address(u) for u in USERS]
     oracle = TableOracle()
     world = World(refuses_eth={users[2]})  # one user rejects ETH: its payouts become credits
-    model = ChannelManagerModel(hub, PERIOD, to_checksum_address(CONTRACT), signatures=oracle, world=world)
+    model = ChannelManagerModel(
+        hub, PERIOD, to_checksum_address(CONTRACT), signatures=oracle, world=world
+    )
     model.receive_eth(100 * ETH)
     model.receive_tokens(10_000 * ETH)
     ledger = Ledger(
@@ -81,11 +83,26 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 uw = ETH
             rec = ledger.propose_deposit(user, user_wei=uw, user_token=ut, hub_wei=hw, hub_token=ht)
             value = uw if rnd.random() < 0.95 else uw + 1
-            if call("userAuthorizedUpdate", model.user_authorized_update, user, now, rec.state, rec.sig_hub, value):
+            if call(
+                "userAuthorizedUpdate",
+                model.user_authorized_update,
+                user,
+                now,
+                rec.state,
+                rec.sig_hub,
+                value,
+            ):
                 ledger.acknowledge(user)
         elif kind == 1:  # hub deposit from reserve
             rec = ledger.propose_deposit(user, hub_wei=amt() or 1, hub_token=amt())
-            if call("hubAuthorizedUpdate", model.hub_authorized_update, hub, now, rec.state, rec.sig_user):
+            if call(
+                "hubAuthorizedUpdate",
+                model.hub_authorized_update,
+                hub,
+                now,
+                rec.state,
+                rec.sig_user,
+            ):
                 ledger.acknowledge(user)
         elif kind == 2:  # withdrawal
             s = ledger.settled_newest(user)
@@ -94,9 +111,24 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 rec = ledger.propose_withdrawal(user, user_wei=uw, hub_token=ht)
                 fn = rnd.choice(("hub", "user"))
                 ok = (
-                    call("hubAuthorizedUpdate", model.hub_authorized_update, hub, now, rec.state, rec.sig_user)
+                    call(
+                        "hubAuthorizedUpdate",
+                        model.hub_authorized_update,
+                        hub,
+                        now,
+                        rec.state,
+                        rec.sig_user,
+                    )
                     if fn == "hub"
-                    else call("userAuthorizedUpdate", model.user_authorized_update, user, now, rec.state, rec.sig_hub, 0)
+                    else call(
+                        "userAuthorizedUpdate",
+                        model.user_authorized_update,
+                        user,
+                        now,
+                        rec.state,
+                        rec.sig_hub,
+                        0,
+                    )
                 )
                 if ok:
                     ledger.acknowledge(user)
@@ -111,26 +143,61 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
             entry = rnd.randrange(5)
             sig_hub = rec.sig_hub if rnd.random() < 0.9 else rec.sig_user
             if entry == 0:
-                call("hubAuthorizedUpdate", model.hub_authorized_update, caller, now, rec.state, rec.sig_user)
+                call(
+                    "hubAuthorizedUpdate",
+                    model.hub_authorized_update,
+                    caller,
+                    now,
+                    rec.state,
+                    rec.sig_user,
+                )
             elif entry == 1:
-                call("userAuthorizedUpdate", model.user_authorized_update, caller, now, rec.state, sig_hub,
-                     rec.state.pending_wei_updates[2])
+                call(
+                    "userAuthorizedUpdate",
+                    model.user_authorized_update,
+                    caller,
+                    now,
+                    rec.state,
+                    sig_hub,
+                    rec.state.pending_wei_updates[2],
+                )
             elif entry == 2:
-                call("startExitWithUpdate", model.start_exit_with_update, caller, now, rec.state, sig_hub, rec.sig_user)
+                call(
+                    "startExitWithUpdate",
+                    model.start_exit_with_update,
+                    caller,
+                    now,
+                    rec.state,
+                    sig_hub,
+                    rec.sig_user,
+                )
             else:
-                call("emptyChannelWithChallenge", model.empty_channel_with_challenge, caller, now, rec.state,
-                     sig_hub, rec.sig_user)
+                call(
+                    "emptyChannelWithChallenge",
+                    model.empty_channel_with_challenge,
+                    caller,
+                    now,
+                    rec.state,
+                    sig_hub,
+                    rec.sig_user,
+                )
         elif kind == 5:
             call("startExit", model.start_exit, rnd.choice((hub, user, stranger)), now, user)
         elif kind == 6 or (kind == 7 and ch.status == Status.CHANNEL_DISPUTE):
-            if call("emptyChannel", model.empty_channel, rnd.choice((hub, user, stranger)), now, user):
+            if call(
+                "emptyChannel", model.empty_channel, rnd.choice((hub, user, stranger)), now, user
+            ):
                 c = model.channel(user)
                 ledger.restart_after_empty(user, (c.tx_count_global, c.tx_count_chain))
         elif kind == 8:
             other = rnd.choice([u for u in users if u != user])
             t = ledger.open_thread(user, other, amt(), amt())
             if t and rnd.random() < 0.7:
-                ledger.thread_pay(t, rnd.randint(0, t.initial.wei_balances[0]), rnd.randint(0, t.initial.token_balances[0]))
+                ledger.thread_pay(
+                    t,
+                    rnd.randint(0, t.initial.wei_balances[0]),
+                    rnd.randint(0, t.initial.token_balances[0]),
+                )
             outcomes["offchain"] += 1
             continue
         elif kind == 9 and ch.status == Status.THREAD_DISPUTE:
@@ -142,18 +209,50 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 if model.thread(*t.initial.key).closing_time == 0:
                     if t.updates and rnd.random() < 0.5:
                         upd, sig = t.updates[-1]
-                        call("startExitThreadWithUpdate", model.start_exit_thread_with_update, rnd.choice((hub, user)),
-                             now, user, t.initial, proof, t.sig_initial, upd, sig)
+                        call(
+                            "startExitThreadWithUpdate",
+                            model.start_exit_thread_with_update,
+                            rnd.choice((hub, user)),
+                            now,
+                            user,
+                            t.initial,
+                            proof,
+                            t.sig_initial,
+                            upd,
+                            sig,
+                        )
                     else:
-                        call("startExitThread", model.start_exit_thread, rnd.choice((hub, user)), now, user,
-                             t.initial, proof, t.sig_initial)
+                        call(
+                            "startExitThread",
+                            model.start_exit_thread,
+                            rnd.choice((hub, user)),
+                            now,
+                            user,
+                            t.initial,
+                            proof,
+                            t.sig_initial,
+                        )
                 elif t.updates and rnd.random() < 0.3:
                     upd, sig = t.updates[-1]
-                    call("challengeThread", model.challenge_thread, rnd.choice((hub, upd.sender, upd.receiver)),
-                         now, upd, sig)
+                    call(
+                        "challengeThread",
+                        model.challenge_thread,
+                        rnd.choice((hub, upd.sender, upd.receiver)),
+                        now,
+                        upd,
+                        sig,
+                    )
                 else:
-                    call("emptyThread", model.empty_thread, rnd.choice((hub, user)), now, user, t.initial, proof,
-                         t.sig_initial)
+                    call(
+                        "emptyThread",
+                        model.empty_thread,
+                        rnd.choice((hub, user)),
+                        now,
+                        user,
+                        t.initial,
+                        proof,
+                        t.sig_initial,
+                    )
             else:
                 call("nukeThreads", model.nuke_threads, stranger, now, user)
         elif kind == 10:  # the contract and zero are refused as recipients (InvalidRecipient)
@@ -172,24 +271,45 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 init = rnd.choice(threads).initial
                 (w, _), (tk, _) = init.wei_balances, init.token_balances
                 wr, tr = rnd.randint(0, w), rnd.randint(0, tk)
-                upd = init.evolve(wei_balances=(w - wr, wr), token_balances=(tk - tr, tr),
-                                  tx_count=rnd.choice((0, 1, 7, 2**64 - 1, 2**64 + 1)))
-                call("challengeThread", model.challenge_thread, rnd.choice((hub, upd.sender, upd.receiver)), now,
-                     upd, ledger.sign_thread(upd, upd.sender))
+                upd = init.evolve(
+                    wei_balances=(w - wr, wr),
+                    token_balances=(tk - tr, tr),
+                    tx_count=rnd.choice((0, 1, 7, 2**64 - 1, 2**64 + 1)),
+                )
+                call(
+                    "challengeThread",
+                    model.challenge_thread,
+                    rnd.choice((hub, upd.sender, upd.receiver)),
+                    now,
+                    upd,
+                    ledger.sign_thread(upd, upd.sender),
+                )
         else:
-            call("hubContractWithdraw", model.hub_contract_withdraw, hub, now, rnd.choice((0, 10**15)), 0)
+            call(
+                "hubContractWithdraw",
+                model.hub_contract_withdraw,
+                hub,
+                now,
+                rnd.choice((0, 10**15)),
+                0,
+            )
         # invariants of docs/protocol.md §10 on the model itself
         assert model.eth_balance >= model.total_channel_wei + model.total_credit_wei
         assert model.token_balance >= model.total_channel_token + model.total_credit_token
         for c in model.channels.values():
-            assert c.wei_hub + c.wei_user <= c.wei_total and c.token_hub + c.token_user <= c.token_total
+            assert (
+                c.wei_hub + c.wei_user <= c.wei_total
+                and c.token_hub + c.token_user <= c.token_total
+            )
         assert model.total_channel_wei == sum(c.wei_total for c in model.channels.values())
     elapsed = time.perf_counter() - start
     return elapsed, outcomes
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("-v", "--verbose", action="store_true", help="print outcomes by error name")
@@ -197,8 +317,10 @@ def main() -> None:
     elapsed, outcomes = run(args.steps, args.seed)
     model_calls = sum(v for k, v in outcomes.items() if k != "offchain")
     accepted = sum(v for k, v in outcomes.items() if k.endswith(":ok"))
-    print(f"{args.steps} steps ({model_calls} model calls: {accepted} accepted, {model_calls - accepted} refused, "
-          f"{outcomes['offchain']} off-chain) in {elapsed:.2f} s")
+    print(
+        f"{args.steps} steps ({model_calls} model calls: {accepted} accepted, {model_calls - accepted} refused, "
+        f"{outcomes['offchain']} off-chain) in {elapsed:.2f} s"
+    )
     print(f"model: {args.steps / elapsed:,.0f} steps/s, {model_calls / elapsed:,.0f} model calls/s")
     if args.verbose:
         for k, v in sorted(outcomes.items()):

@@ -107,7 +107,9 @@ def check_arguments(func: Any, name: str, args: list[str]) -> None:
     required = [p for p in params if p.default is p.empty]
     if len(required) <= len(args) <= len(params):
         return
-    names = " ".join(p.name.upper() if p.default is p.empty else f"[{p.name.upper()}]" for p in params)
+    names = " ".join(
+        p.name.upper() if p.default is p.empty else f"[{p.name.upper()}]" for p in params
+    )
     expected = f"{name} {names}".strip()
     fail(f"wrong number of arguments: usage is `{expected}`, got {len(args)}")
 

@@ -213,9 +213,12 @@ def analyse() -> Report:
 
 
 def _print(report: Report) -> None:
-    print(f"slither: {len(report.contracts)} contracts analysed in {report.seconds} s "
-          f"({MAIN_CONTRACT}: {report.main_contract_functions_with_ir} functions with IR)")
+    print(
+        f"slither: {len(report.contracts)} contracts analysed in {report.seconds} s "
+        f"({MAIN_CONTRACT}: {report.main_contract_functions_with_ir} functions with IR)"
+    )
     order = {"High": 0, "Medium": 1, "Low": 2, "Informational": 3, "Optimization": 4}
+
     def rank(f: Finding) -> tuple[int, str, str]:
         return order.get(f.impact, 9), f.detector, f.location
 

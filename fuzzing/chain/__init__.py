@@ -12,5 +12,15 @@ from fuzzing.chain.base import (
 )
 from fuzzing.chain.revm_chain import RevmChain
 
-__all__ = ["AnvilChain", "CallReverted", "Chain", "ChainError", "Contract", "DeployFailed",
-           "Event", "RevmChain", "TxResult", "launch_anvil"]
+__all__ = [
+    "AnvilChain",
+    "CallReverted",
+    "Chain",
+    "ChainError",
+    "Contract",
+    "DeployFailed",
+    "Event",
+    "RevmChain",
+    "TxResult",
+    "launch_anvil",
+]

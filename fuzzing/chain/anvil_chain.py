@@ -53,7 +53,9 @@ class AnvilChain(Chain):
         chain_id = int(self._rpc("eth_chainId", []), 16)
         super().__init__(chain_id, timestamp)
         self._rpc("anvil_autoImpersonateAccount", [True])
-        self._last_block_time = int(self._rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        self._last_block_time = int(
+            self._rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16
+        )
         self._checked_senders: set[str] = set()
 
     @classmethod
@@ -82,11 +84,17 @@ class AnvilChain(Chain):
         return reply["result"]
 
     # ------------------------------------------------------------------ transactions
-    def _execute(self, sender: str, to: str | None, data: bytes, value: int, gas: int,
-                 want_output: bool) -> RawOutcome:
+    def _execute(
+        self, sender: str, to: str | None, data: bytes, value: int, gas: int, want_output: bool
+    ) -> RawOutcome:
         self._check_sender(sender)
-        tx: dict[str, Any] = {"from": sender, "gas": hex(gas), "gasPrice": "0x0",
-                              "value": hex(value), "data": "0x" + data.hex()}
+        tx: dict[str, Any] = {
+            "from": sender,
+            "gas": hex(gas),
+            "gasPrice": "0x0",
+            "value": hex(value),
+            "data": "0x" + data.hex(),
+        }
         if to is not None:
             tx["to"] = to
         batch = []
@@ -99,7 +107,9 @@ class AnvilChain(Chain):
             if "error" in reply:  # the transaction may have been mined at another time
                 raise ChainError(f"anvil refused the timestamp {self._time}: {reply['error']}")
         if "error" in replies[-1]:
-            raise ChainError(f"anvil refused the transaction: {replies[-1]['error'].get('message')}")
+            raise ChainError(
+                f"anvil refused the transaction: {replies[-1]['error'].get('message')}"
+            )
         receipt = replies[-1]["result"]
         mined_at = receipt.get("blockTimestamp")
         mined_at = int(mined_at, 16) if isinstance(mined_at, str) else mined_at
@@ -108,21 +118,32 @@ class AnvilChain(Chain):
         self._last_block_time = self._time
         success = receipt["status"] == "0x1"
         logs = tuple(
-            (log["address"], tuple(bytes.fromhex(t[2:]) for t in log["topics"]),
-             bytes.fromhex(log["data"][2:]))
+            (
+                log["address"],
+                tuple(bytes.fromhex(t[2:]) for t in log["topics"]),
+                bytes.fromhex(log["data"][2:]),
+            )
             for log in receipt["logs"]
         )
         output, halted, reason = b"", False, ""
         if not success or want_output:
-            trace = self._rpc("debug_traceTransaction",
-                              [receipt["transactionHash"], {"tracer": "callTracer"}])
+            trace = self._rpc(
+                "debug_traceTransaction", [receipt["transactionHash"], {"tracer": "callTracer"}]
+            )
             output = bytes.fromhex(trace.get("output", "0x")[2:])
             error = trace.get("error")
             if error and error != _REVERTED:
                 halted, reason, output = True, error, b""
         created = receipt.get("contractAddress")
-        return RawOutcome(success, int(receipt["gasUsed"], 16), output, logs,
-                          checksum(created) if created and success else None, halted, reason)
+        return RawOutcome(
+            success,
+            int(receipt["gasUsed"], 16),
+            output,
+            logs,
+            checksum(created) if created and success else None,
+            halted,
+            reason,
+        )
 
     def _static_call(self, sender: str, to: str, data: bytes) -> tuple[bool, bytes]:
         call = {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": hex(MAX_TX_GAS)}
@@ -228,18 +249,40 @@ def launch_anvil(port: int | None = None, *, timeout: float = 30.0) -> AnvilProc
     if binary is None:
         raise ChainError("anvil not found: run `make setup` (it installs node_modules/.bin/anvil)")
     port = port or _free_port()
-    command = [binary, "--port", str(port), "--accounts", "10", "--block-base-fee-per-gas", "0",
-               "--chain-id", "31337", "--gas-limit", str(BLOCK_GAS_LIMIT), "--quiet"]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, cwd=Path(PROJECT_ROOT))
+    command = [
+        binary,
+        "--port",
+        str(port),
+        "--accounts",
+        "10",
+        "--block-base-fee-per-gas",
+        "0",
+        "--chain-id",
+        "31337",
+        "--gas-limit",
+        str(BLOCK_GAS_LIMIT),
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(PROJECT_ROOT),
+    )
     anvil = AnvilProcess(process, port)
     deadline = _time.monotonic() + timeout
     while _time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ChainError(f"anvil exited at start (status {process.returncode}); is port {port} free?")
+            raise ChainError(
+                f"anvil exited at start (status {process.returncode}); is port {port} free?"
+            )
         try:
-            requests.post(anvil.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId",
-                                           "params": []}, timeout=1)
+            requests.post(
+                anvil.url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                timeout=1,
+            )
             return anvil
         except requests.RequestException:
             _time.sleep(0.1)

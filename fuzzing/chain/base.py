@@ -238,8 +238,9 @@ class Chain(ABC):
         self.register(artifact)
         return Contract(address_of(address), artifact)
 
-    def deploy(self, artifact: Artifact, *args: Any, sender: Any, value: int = 0,
-               gas: int = DEFAULT_GAS) -> Contract:
+    def deploy(
+        self, artifact: Artifact, *args: Any, sender: Any, value: int = 0, gas: int = DEFAULT_GAS
+    ) -> Contract:
         """Deploy `artifact` with constructor `args` from `sender`; raises DeployFailed."""
         self.register(artifact)
         data = artifact.bytecode + artifact.codec.encode_constructor(args)
@@ -249,18 +250,28 @@ class Chain(ABC):
         assert result.contract_address is not None
         return Contract(result.contract_address, artifact, result)
 
-    def transact(self, contract: Contract, function: str, *args: Any, sender: Any,
-                 value: int = 0, gas: int = DEFAULT_GAS) -> TxResult:
+    def transact(
+        self,
+        contract: Contract,
+        function: str,
+        *args: Any,
+        sender: Any,
+        value: int = 0,
+        gas: int = DEFAULT_GAS,
+    ) -> TxResult:
         """Send a transaction calling `function(*args)`; a revert is a result, not an exception."""
         fn = contract.abi.function(function)
         return self._run(address_of(sender), contract.address, fn.encode_call(args), value, gas, fn)
 
-    def send(self, sender: Any, to: Any, value: int = 0, data: bytes = b"",
-             gas: int = DEFAULT_GAS) -> TxResult:
+    def send(
+        self, sender: Any, to: Any, value: int = 0, data: bytes = b"", gas: int = DEFAULT_GAS
+    ) -> TxResult:
         """A plain transaction: ETH transfer, or raw calldata."""
         return self._run(address_of(sender), address_of(to), bytes(data), value, gas, None)
 
-    def call(self, contract: Contract, function: str, *args: Any, sender: Any = ZERO_ADDRESS) -> Any:
+    def call(
+        self, contract: Contract, function: str, *args: Any, sender: Any = ZERO_ADDRESS
+    ) -> Any:
         """Run a view at `chain.time` on the current state; nothing is recorded. Raises
         CallReverted with the decoded error."""
         fn = contract.abi.function(function)
@@ -303,8 +314,9 @@ class Chain(ABC):
         self._snapshots[snap_id] = (new_token, local)
 
     # ------------------------------------------------------------------ shared execution
-    def _run(self, sender: str, to: str | None, data: bytes, value: int, gas: int,
-             fn: FunctionAbi | None) -> TxResult:
+    def _run(
+        self, sender: str, to: str | None, data: bytes, value: int, gas: int, fn: FunctionAbi | None
+    ) -> TxResult:
         if not 0 < gas <= MAX_TX_GAS:
             raise ChainError(f"gas must be in 1..{MAX_TX_GAS} (EIP-7825), got {gas}")
         if value < 0:
@@ -318,19 +330,42 @@ class Chain(ABC):
         logs = tuple((address.lower(), topics, data) for address, topics, data in raw.logs)
         if raw.success:
             value = fn.decode_output(raw.output) if fn is not None and fn.output_types else None
-            return TxResult(True, raw.gas_used, self._time, logs, value,
-                            contract_address=raw.created, registry=self.registry)
+            return TxResult(
+                True,
+                raw.gas_used,
+                self._time,
+                logs,
+                value,
+                contract_address=raw.created,
+                registry=self.registry,
+            )
         if raw.halted:
-            return TxResult(False, raw.gas_used, self._time, logs, error="Halt",
-                            halt_reason=raw.halt_reason, registry=self.registry)
+            return TxResult(
+                False,
+                raw.gas_used,
+                self._time,
+                logs,
+                error="Halt",
+                halt_reason=raw.halt_reason,
+                registry=self.registry,
+            )
         name, args = self.registry.decode_revert(raw.output)
-        return TxResult(False, raw.gas_used, self._time, logs, error=name, error_args=args,
-                        revert_data=raw.output, registry=self.registry)
+        return TxResult(
+            False,
+            raw.gas_used,
+            self._time,
+            logs,
+            error=name,
+            error_args=args,
+            revert_data=raw.output,
+            registry=self.registry,
+        )
 
     # ------------------------------------------------------------------ backend primitives
     @abstractmethod
-    def _execute(self, sender: str, to: str | None, data: bytes, value: int, gas: int,
-                 want_output: bool) -> RawOutcome:
+    def _execute(
+        self, sender: str, to: str | None, data: bytes, value: int, gas: int, want_output: bool
+    ) -> RawOutcome:
         """Mine one transaction at `self.time` (`to` None: a creation). `output` must hold the
         return data when `want_output`, the revert data on a revert."""
 

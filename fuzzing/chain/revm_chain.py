@@ -61,8 +61,12 @@ _ACCOUNT = re.compile(
     r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), "
     r"code_hash: 0x([0-9a-f]{64})"
 )
-_CODE = re.compile(r"code: Some\(Bytecode \{ bytecode: 0x([0-9a-f]*), state: Analysed \{ len: (\d+)")
-_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
+_CODE = re.compile(
+    r"code: Some\(Bytecode \{ bytecode: 0x([0-9a-f]*), state: Analysed \{ len: (\d+)"
+)
+_SLOT = re.compile(
+    r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}"
+)
 _ACCOUNT_MARK = ": Account { info: AccountInfo {"
 _STORAGE_OPEN = "storage: {"
 _STATUS_OPEN = "}, status: AccountStatus("
@@ -71,10 +75,17 @@ _STATUS_OPEN = "}, status: AccountStatus("
 class _Touched:
     """One account a transaction touched: its new info and its changed slots."""
 
-    __slots__ = ("address", "balance", "nonce", "code_hash", "slots", "code")
+    __slots__ = ("address", "balance", "code", "code_hash", "nonce", "slots")
 
-    def __init__(self, address: str, balance: int, nonce: int, code_hash: bytes,
-                 slots: list[tuple[int, int, int]], code: bytes | None) -> None:
+    def __init__(
+        self,
+        address: str,
+        balance: int,
+        nonce: int,
+        code_hash: bytes,
+        slots: list[tuple[int, int, int]],
+        code: bytes | None,
+    ) -> None:
         self.address = address
         self.balance = balance
         self.nonce = nonce
@@ -157,8 +168,9 @@ class RevmChain(Chain):
         self._undo.clear()  # the funded start is the base state
 
     # ------------------------------------------------------------------ transactions
-    def _execute(self, sender: str, to: str | None, data: bytes, value: int, gas: int,
-                 want_output: bool) -> RawOutcome:
+    def _execute(
+        self, sender: str, to: str | None, data: bytes, value: int, gas: int, want_output: bool
+    ) -> RawOutcome:
         evm = self._evm
         key = sender.lower()
         nonce = self.nonce(sender)
@@ -183,8 +195,14 @@ class RevmChain(Chain):
                 raise ChainError(f"revm refused the transaction: {exc}") from None
             self._nonces[key] = nonce + 1
             halted, gas_used, revert_data, reason = failure
-            return RawOutcome(False, max(gas_used, calldata_floor(data)), revert_data, (),
-                              halted=halted, halt_reason=reason)
+            return RawOutcome(
+                False,
+                max(gas_used, calldata_floor(data)),
+                revert_data,
+                (),
+                halted=halted,
+                halt_reason=reason,
+            )
         result = evm.result
         assert result is not None
         logs = tuple((log.address, tuple(log.data[0]), bytes(log.data[1])) for log in result.logs)
@@ -215,8 +233,12 @@ class RevmChain(Chain):
         info = self._evm.basic(sender)  # loads the sender into the journal (it is warm anyway)
         self._evm.insert_account_info(
             sender,
-            AccountInfo(balance=info.balance, nonce=info.nonce, code_hash=KECCAK_EMPTY,
-                        code=self._delegations[sender.lower()]),
+            AccountInfo(
+                balance=info.balance,
+                nonce=info.nonce,
+                code_hash=KECCAK_EMPTY,
+                code=self._delegations[sender.lower()],
+            ),
         )
 
     # ------------------------------------------------------------------ database writes
@@ -248,8 +270,9 @@ class RevmChain(Chain):
         finally:
             evm.revert(checkpoint)
 
-    def _insert_info(self, address: str, balance: int, nonce: int, code_hash: bytes,
-                     code: bytes | None) -> None:
+    def _insert_info(
+        self, address: str, balance: int, nonce: int, code_hash: bytes, code: bytes | None
+    ) -> None:
         if code_hash in self._code_by_hash:
             code = None  # the database has it under this hash already
         elif code is None:
@@ -268,8 +291,14 @@ class RevmChain(Chain):
         self._evm.insert_account_storage(address, slot, value)
         self._evm.revert(checkpoint)
 
-    def _write_info(self, key: str, *, balance: int | None = None, nonce: int | None = None,
-                    code: bytes | None = None) -> None:
+    def _write_info(
+        self,
+        key: str,
+        *,
+        balance: int | None = None,
+        nonce: int | None = None,
+        code: bytes | None = None,
+    ) -> None:
         """Change some fields of an account in the database, with undo."""
         old_balance, old_nonce, old_hash = self._read_infos([key])[key]
         if self._snapshots:
@@ -352,8 +381,13 @@ class RevmChain(Chain):
         return token
 
     def _save_local(self) -> Any:
-        return (self._time, self._block_number, dict(self._nonces), dict(self._delegations),
-                dict(self._designators))
+        return (
+            self._time,
+            self._block_number,
+            dict(self._nonces),
+            dict(self._delegations),
+            dict(self._designators),
+        )
 
     def _restore_local(self, saved: Any) -> None:
         time, number, nonces, delegations, designators = saved

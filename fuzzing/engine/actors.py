@@ -22,7 +22,6 @@ from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
 
 
-
 class Base:
     """Shared helpers of every actor."""
 
@@ -76,7 +75,9 @@ class Base:
     def send(self, call: Call) -> TxResult:
         return self.ep.send(call)
 
-    def channels_in(self, status: int, kinds: tuple[str, ...] = (HONEST, CHEATER, PUPPET)) -> list[Party]:
+    def channels_in(
+        self, status: int, kinds: tuple[str, ...] = (HONEST, CHEATER, PUPPET)
+    ) -> list[Party]:
         return [p for p in self.w.of_kind(*kinds) if self.view(p.address).status == status]
 
 
@@ -93,7 +94,9 @@ class Honest(Base):
             if book.party.kind == PUPPET or self.view(book.user).status != OPEN:
                 continue
             book.void()
-            self.ep.note(f"{book.party.name} and hub void an expired proposal (txCount {book.final.state.tx_count})")
+            self.ep.note(
+                f"{book.party.name} and hub void an expired proposal (txCount {book.final.state.tx_count})"
+            )
 
     def cooperative_book(self) -> ChannelBook | None:
         """An honest or cheating user's channel that is Open with nothing outstanding."""
@@ -114,16 +117,30 @@ class Honest(Base):
         s = signed.state
         user = book.user
         if by_hub:
-            call = Call("hubAuthorizedUpdate", (s.to_tuple(), signed.sig_user), self.hub,
-                        f"hub submits {book.party.name}'s update {s.tx_count}: pending wei "
-                        f"{s.pending_wei_updates} token {s.pending_token_updates}",
-                        users=(user,), payees=(s.recipient,), genuine=True, state=s)
+            call = Call(
+                "hubAuthorizedUpdate",
+                (s.to_tuple(), signed.sig_user),
+                self.hub,
+                f"hub submits {book.party.name}'s update {s.tx_count}: pending wei "
+                f"{s.pending_wei_updates} token {s.pending_token_updates}",
+                users=(user,),
+                payees=(s.recipient,),
+                genuine=True,
+                state=s,
+            )
         else:
-            call = Call("userAuthorizedUpdate", (s.to_tuple(), signed.sig_hub), user,
-                        f"{book.party.name} submits its update {s.tx_count}: pending wei "
-                        f"{s.pending_wei_updates} token {s.pending_token_updates}",
-                        value=s.pending_wei_updates[2], users=(user,), payees=(s.recipient,),
-                        genuine=True, state=s)
+            call = Call(
+                "userAuthorizedUpdate",
+                (s.to_tuple(), signed.sig_hub),
+                user,
+                f"{book.party.name} submits its update {s.tx_count}: pending wei "
+                f"{s.pending_wei_updates} token {s.pending_token_updates}",
+                value=s.pending_wei_updates[2],
+                users=(user,),
+                payees=(s.recipient,),
+                genuine=True,
+                state=s,
+            )
         result = self.send(call)
         if result.success and book.outstanding is signed:
             book.acknowledge()
@@ -181,8 +198,13 @@ class Honest(Base):
 
     def act_execute(self) -> bool:
         """Submit an outstanding proposal (one signed earlier and not executed yet)."""
-        books = [b for b in self.ep.books.values() if b.outstanding is not None and b.party.kind != PUPPET
-                 and self.view(b.user).status == OPEN]
+        books = [
+            b
+            for b in self.ep.books.values()
+            if b.outstanding is not None
+            and b.party.kind != PUPPET
+            and self.view(b.user).status == OPEN
+        ]
         if not books:
             return False
         book = self.rng.choice(books)
@@ -206,7 +228,9 @@ class Honest(Base):
             w, t = self.rng.randint(0, wh), self.rng.randint(0, th)
             wei, token = (wh - w, wu + w), (th - t, tu + t)
         signed = book.next_plain(wei, token, book.threads)
-        self.ep.note(f"{book.party.name} and hub sign a payment {signed.state.tx_count}: wei {wei} token {token}")
+        self.ep.note(
+            f"{book.party.name} and hub sign a payment {signed.state.tx_count}: wei {wei} token {token}"
+        )
         return True
 
     # ------------------------------------------------------------------ threads
@@ -249,7 +273,7 @@ class Honest(Base):
             wei, token = list(s.wei_balances), list(s.token_balances)
             wei[side] -= w
             token[side] -= t
-            book.next_plain((wei[0], wei[1]), (token[0], token[1]), book.threads + (initial,))
+            book.next_plain((wei[0], wei[1]), (token[0], token[1]), (*book.threads, initial))
         for party in (sender, receiver):
             if party.kind == PUPPET:
                 self.pool_add(party.address, initial)
@@ -265,7 +289,10 @@ class Honest(Base):
         for tb in self.ep.thread_books.values():
             if tb.closed or self.ep.oracle.thread_view(tb.key).closing != 0:
                 continue
-            if any(p.kind != PUPPET and tb.initial not in self.book(p).threads for p in (tb.sender, tb.receiver)):
+            if any(
+                p.kind != PUPPET and tb.initial not in self.book(p).threads
+                for p in (tb.sender, tb.receiver)
+            ):
                 continue
             out.append(tb)
         return out
@@ -280,7 +307,9 @@ class Honest(Base):
         w, t = self.rng.randint(0, ws), self.rng.randint(0, ts)
         if not (w or t):
             return False
-        new = thread_state(n.sender, n.receiver, n.thread_id, (ws - w, wr + w), (ts - t, tr + t), n.tx_count + 1)
+        new = thread_state(
+            n.sender, n.receiver, n.thread_id, (ws - w, wr + w), (ts - t, tr + t), n.tx_count + 1
+        )
         self.deliver(tb, new)
         return True
 
@@ -294,8 +323,10 @@ class Honest(Base):
         except E.ChannelError:
             return False
         tb.newest, tb.sig_newest = new, sig
-        self.ep.note(f"{tb.receiver.name} accepts thread state {self.ep.thread_name(tb.key)} txCount "
-                     f"{new.tx_count}: wei {new.wei_balances} token {new.token_balances}")
+        self.ep.note(
+            f"{tb.receiver.name} accepts thread state {self.ep.thread_name(tb.key)} txCount "
+            f"{new.tx_count}: wei {new.wei_balances} token {new.token_balances}"
+        )
         return True
 
     def act_close_thread(self) -> bool:
@@ -308,8 +339,11 @@ class Honest(Base):
             if party.kind == PUPPET:
                 continue
             book = self.book(party)
-            if book.outstanding is not None or self.view(party.address).status != OPEN \
-                    or tb.initial not in book.threads:
+            if (
+                book.outstanding is not None
+                or self.view(party.address).status != OPEN
+                or tb.initial not in book.threads
+            ):
                 return False
             sides.append((party, book))
         n = tb.newest
@@ -323,7 +357,9 @@ class Honest(Base):
                 wei, token = (wh + ws, wu + wr), (th + ts, tu + tr)
             book.next_plain(wei, token, tuple(x for x in book.threads if x != tb.initial))
         tb.closed = True
-        self.ep.note(f"thread {self.ep.thread_name(tb.key)} closed cooperatively at txCount {n.tx_count}")
+        self.ep.note(
+            f"thread {self.ep.thread_name(tb.key)} closed cooperatively at txCount {n.tx_count}"
+        )
         return True
 
     # ------------------------------------------------------------------ disputes
@@ -333,11 +369,26 @@ class Honest(Base):
         who = self.name(caller)
         if final is not None and final.state.tx_count[0] > v.tx_global:
             s = final.state
-            return self.send(Call("startExitWithUpdate", (s.to_tuple(), final.sig_hub, final.sig_user), caller,
-                                  f"{who} exits {book.party.name}'s channel with the newest state {s.tx_count}",
-                                  users=(book.user,), genuine=True, state=s))
-        return self.send(Call("startExit", (book.user,), caller,
-                              f"{who} exits {book.party.name}'s channel on the stored state", users=(book.user,)))
+            return self.send(
+                Call(
+                    "startExitWithUpdate",
+                    (s.to_tuple(), final.sig_hub, final.sig_user),
+                    caller,
+                    f"{who} exits {book.party.name}'s channel with the newest state {s.tx_count}",
+                    users=(book.user,),
+                    genuine=True,
+                    state=s,
+                )
+            )
+        return self.send(
+            Call(
+                "startExit",
+                (book.user,),
+                caller,
+                f"{who} exits {book.party.name}'s channel on the stored state",
+                users=(book.user,),
+            )
+        )
 
     def act_exit(self) -> bool:
         p = self.party(HONEST, CHEATER)
@@ -349,7 +400,7 @@ class Honest(Base):
 
     def act_answer_now(self) -> bool:
         """An honest party answers a dispute at once instead of near the deadline."""
-        for deadline, act, ident in self.ep._obligations():
+        for _deadline, act, ident in self.ep._obligations():
             if ident not in self.ep._tried:
                 act()
                 self.ep._tried.add(ident)
@@ -363,14 +414,20 @@ class Honest(Base):
             return False
         p = self.rng.choice(disputed)
         v = self.view(p.address)
-        book = self.book(p)
+        self.book(p)
         initiator_is_hub = v.initiator == self.hub
         caller = p.address if initiator_is_hub else self.hub
         if self.owes_answer(p, caller) or self.now >= v.closing:
             return False  # an honest party with a newer state answers, it does not concede
-        self.send(Call("emptyChannel", (p.address,), caller,
-                       f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
-                       users=(p.address,)))
+        self.send(
+            Call(
+                "emptyChannel",
+                (p.address,),
+                caller,
+                f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
+                users=(p.address,),
+            )
+        )
         return True
 
     def act_empty_channel(self) -> bool:
@@ -386,8 +443,15 @@ class Honest(Base):
         if self.owes_answer(p, caller):  # an honest party answers; it never concedes a stale state
             self.ep.answer(p.address, caller, self.book(p).final)
             return True
-        self.send(Call("emptyChannel", (p.address,), caller,
-                       f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})", users=(p.address,)))
+        self.send(
+            Call(
+                "emptyChannel",
+                (p.address,),
+                caller,
+                f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})",
+                users=(p.address,),
+            )
+        )
         return True
 
     def owes_answer(self, p: Party, caller: str) -> bool:
@@ -395,8 +459,12 @@ class Honest(Base):
         double-signed state than the one stored."""
         v = self.view(p.address)
         book = self.book(p)
-        if v.status != CHANNEL_DISPUTE or self.now >= v.closing or book.final is None \
-                or book.final.state.tx_count[0] <= v.tx_global:
+        if (
+            v.status != CHANNEL_DISPUTE
+            or self.now >= v.closing
+            or book.final is None
+            or book.final.state.tx_count[0] <= v.tx_global
+        ):
             return False
         non_initiator = self.hub if v.initiator == p.address else p.address
         if caller != non_initiator:
@@ -420,7 +488,7 @@ class Honest(Base):
                 out.append(v.closing)
             elif v.status == THREAD_DISPUTE:
                 out.append(v.closing + NUKE_PERIODS * self.period)
-        for key, tv in self.ep.oracle.thread_views.items():
+        for _key, tv in self.ep.oracle.thread_views.items():
             if tv.closing > self.now - 2:
                 out.append(tv.closing)
         return [d for d in out if d >= self.now - 1]
@@ -433,14 +501,20 @@ class Honest(Base):
             return False
         p = self.rng.choice(candidates)
         v = self.view(p.address)
-        leaves = [leaf for leaf in self.ep.roots.leaves(v.root)
-                  if self.ep.oracle.thread_view(leaf.key).closing == 0 and leaf.key in self.ep.thread_books
-                  and self.ep.thread_books[leaf.key].initial == leaf]
+        leaves = [
+            leaf
+            for leaf in self.ep.roots.leaves(v.root)
+            if self.ep.oracle.thread_view(leaf.key).closing == 0
+            and leaf.key in self.ep.thread_books
+            and self.ep.thread_books[leaf.key].initial == leaf
+        ]
         if not leaves:
             return False
         leaf = self.rng.choice(leaves)
         caller = p.address if self.rng.random() < 0.6 else self.hub
-        self.ep.start_thread_dispute(p.address, leaf, self.ep.thread_books[leaf.key].sig_initial, caller)
+        self.ep.start_thread_dispute(
+            p.address, leaf, self.ep.thread_books[leaf.key].sig_initial, caller
+        )
         return True
 
     def act_empty_thread(self) -> bool:
@@ -463,11 +537,20 @@ class Honest(Base):
         r = self.rng.random()
         caller = p.address if r < 0.6 else (self.hub if r < 0.9 else self.w.stranger)
         sig, genuine = self.ep.thread_signature(leaf)
-        self.send(Call("emptyThread", (p.address, leaf.to_tuple(), self.ep.roots.proof(v.root, leaf), sig), caller,
-                       f"{self.name(caller)} settles {p.name}'s side of thread {self.ep.thread_name(leaf.key)} "
-                       f"(initial {leaf.wei_balances[0]}/{leaf.token_balances[0]}, thread closing {tv.closing})",
-                       users=(p.address,), thread=leaf.key, initial=leaf, genuine=genuine,
-                       meta={"committed": True}))
+        self.send(
+            Call(
+                "emptyThread",
+                (p.address, leaf.to_tuple(), self.ep.roots.proof(v.root, leaf), sig),
+                caller,
+                f"{self.name(caller)} settles {p.name}'s side of thread {self.ep.thread_name(leaf.key)} "
+                f"(initial {leaf.wei_balances[0]}/{leaf.token_balances[0]}, thread closing {tv.closing})",
+                users=(p.address,),
+                thread=leaf.key,
+                initial=leaf,
+                genuine=genuine,
+                meta={"committed": True},
+            )
+        )
         return True
 
     def act_nuke(self) -> bool:
@@ -481,8 +564,15 @@ class Honest(Base):
         if self.view(p.address).status != THREAD_DISPUTE:
             return True
         caller = self.rng.choice((self.w.stranger, self.hub, p.address))
-        self.send(Call("nukeThreads", (p.address,), caller,
-                       f"{self.name(caller)} nukes {p.name}'s threads (deadline {deadline})", users=(p.address,)))
+        self.send(
+            Call(
+                "nukeThreads",
+                (p.address,),
+                caller,
+                f"{self.name(caller)} nukes {p.name}'s threads (deadline {deadline})",
+                users=(p.address,),
+            )
+        )
         return True
 
     def act_challenge_now(self) -> bool:
@@ -494,14 +584,33 @@ class Honest(Base):
         reserve = self.ep.oracle.reserve()
         if r < 0.4:
             value = self.amount(50) or self.w.unit
-            self.send(Call("receive", (), self.hub, f"hub sends {value} wei to the contract", value=value,
-                           payees=(self.hub,)))
+            self.send(
+                Call(
+                    "receive",
+                    (),
+                    self.hub,
+                    f"hub sends {value} wei to the contract",
+                    value=value,
+                    payees=(self.hub,),
+                )
+            )
             return True
         w, t = (self.reserve_share(reserve[0]), self.reserve_share(reserve[1]))
         if self.rng.random() < 0.2:
-            w, t = (reserve[0] + self.rng.choice((1, self.w.unit)), 0) if self.rng.random() < 0.5 else (0, reserve[1] + 1)
-        self.send(Call("hubContractWithdraw", (w, t), self.hub, f"hub withdraws ({w}, {t}) from its reserve",
-                       payees=(self.hub,)))
+            w, t = (
+                (reserve[0] + self.rng.choice((1, self.w.unit)), 0)
+                if self.rng.random() < 0.5
+                else (0, reserve[1] + 1)
+            )
+        self.send(
+            Call(
+                "hubContractWithdraw",
+                (w, t),
+                self.hub,
+                f"hub withdraws ({w}, {t}) from its reserve",
+                payees=(self.hub,),
+            )
+        )
         return True
 
     def reserve_share(self, reserve: int) -> int:
@@ -512,13 +621,24 @@ class Honest(Base):
         return 0 if r < 0.35 else self.rng.randint(0, max(reserve, 0))
 
     def act_claim(self) -> bool:
-        with_credit = [p for p in self.w.parties
-                       if self.view(p.address).credit_wei or self.view(p.address).credit_token]
+        with_credit = [
+            p
+            for p in self.w.parties
+            if self.view(p.address).credit_wei or self.view(p.address).credit_token
+        ]
         if not with_credit:
             return False
         p = self.rng.choice(with_credit)
-        self.send(Call("claim", (p.cold,), p.address, f"{p.name} claims its credit to {p.name}.cold",
-                       users=(p.address,), payees=(p.cold,)))
+        self.send(
+            Call(
+                "claim",
+                (p.cold,),
+                p.address,
+                f"{p.name} claims its credit to {p.name}.cold",
+                users=(p.address,),
+                payees=(p.cold,),
+            )
+        )
         return True
 
     def act_finale_exits(self) -> bool:

@@ -31,7 +31,11 @@ class Adversary(Honest):
         puppets = self.w.of_kind(PUPPET)
         if not senders or not puppets:
             return False
-        existing = [tb.initial for tb in self.ep.thread_books.values() if self.adversarial_signer(tb.initial.sender)]
+        existing = [
+            tb.initial
+            for tb in self.ep.thread_books.values()
+            if self.adversarial_signer(tb.initial.sender)
+        ]
         if existing and self.rng.random() < 0.6:
             base = self.rng.choice(existing)
             sender, receiver, thread_id = base.key
@@ -52,10 +56,14 @@ class Adversary(Honest):
             if address in self.pools and self.w.by_address[address].kind == PUPPET:
                 self.pool_add(address, initial)
                 placed.append(self.name(address))
-        if not placed or self.rng.random() < 0.05:  # a leaf in a root of a channel not in the thread
+        if (
+            not placed or self.rng.random() < 0.05
+        ):  # a leaf in a root of a channel not in the thread
             self.pool_add(self.rng.choice(puppets).address, initial)
-        self.ep.note(f"{self.name(sender)} signs an initial state for {self.ep.thread_name(initial.key)} with "
-                     f"wei {w} token {t}")
+        self.ep.note(
+            f"{self.name(sender)} signs an initial state for {self.ep.thread_name(initial.key)} with "
+            f"wei {w} token {t}"
+        )
         return True
 
     def wild_update(self, leaf: Any, sums: tuple[int, int] | None = None) -> Any:
@@ -64,21 +72,32 @@ class Adversary(Honest):
         than the newest state it holds but with a higher txCount."""
         ws, ts = sums if sums is not None else (leaf.wei_balances[0], leaf.token_balances[0])
         tb = self.ep.thread_books.get(leaf.key)
-        if tb is not None and tb.initial == leaf and tb.newest is not leaf and self.rng.random() < 0.5:
+        if (
+            tb is not None
+            and tb.initial == leaf
+            and tb.newest is not leaf
+            and self.rng.random() < 0.5
+        ):
             n = tb.newest
             wr = self.rng.randint(min(1, n.wei_balances[1]), n.wei_balances[1])
             tr = self.rng.randint(0, n.token_balances[1])
             tx = self.rng.choice((n.tx_count + 1, n.tx_count + 5, 2**64 - 1, 2**256 - 1))
-            return thread_state(leaf.sender, leaf.receiver, leaf.thread_id, (ws - wr, wr), (ts - tr, tr), tx)
+            return thread_state(
+                leaf.sender, leaf.receiver, leaf.thread_id, (ws - wr, wr), (ts - tr, tr), tx
+            )
         if self.rng.random() < 0.1:
             ws += self.rng.choice((self.w.unit, -self.w.unit)) if ws >= self.w.unit else self.w.unit
         wr = self.rng.choice((0, 1, ws // 2, ws, self.rng.randint(0, max(ws, 0))))
         tr = self.rng.choice((0, 1, ts // 2, ts, self.rng.randint(0, max(ts, 0))))
         wr, tr = min(wr, max(ws, 0)), min(tr, max(ts, 0))
-        tx = self.rng.choice(WILD_TX_COUNTS + (self.rng.randint(0, 50),))
-        return thread_state(leaf.sender, leaf.receiver, leaf.thread_id, (max(ws, 0) - wr, wr), (ts - tr, tr), tx)
+        tx = self.rng.choice((*WILD_TX_COUNTS, self.rng.randint(0, 50)))
+        return thread_state(
+            leaf.sender, leaf.receiver, leaf.thread_id, (max(ws, 0) - wr, wr), (ts - tr, tr), tx
+        )
 
-    def signed_thread_state(self, leaf: Any, sums: tuple[int, int] | None = None) -> tuple[Any, bytes, bool] | None:
+    def signed_thread_state(
+        self, leaf: Any, sums: tuple[int, int] | None = None
+    ) -> tuple[Any, bytes, bool] | None:
         """A later state for `leaf`'s thread with a signature: freshly signed by an adversarial
         sender, else one the honest sender signed before."""
         sender = self.adversarial_signer(leaf.sender)
@@ -99,10 +118,16 @@ class Adversary(Honest):
             return False
         p = self.rng.choice(candidates)
         v = self.view(p.address)
-        leaves = [leaf for leaf in self.ep.roots.leaves(v.root) if self.ep.oracle.thread_view(leaf.key).closing == 0]
+        leaves = [
+            leaf
+            for leaf in self.ep.roots.leaves(v.root)
+            if self.ep.oracle.thread_view(leaf.key).closing == 0
+        ]
         if not leaves and v.root == bytes(32):
             # A zero root commits to no thread: dispute one the hub merely holds a signature of.
-            leaves = [x for x in self.pools[p.address] if self.ep.oracle.thread_view(x.key).closing == 0]
+            leaves = [
+                x for x in self.pools[p.address] if self.ep.oracle.thread_view(x.key).closing == 0
+            ]
         if not leaves:
             return False
         leaf = self.rng.choice(leaves)
@@ -115,24 +140,44 @@ class Adversary(Honest):
         thread_name = self.ep.thread_name(leaf.key)
         update = self.signed_thread_state(leaf) if self.rng.random() < 0.7 else None
         if update is None:
-            self.send(Call("startExitThread", (p.address, leaf.to_tuple(), proof, sig), caller,
-                           f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with the initial "
-                           f"state {leaf.wei_balances[0]}/{leaf.token_balances[0]}",
-                           users=(p.address,), thread=leaf.key, initial=leaf, genuine=genuine))
+            self.send(
+                Call(
+                    "startExitThread",
+                    (p.address, leaf.to_tuple(), proof, sig),
+                    caller,
+                    f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with the initial "
+                    f"state {leaf.wei_balances[0]}/{leaf.token_balances[0]}",
+                    users=(p.address,),
+                    thread=leaf.key,
+                    initial=leaf,
+                    genuine=genuine,
+                )
+            )
             return True
         state, sig_update, genuine_update = update
-        self.send(Call("startExitThreadWithUpdate",
-                       (p.address, leaf.to_tuple(), proof, sig, state.to_tuple(), sig_update), caller,
-                       f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with a state "
-                       f"paying the receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount "
-                       f"{state.tx_count}", users=(p.address,), thread=leaf.key, initial=leaf,
-                       genuine=genuine and genuine_update))
+        self.send(
+            Call(
+                "startExitThreadWithUpdate",
+                (p.address, leaf.to_tuple(), proof, sig, state.to_tuple(), sig_update),
+                caller,
+                f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with a state "
+                f"paying the receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount "
+                f"{state.tx_count}",
+                users=(p.address,),
+                thread=leaf.key,
+                initial=leaf,
+                genuine=genuine and genuine_update,
+            )
+        )
         return True
 
     def act_adv_thread_challenge(self) -> bool:
         # Mostly open windows; sometimes one closing this very second (the window is closed then).
-        live = [(key, tv) for key, tv in self.ep.oracle.thread_views.items()
-                if tv.closing > self.now or (tv.closing == self.now and self.rng.random() < 0.5)]
+        live = [
+            (key, tv)
+            for key, tv in self.ep.oracle.thread_views.items()
+            if tv.closing > self.now or (tv.closing == self.now and self.rng.random() < 0.5)
+        ]
         if not live:
             return False
         key, tv = self.rng.choice(live)
@@ -141,12 +186,23 @@ class Adversary(Honest):
         if update is None:
             return False
         state, sig, genuine = update
-        parties = [a for a in (key[0], key[1]) if (q := self.w.by_address.get(a)) is not None and q.kind != HONEST]
+        parties = [
+            a
+            for a in (key[0], key[1])
+            if (q := self.w.by_address.get(a)) is not None and q.kind != HONEST
+        ]
         caller = self.rng.choice((self.hub, self.hub, *parties, self.w.stranger))
-        self.send(Call("challengeThread", (state.to_tuple(), sig), caller,
-                       f"{self.name(caller)} challenges thread {self.ep.thread_name(key)} with a state paying the "
-                       f"receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount {state.tx_count}",
-                       thread=key, genuine=genuine))
+        self.send(
+            Call(
+                "challengeThread",
+                (state.to_tuple(), sig),
+                caller,
+                f"{self.name(caller)} challenges thread {self.ep.thread_name(key)} with a state paying the "
+                f"receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount {state.tx_count}",
+                thread=key,
+                genuine=genuine,
+            )
+        )
         return True
 
     # ------------------------------------------------------------------ sock puppets
@@ -170,7 +226,9 @@ class Adversary(Honest):
         for asset, total in enumerate((v.wei_total, v.token_total)):
             free = max(total - locked[asset], 0) if rng.random() < 0.8 else total
             hub_balance = rng.randint(0, free)
-            user_balance = rng.randint(0, free - hub_balance) if rng.random() < 0.8 else free - hub_balance
+            user_balance = (
+                rng.randint(0, free - hub_balance) if rng.random() < 0.8 else free - hub_balance
+            )
             rest = free - hub_balance - user_balance
             deposits = (self.amount(), self.amount()) if update or rng.random() < 0.15 else (0, 0)
             room = rest + deposits[0] + deposits[1]
@@ -183,7 +241,11 @@ class Adversary(Honest):
         pending_w, pending_t = pending
         (hw, uw), (ht, ut) = balances
         # Mostly the next count; sometimes a jump past 16 bits, so a narrower stored field shows.
-        txg = v.tx_global + rng.choice((1, 1, 1, 2, 5, 2**16 + 1)) if rng.random() < 0.95 else v.tx_global
+        txg = (
+            v.tx_global + rng.choice((1, 1, 1, 2, 5, 2**16 + 1))
+            if rng.random() < 0.95
+            else v.tx_global
+        )
         has_pending = any(pending_w) or any(pending_t)
         txc = v.tx_chain + (1 if has_pending and (update or rng.random() < 0.5) else 0)
         recipient = p.address if rng.random() < 0.7 else p.cold
@@ -193,9 +255,18 @@ class Adversary(Honest):
         if update and rng.random() < 0.3:
             timeout = self.now + rng.choice((0, 1, self.period))
         base = self.book(p).base
-        state = evolve(base, recipient=recipient, wei_balances=(hw, uw), token_balances=(ht, ut),
-                       pending_wei_updates=pending_w, pending_token_updates=pending_t, tx_count=(txg, txc),
-                       thread_root=root, thread_count=count, timeout=timeout)
+        state = evolve(
+            base,
+            recipient=recipient,
+            wei_balances=(hw, uw),
+            token_balances=(ht, ut),
+            pending_wei_updates=pending_w,
+            pending_token_updates=pending_t,
+            tx_count=(txg, txc),
+            thread_root=root,
+            thread_count=count,
+            timeout=timeout,
+        )
         return self.book(p).sign(state, leaves)
 
     def act_puppet_update(self) -> bool:
@@ -205,15 +276,30 @@ class Adversary(Honest):
         signed = self.puppet_state(p, "update")
         s = signed.state
         if self.rng.random() < 0.5:
-            call = Call("hubAuthorizedUpdate", (s.to_tuple(), signed.sig_user), self.hub,
-                        f"hub submits puppet {p.name}'s update {s.tx_count} pending wei {s.pending_wei_updates} "
-                        f"token {s.pending_token_updates}", users=(p.address,), payees=(s.recipient,),
-                        genuine=True, state=s)
+            call = Call(
+                "hubAuthorizedUpdate",
+                (s.to_tuple(), signed.sig_user),
+                self.hub,
+                f"hub submits puppet {p.name}'s update {s.tx_count} pending wei {s.pending_wei_updates} "
+                f"token {s.pending_token_updates}",
+                users=(p.address,),
+                payees=(s.recipient,),
+                genuine=True,
+                state=s,
+            )
         else:
-            call = Call("userAuthorizedUpdate", (s.to_tuple(), signed.sig_hub), p.address,
-                        f"puppet {p.name} submits its update {s.tx_count} pending wei {s.pending_wei_updates} "
-                        f"token {s.pending_token_updates}", value=s.pending_wei_updates[2], users=(p.address,),
-                        payees=(s.recipient,), genuine=True, state=s)
+            call = Call(
+                "userAuthorizedUpdate",
+                (s.to_tuple(), signed.sig_hub),
+                p.address,
+                f"puppet {p.name} submits its update {s.tx_count} pending wei {s.pending_wei_updates} "
+                f"token {s.pending_token_updates}",
+                value=s.pending_wei_updates[2],
+                users=(p.address,),
+                payees=(s.recipient,),
+                genuine=True,
+                state=s,
+            )
         self.send(call)
         return True
 
@@ -227,18 +313,40 @@ class Adversary(Honest):
         signed = self.puppet_state(p, "update")
         words = [0] * 8
         word = self.rng.randrange(8)
-        words[word] = [*signed.state.pending_wei_updates, *signed.state.pending_token_updates][word] or self.w.unit
-        s = evolve(signed.state, pending_wei_updates=tuple(words[:4]), pending_token_updates=tuple(words[4:]),
-                   tx_count=(signed.state.tx_count[0], self.view(p.address).tx_chain))
+        words[word] = [*signed.state.pending_wei_updates, *signed.state.pending_token_updates][
+            word
+        ] or self.w.unit
+        s = evolve(
+            signed.state,
+            pending_wei_updates=tuple(words[:4]),
+            pending_token_updates=tuple(words[4:]),
+            tx_count=(signed.state.tx_count[0], self.view(p.address).tx_chain),
+        )
         signed = self.book(p).sign(s, signed.leaves)
         label = f"puppet {p.name}'s update {s.tx_count} replays pending word {word} at the stored onchain count"
         if self.rng.random() < 0.5:
-            call = Call("hubAuthorizedUpdate", (s.to_tuple(), signed.sig_user), self.hub, f"hub submits {label}",
-                        users=(p.address,), payees=(s.recipient,), genuine=True, state=s)
+            call = Call(
+                "hubAuthorizedUpdate",
+                (s.to_tuple(), signed.sig_user),
+                self.hub,
+                f"hub submits {label}",
+                users=(p.address,),
+                payees=(s.recipient,),
+                genuine=True,
+                state=s,
+            )
         else:
-            call = Call("userAuthorizedUpdate", (s.to_tuple(), signed.sig_hub), p.address, f"{p.name} submits {label}",
-                        value=s.pending_wei_updates[2], users=(p.address,), payees=(s.recipient,), genuine=True,
-                        state=s)
+            call = Call(
+                "userAuthorizedUpdate",
+                (s.to_tuple(), signed.sig_hub),
+                p.address,
+                f"{p.name} submits {label}",
+                value=s.pending_wei_updates[2],
+                users=(p.address,),
+                payees=(s.recipient,),
+                genuine=True,
+                state=s,
+            )
         self.send(call)
         return True
 
@@ -248,15 +356,30 @@ class Adversary(Honest):
             return False
         caller = p.address if self.rng.random() < 0.5 else self.hub
         if self.rng.random() < 0.15:
-            self.send(Call("startExit", (p.address,), caller, f"{self.name(caller)} exits puppet {p.name}'s channel",
-                           users=(p.address,)))
+            self.send(
+                Call(
+                    "startExit",
+                    (p.address,),
+                    caller,
+                    f"{self.name(caller)} exits puppet {p.name}'s channel",
+                    users=(p.address,),
+                )
+            )
             return True
         signed = self.puppet_state(p, "dispute")
         s = signed.state
-        self.send(Call("startExitWithUpdate", (s.to_tuple(), signed.sig_hub, signed.sig_user), caller,
-                       f"{self.name(caller)} exits puppet {p.name}'s channel with {s.tx_count}: wei {s.wei_balances} "
-                       f"token {s.token_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}",
-                       users=(p.address,), genuine=True, state=s))
+        self.send(
+            Call(
+                "startExitWithUpdate",
+                (s.to_tuple(), signed.sig_hub, signed.sig_user),
+                caller,
+                f"{self.name(caller)} exits puppet {p.name}'s channel with {s.tx_count}: wei {s.wei_balances} "
+                f"token {s.token_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}",
+                users=(p.address,),
+                genuine=True,
+                state=s,
+            )
+        )
         return True
 
     def act_puppet_answer(self) -> bool:
@@ -270,10 +393,18 @@ class Adversary(Honest):
             caller = v.initiator  # CallerIsExitInitiator
         signed = self.puppet_state(p, "dispute")
         s = signed.state
-        self.send(Call("emptyChannelWithChallenge", (s.to_tuple(), signed.sig_hub, signed.sig_user), caller,
-                       f"{self.name(caller)} answers puppet {p.name}'s dispute with {s.tx_count}: wei "
-                       f"{s.wei_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}",
-                       users=(p.address,), genuine=True, state=s))
+        self.send(
+            Call(
+                "emptyChannelWithChallenge",
+                (s.to_tuple(), signed.sig_hub, signed.sig_user),
+                caller,
+                f"{self.name(caller)} answers puppet {p.name}'s dispute with {s.tx_count}: wei "
+                f"{s.wei_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}",
+                users=(p.address,),
+                genuine=True,
+                state=s,
+            )
+        )
         return True
 
     # ------------------------------------------------------------------ cheating users and a cheating hub
@@ -285,19 +416,36 @@ class Adversary(Honest):
         book = self.book(p)
         caller = p.address if p.kind == CHEATER else self.hub
         v = self.view(p.address)
-        stale = [s for s in book.history if s.state.tx_count[0] > v.tx_global and s is not book.final]
+        stale = [
+            s for s in book.history if s.state.tx_count[0] > v.tx_global and s is not book.final
+        ]
         if not stale or self.rng.random() < 0.15:
             if book.final is None or book.final.state.tx_count[0] <= v.tx_global:
                 return False
-            self.send(Call("startExit", (p.address,), caller,
-                           f"{self.name(caller)} exits {p.name}'s channel on a stale stored state", users=(p.address,)))
+            self.send(
+                Call(
+                    "startExit",
+                    (p.address,),
+                    caller,
+                    f"{self.name(caller)} exits {p.name}'s channel on a stale stored state",
+                    users=(p.address,),
+                )
+            )
             return True
         signed = self.rng.choice(stale)
         s = signed.state
-        self.send(Call("startExitWithUpdate", (s.to_tuple(), signed.sig_hub, signed.sig_user), caller,
-                       f"{self.name(caller)} exits {p.name}'s channel on the stale state {s.tx_count} (newest "
-                       f"{book.final.state.tx_count if book.final else None})",
-                       users=(p.address,), genuine=True, state=s))
+        self.send(
+            Call(
+                "startExitWithUpdate",
+                (s.to_tuple(), signed.sig_hub, signed.sig_user),
+                caller,
+                f"{self.name(caller)} exits {p.name}'s channel on the stale state {s.tx_count} (newest "
+                f"{book.final.state.tx_count if book.final else None})",
+                users=(p.address,),
+                genuine=True,
+                state=s,
+            )
+        )
         return True
 
     def act_cheater_answer(self) -> bool:
@@ -311,9 +459,17 @@ class Adversary(Honest):
             return False
         signed = self.rng.choice(book.history)
         s = signed.state
-        self.send(Call("emptyChannelWithChallenge", (s.to_tuple(), signed.sig_hub, signed.sig_user), p.address,
-                       f"{p.name} answers its own channel's dispute with the old state {s.tx_count}",
-                       users=(p.address,), genuine=True, state=s))
+        self.send(
+            Call(
+                "emptyChannelWithChallenge",
+                (s.to_tuple(), signed.sig_hub, signed.sig_user),
+                p.address,
+                f"{p.name} answers its own channel's dispute with the old state {s.tx_count}",
+                users=(p.address,),
+                genuine=True,
+                state=s,
+            )
+        )
         return True
 
     def act_delegate(self) -> bool:
@@ -351,5 +507,7 @@ class Adversary(Honest):
         how = self.rng.choice((0, 1, 2))
         self.w.token_refusals[address] = how
         chain.transact(token, "setRefusal", address, how, sender=self.w.stranger)
-        self.ep.note(f"the token {('accepts', 'reverts transfers to', 'returns false for')[how]} {self.name(address)}")
+        self.ep.note(
+            f"the token {('accepts', 'reverts transfers to', 'returns false for')[how]} {self.name(address)}"
+        )
         return True

@@ -106,16 +106,18 @@ class Lifecycle:
 class ChannelBook:
     """The signed history of one channel, as hub and user hold it."""
 
-    def __init__(self, party: Party, hub_key: Key, hasher: Hasher, roots: Roots,
-                 check_rules: bool = False) -> None:
+    def __init__(
+        self, party: Party, hub_key: Key, hasher: Hasher, roots: Roots, check_rules: bool = False
+    ) -> None:
         self.party = party
         self.hub_key = hub_key
         self.hasher = hasher
         self.roots = roots
         self.check_rules = check_rules
         user = party.address
-        self.base = channel_state(user, user, (0, 0), (0, 0), ZERO4, ZERO4, (0, 0),
-                                  ZERO_BYTES32, 0, 0)
+        self.base = channel_state(
+            user, user, (0, 0), (0, 0), ZERO4, ZERO4, (0, 0), ZERO_BYTES32, 0, 0
+        )
         self.final: Signed | None = None  # newest double-signed state with timeout 0
         self.outstanding: Signed | None = None  # proposal awaiting execution or expiry
         self.executed: set[int] = set()  # onchain counts whose pending updates ran
@@ -152,8 +154,10 @@ class ChannelBook:
             return (0, 0), (0, 0)
         s = self.final.state
         executed = s.tx_count[1] in self.executed
-        return (settle(s.wei_balances, s.pending_wei_updates, executed),
-                settle(s.token_balances, s.pending_token_updates, executed))
+        return (
+            settle(s.wei_balances, s.pending_wei_updates, executed),
+            settle(s.token_balances, s.pending_token_updates, executed),
+        )
 
     # ------------------------------------------------------------------ signing
     def sign(self, state: ChannelState, leaves: tuple[ThreadState, ...] = ()) -> Signed:
@@ -164,13 +168,21 @@ class ChannelBook:
             del self.history[: len(self.history) - 64]
         return signed
 
-    def _adopt(self, state: ChannelState, leaves: tuple[ThreadState, ...],
-               pending_executed: bool | None = None) -> Signed:
+    def _adopt(
+        self,
+        state: ChannelState,
+        leaves: tuple[ThreadState, ...],
+        pending_executed: bool | None = None,
+    ) -> Signed:
         if self.check_rules:
             prev = self.current if (self.final or self.outstanding) else None
             validate_channel_update(
-                prev, state, pending_executed=pending_executed,
-                locked_before=_locked(self.threads), locked_after=_locked(leaves))
+                prev,
+                state,
+                pending_executed=pending_executed,
+                locked_before=_locked(self.threads),
+                locked_after=_locked(leaves),
+            )
         signed = self.sign(state, leaves)
         if state.timeout == 0:
             self.final = signed
@@ -179,26 +191,43 @@ class ChannelBook:
             self.outstanding = signed
         return signed
 
-    def next_plain(self, wei: tuple[int, int], token: tuple[int, int],
-                   leaves: tuple[ThreadState, ...]) -> Signed:
+    def next_plain(
+        self, wei: tuple[int, int], token: tuple[int, int], leaves: tuple[ThreadState, ...]
+    ) -> Signed:
         """A payment or a thread change: txCount[0] + 1, no pending, no timeout."""
         s = self.current
         root = self.roots.root_of(leaves)
-        state = evolve(s, wei_balances=wei, token_balances=token, tx_count=(s.tx_count[0] + 1, s.tx_count[1]),
-                       thread_root=root, thread_count=len(leaves), timeout=0)
+        state = evolve(
+            s,
+            wei_balances=wei,
+            token_balances=token,
+            tx_count=(s.tx_count[0] + 1, s.tx_count[1]),
+            thread_root=root,
+            thread_count=len(leaves),
+            timeout=0,
+        )
         return self._adopt(state, leaves)
 
-    def propose(self, pending_wei: tuple[int, int, int, int], pending_token: tuple[int, int, int, int],
-                recipient: str, timeout: int) -> Signed:
+    def propose(
+        self,
+        pending_wei: tuple[int, int, int, int],
+        pending_token: tuple[int, int, int, int],
+        recipient: str,
+        timeout: int,
+    ) -> Signed:
         """Deposits and withdrawals (docs/protocol.md §4): balances drop by the withdrawals."""
         s = self.current
         (wh, wu), (th, tu) = s.wei_balances, s.token_balances
         state = evolve(
-            s, recipient=recipient,
+            s,
+            recipient=recipient,
             wei_balances=(wh - pending_wei[1], wu - pending_wei[3]),
             token_balances=(th - pending_token[1], tu - pending_token[3]),
-            pending_wei_updates=pending_wei, pending_token_updates=pending_token,
-            tx_count=(s.tx_count[0] + 1, s.tx_count[1] + 1), timeout=timeout)
+            pending_wei_updates=pending_wei,
+            pending_token_updates=pending_token,
+            tx_count=(s.tx_count[0] + 1, s.tx_count[1] + 1),
+            timeout=timeout,
+        )
         return self._adopt(state, self.threads)
 
     def acknowledge(self) -> Signed:
@@ -208,9 +237,15 @@ class ChannelBook:
         self.executed.add(s.tx_count[1])
         wei = settle(s.wei_balances, s.pending_wei_updates, True)
         token = settle(s.token_balances, s.pending_token_updates, True)
-        state = evolve(s, wei_balances=wei, token_balances=token, pending_wei_updates=ZERO4,
-                       pending_token_updates=ZERO4, tx_count=(s.tx_count[0] + 1, s.tx_count[1]),
-                       timeout=0)
+        state = evolve(
+            s,
+            wei_balances=wei,
+            token_balances=token,
+            pending_wei_updates=ZERO4,
+            pending_token_updates=ZERO4,
+            tx_count=(s.tx_count[0] + 1, s.tx_count[1]),
+            timeout=0,
+        )
         return self._adopt(state, self.outstanding.leaves, pending_executed=True)
 
     def void(self) -> Signed:
@@ -219,9 +254,15 @@ class ChannelBook:
         s = self.outstanding.state
         wei = settle(s.wei_balances, s.pending_wei_updates, False)
         token = settle(s.token_balances, s.pending_token_updates, False)
-        state = evolve(s, wei_balances=wei, token_balances=token, pending_wei_updates=ZERO4,
-                       pending_token_updates=ZERO4, tx_count=(s.tx_count[0] + 1, s.tx_count[1] + 1),
-                       timeout=0)
+        state = evolve(
+            s,
+            wei_balances=wei,
+            token_balances=token,
+            pending_wei_updates=ZERO4,
+            pending_token_updates=ZERO4,
+            tx_count=(s.tx_count[0] + 1, s.tx_count[1] + 1),
+            timeout=0,
+        )
         return self._adopt(state, self.outstanding.leaves, pending_executed=False)
 
     def resync(self, executed: ChannelState, leaves: tuple[ThreadState, ...]) -> None:
@@ -235,8 +276,9 @@ class ChannelBook:
         """The channel was emptied (or nuked) and is Open again with these stored counters:
         everything it held was paid out, the next state starts from zero."""
         user = self.user
-        self.base = channel_state(user, user, (0, 0), (0, 0), ZERO4, ZERO4, tx_count,
-                                  ZERO_BYTES32, 0, 0)
+        self.base = channel_state(
+            user, user, (0, 0), (0, 0), ZERO4, ZERO4, tx_count, ZERO_BYTES32, 0, 0
+        )
         self.final = None
         self.outstanding = None
         self.hub_cheated = False

@@ -10,10 +10,19 @@ from channel_manager.states import ThreadState
 #: Calls that pay users out of channel totals (docs/protocol.md §6–§8).
 PAYOUTS = frozenset({"emptyChannel", "emptyChannelWithChallenge", "emptyThread", "nukeThreads"})
 #: Calls that move no money at all.
-NO_MONEY = frozenset({"startExit", "startExitWithUpdate", "startExitThread",
-                      "startExitThreadWithUpdate", "challengeThread"})
+NO_MONEY = frozenset(
+    {
+        "startExit",
+        "startExitWithUpdate",
+        "startExitThread",
+        "startExitThreadWithUpdate",
+        "challengeThread",
+    }
+)
 UPDATES = frozenset({"hubAuthorizedUpdate", "userAuthorizedUpdate"})
-SIGNATURE_ERRORS = frozenset({"InvalidHubSignature", "InvalidUserSignature", "InvalidThreadSignature"})
+SIGNATURE_ERRORS = frozenset(
+    {"InvalidHubSignature", "InvalidUserSignature", "InvalidThreadSignature"}
+)
 
 
 @dataclass(eq=False)

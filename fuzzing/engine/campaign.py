@@ -96,16 +96,34 @@ def _differential(oracle: str) -> Any:
 class _Run:
     """One episode: steps until its length or the campaign's budget, then the finale."""
 
-    def __init__(self, artifact: Artifact, plan: EpisodePlan, paths: PathCounter, step_limit: int,
-                 oracle: str, check_rules: bool, chain_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        artifact: Artifact,
+        plan: EpisodePlan,
+        paths: PathCounter,
+        step_limit: int,
+        oracle: str,
+        check_rules: bool,
+        chain_factory: Callable[[], Any] | None = None,
+    ) -> None:
         self.plan = plan
-        self.trace: list[str] = [f"episode {plan.index}: period {plan.config.challenge_period} s, reserve "
-                                 f"({plan.config.reserve_wei}, {plan.config.reserve_token}), parties "
-                                 f"{plan.config.honest} honest / {plan.config.cheaters} cheaters / "
-                                 f"{plan.config.puppets} puppets, actions {sorted(plan.swarm)}"]
-        self.ep = Episode(artifact, plan.config, random.Random(plan.seed), paths, self.trace,
-                          step_limit=step_limit, check_rules=check_rules, differential=_differential(oracle),
-                          chain=chain_factory() if chain_factory is not None else None)
+        self.trace: list[str] = [
+            f"episode {plan.index}: period {plan.config.challenge_period} s, reserve "
+            f"({plan.config.reserve_wei}, {plan.config.reserve_token}), parties "
+            f"{plan.config.honest} honest / {plan.config.cheaters} cheaters / "
+            f"{plan.config.puppets} puppets, actions {sorted(plan.swarm)}"
+        ]
+        self.ep = Episode(
+            artifact,
+            plan.config,
+            random.Random(plan.seed),
+            paths,
+            self.trace,
+            step_limit=step_limit,
+            check_rules=check_rules,
+            differential=_differential(oracle),
+            chain=chain_factory() if chain_factory is not None else None,
+        )
         if oracle == "model":
             self.ep.oracle.enabled = False
         self.actors = Actors(self.ep)
@@ -147,10 +165,16 @@ class _Run:
         ep.drive_to_end()
 
 
-def run_campaign(artifact: Artifact | None = None, *, seed: int, budget_seconds: float | None = None,
-                 max_steps: int | None = None, oracle: str = "properties",
-                 progress: Callable[[Progress], Any] | None = None,
-                 chain_factory: Callable[[], Any] | None = None) -> Verdict:
+def run_campaign(
+    artifact: Artifact | None = None,
+    *,
+    seed: int,
+    budget_seconds: float | None = None,
+    max_steps: int | None = None,
+    oracle: str = "properties",
+    progress: Callable[[Progress], Any] | None = None,
+    chain_factory: Callable[[], Any] | None = None,
+) -> Verdict:
     """Run episodes until `budget_seconds` or `max_steps` (neither given: 60 s) or the first
     failure. `artifact`: the ChannelManager to test (None: contracts/ChannelManager.sol).
     `oracle`: "properties" (docs/protocol.md §10), "model" (differential against
@@ -158,8 +182,15 @@ def run_campaign(artifact: Artifact | None = None, *, seed: int, budget_seconds:
     a `Progress(elapsed, steps, steps_per_second, episodes)`. `chain_factory`, if given, returns
     the fresh chain each episode runs on (default: a new in-process `RevmChain`;
     `fuzzing.engine.backends.AnvilEpisodes` runs the same campaign on anvil)."""
-    verdict, _ = _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps,
-                           oracle=oracle, progress=progress, chain_factory=chain_factory)
+    verdict, _ = _campaign(
+        artifact,
+        seed=seed,
+        budget_seconds=budget_seconds,
+        max_steps=max_steps,
+        oracle=oracle,
+        progress=progress,
+        chain_factory=chain_factory,
+    )
     return verdict
 
 
@@ -175,22 +206,46 @@ class Finding:
     counterexample: list[str]
 
 
-def hunt(artifact: Artifact | None = None, *, seed: int, budget_seconds: float | None = None,
-         max_steps: int | None = None, oracle: str = "properties", want: set[str] | None = None,
-         progress: Callable[[Progress], Any] | None = None) -> tuple[Verdict, list[Finding]]:
+def hunt(
+    artifact: Artifact | None = None,
+    *,
+    seed: int,
+    budget_seconds: float | None = None,
+    max_steps: int | None = None,
+    oracle: str = "properties",
+    want: set[str] | None = None,
+    progress: Callable[[Progress], Any] | None = None,
+) -> tuple[Verdict, list[Finding]]:
     """Like run_campaign, but a failure ends only its episode: the hunt goes on and records the
     first failure of every property (time and steps from the start), until the budget is spent
     or every property in `want` has failed. For measuring how fast known bugs are found when
     other bugs are found first."""
-    return _campaign(artifact, seed=seed, budget_seconds=budget_seconds, max_steps=max_steps, oracle=oracle,
-                     progress=progress, keep_going=True, want=want)
+    return _campaign(
+        artifact,
+        seed=seed,
+        budget_seconds=budget_seconds,
+        max_steps=max_steps,
+        oracle=oracle,
+        progress=progress,
+        keep_going=True,
+        want=want,
+    )
 
 
-def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | None, max_steps: int | None,
-              oracle: str, progress: Callable[[Progress], Any] | None, only_episode: int | None = None,
-              check_rules: bool = False, keep_going: bool = False,
-              want: set[str] | None = None,
-              chain_factory: Callable[[], Any] | None = None) -> tuple[Verdict, list[Finding]]:
+def _campaign(
+    artifact: Artifact | None,
+    *,
+    seed: int,
+    budget_seconds: float | None,
+    max_steps: int | None,
+    oracle: str,
+    progress: Callable[[Progress], Any] | None,
+    only_episode: int | None = None,
+    check_rules: bool = False,
+    keep_going: bool = False,
+    want: set[str] | None = None,
+    chain_factory: Callable[[], Any] | None = None,
+) -> tuple[Verdict, list[Finding]]:
     if oracle not in ORACLES:
         raise ValueError(f"oracle must be one of {', '.join(ORACLES)}, got {oracle!r}")
     if budget_seconds is None and max_steps is None:
@@ -226,8 +281,15 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
         failure: PropertyFailure | None = None
         run = None
         try:
-            run = _Run(artifact, plan, paths, min(plan.length, limit - main_steps), oracle, check_rules,
-                       chain_factory)
+            run = _Run(
+                artifact,
+                plan,
+                paths,
+                min(plan.length, limit - main_steps),
+                oracle,
+                check_rules,
+                chain_factory,
+            )
             run.play(stop)
             run.finale()
         except PropertyFailure as exc:
@@ -239,29 +301,53 @@ def _campaign(artifact: Artifact | None, *, seed: int, budget_seconds: float | N
         episodes += 1
         if failure is not None:
             if not keep_going:
-                verdict = _verdict(False, steps, started, seed, paths, failure, run, main_steps, episodes,
-                                   checks)
+                verdict = _verdict(
+                    False, steps, started, seed, paths, failure, run, main_steps, episodes, checks
+                )
                 verdict.cpu_seconds = time.process_time() - cpu_started
                 return verdict, findings
             if all(f.failure != failure.name for f in findings):
-                findings.append(Finding(failure.name, failure.detail, time.perf_counter() - started, steps,
-                                        plan.index, slice_trace(run.trace, failure) if run else []))
+                findings.append(
+                    Finding(
+                        failure.name,
+                        failure.detail,
+                        time.perf_counter() - started,
+                        steps,
+                        plan.index,
+                        slice_trace(run.trace, failure) if run else [],
+                    )
+                )
             if want is not None and want <= {f.failure for f in findings}:
                 break
         if only_episode is not None:
             break
     first = findings[0] if findings else None
-    verdict = _verdict(first is None, steps, started, seed, paths, None, None, main_steps, episodes, checks)
+    verdict = _verdict(
+        first is None, steps, started, seed, paths, None, None, main_steps, episodes, checks
+    )
     if first is not None:
-        verdict.failure, verdict.detail, verdict.counterexample = first.failure, first.detail, first.counterexample
+        verdict.failure, verdict.detail, verdict.counterexample = (
+            first.failure,
+            first.detail,
+            first.counterexample,
+        )
         verdict.episode = first.episode
     verdict.cpu_seconds = time.process_time() - cpu_started
     return verdict, findings
 
 
-def _verdict(passed: bool, steps: int, started: float, seed: int, paths: PathCounter,
-             failure: PropertyFailure | None, run: _Run | None, main_steps: int, episodes: int,
-             checks: int) -> Verdict:
+def _verdict(
+    passed: bool,
+    steps: int,
+    started: float,
+    seed: int,
+    paths: PathCounter,
+    failure: PropertyFailure | None,
+    run: _Run | None,
+    main_steps: int,
+    episodes: int,
+    checks: int,
+) -> Verdict:
     path_hits, outcomes = paths.as_dicts()
     counterexample: list[str] = []
     episode = None
@@ -271,11 +357,22 @@ def _verdict(passed: bool, steps: int, started: float, seed: int, paths: PathCou
         episode = run.plan.index
         episode_steps = run.ep.steps if run.main_steps is None else run.main_steps
     return Verdict(
-        passed=passed, steps=steps, seconds=time.perf_counter() - started, seed=seed,
-        failure=failure.name if failure else None, detail=failure.detail if failure else "",
-        counterexample=counterexample, path_hits=path_hits, outcomes=outcomes, replay_steps=main_steps,
-        episode=episode, episode_steps=episode_steps, episodes=episodes, property_checks=checks,
-        never_reached=paths.never_reached())
+        passed=passed,
+        steps=steps,
+        seconds=time.perf_counter() - started,
+        seed=seed,
+        failure=failure.name if failure else None,
+        detail=failure.detail if failure else "",
+        counterexample=counterexample,
+        path_hits=path_hits,
+        outcomes=outcomes,
+        replay_steps=main_steps,
+        episode=episode,
+        episode_steps=episode_steps,
+        episodes=episodes,
+        property_checks=checks,
+        never_reached=paths.never_reached(),
+    )
 
 
 def slice_trace(trace: list[str], failure: PropertyFailure, keep_tail: int = 3) -> list[str]:
@@ -284,7 +381,13 @@ def slice_trace(trace: list[str], failure: PropertyFailure, keep_tail: int = 3) 
     last few steps are always kept."""
     words = set()
     last = trace[-1] if trace else ""
-    for token in (failure.detail + " " + last).replace("->", " ").replace("'s", " ").replace("#", " ").split():
+    for token in (
+        (failure.detail + " " + last)
+        .replace("->", " ")
+        .replace("'s", " ")
+        .replace("#", " ")
+        .split()
+    ):
         token = token.strip(",.:;()")
         if len(token) >= 2 and token[0] in "HCP" and token[1:].isdigit():
             words.add(token)
@@ -292,9 +395,15 @@ def slice_trace(trace: list[str], failure: PropertyFailure, keep_tail: int = 3) 
     omitted = 0
     body = trace[1:]
     for i, line in enumerate(body):
-        relevant = any(w in line.replace("->", " ").replace("'s", " ").replace("#", " ").split() or
-                       f" {w} " in f" {line} " or f"{w}." in line or f"{w}'" in line or f"{w}-" in line
-                       or f">{w}" in line for w in words)
+        relevant = any(
+            w in line.replace("->", " ").replace("'s", " ").replace("#", " ").split()
+            or f" {w} " in f" {line} "
+            or f"{w}." in line
+            or f"{w}'" in line
+            or f"{w}-" in line
+            or f">{w}" in line
+            for w in words
+        )
         if relevant or i >= len(body) - keep_tail or not words:
             if omitted:
                 kept.append(f"... ({omitted} steps not involving {', '.join(sorted(words))})")

@@ -29,9 +29,15 @@ class ModelDifferential:
         self.world = w
         self.model_world = ModelWorld()
         self.signatures = EcdsaOracle({})
-        self.model = ChannelManagerModel(w.hub, w.config.challenge_period, w.manager.address,
-                                         chain_id=w.chain.chain_id, signatures=self.signatures,
-                                         world=self.model_world, token=w.token.address)
+        self.model = ChannelManagerModel(
+            w.hub,
+            w.config.challenge_period,
+            w.manager.address,
+            chain_id=w.chain.chain_id,
+            signatures=self.signatures,
+            world=self.model_world,
+            token=w.token.address,
+        )
         g = ep.oracle.globals
         self.model.receive_eth(g.eth)
         self.model.receive_tokens(g.token)
@@ -58,7 +64,9 @@ class ModelDifferential:
             if not code:
                 continue
             wallets[p.address] = set()
-            if code.startswith(DELEGATION_PREFIX) and code[3:] == bytes.fromhex(self.world.rejecter.address[2:]):
+            if code.startswith(DELEGATION_PREFIX) and code[3:] == bytes.fromhex(
+                self.world.rejecter.address[2:]
+            ):
                 refuses.add(p.address)
         self.model_world.refuses_eth = refuses
         self.signatures.erc1271 = wallets
@@ -87,20 +95,44 @@ class ModelDifferential:
         if fn == "hubAuthorizedUpdate":
             return m.hub_authorized_update(caller, now, ChannelState.from_tuple(a[0]), bytes(a[1]))
         if fn == "userAuthorizedUpdate":
-            return m.user_authorized_update(caller, now, ChannelState.from_tuple(a[0]), bytes(a[1]), call.value)
+            return m.user_authorized_update(
+                caller, now, ChannelState.from_tuple(a[0]), bytes(a[1]), call.value
+            )
         if fn in ("startExit", "emptyChannel", "nukeThreads"):
-            method = {"startExit": m.start_exit, "emptyChannel": m.empty_channel, "nukeThreads": m.nuke_threads}[fn]
+            method = {
+                "startExit": m.start_exit,
+                "emptyChannel": m.empty_channel,
+                "nukeThreads": m.nuke_threads,
+            }[fn]
             return method(caller, now, a[0])
         if fn in ("startExitWithUpdate", "emptyChannelWithChallenge"):
-            method = m.start_exit_with_update if fn == "startExitWithUpdate" else m.empty_channel_with_challenge
+            method = (
+                m.start_exit_with_update
+                if fn == "startExitWithUpdate"
+                else m.empty_channel_with_challenge
+            )
             return method(caller, now, ChannelState.from_tuple(a[0]), bytes(a[1]), bytes(a[2]))
         if fn in ("startExitThread", "emptyThread"):
             method = m.start_exit_thread if fn == "startExitThread" else m.empty_thread
-            return method(caller, now, a[0], ThreadState.from_tuple(a[1]), [bytes(x) for x in a[2]], bytes(a[3]))
+            return method(
+                caller,
+                now,
+                a[0],
+                ThreadState.from_tuple(a[1]),
+                [bytes(x) for x in a[2]],
+                bytes(a[3]),
+            )
         if fn == "startExitThreadWithUpdate":
-            return m.start_exit_thread_with_update(caller, now, a[0], ThreadState.from_tuple(a[1]),
-                                                   [bytes(x) for x in a[2]], bytes(a[3]),
-                                                   ThreadState.from_tuple(a[4]), bytes(a[5]))
+            return m.start_exit_thread_with_update(
+                caller,
+                now,
+                a[0],
+                ThreadState.from_tuple(a[1]),
+                [bytes(x) for x in a[2]],
+                bytes(a[3]),
+                ThreadState.from_tuple(a[4]),
+                bytes(a[5]),
+            )
         if fn == "challengeThread":
             return m.challenge_thread(caller, now, ThreadState.from_tuple(a[0]), bytes(a[1]))
         if fn == "claim":
@@ -113,15 +145,24 @@ class ModelDifferential:
         name = f"model-disagreement:{fn}"
         if kind == "error":
             if result.success:
-                raise PropertyFailure(name, f"the contract accepted {call.label!r}; the model expected "
-                                      f"{value.revert_text()}")
+                raise PropertyFailure(
+                    name,
+                    f"the contract accepted {call.label!r}; the model expected "
+                    f"{value.revert_text()}",
+                )
             if result.revert_text() != value.revert_text():
-                raise PropertyFailure(name, f"{call.label!r}: the contract reverted {result.revert_text()}, the model "
-                                      f"expected {value.revert_text()}")
+                raise PropertyFailure(
+                    name,
+                    f"{call.label!r}: the contract reverted {result.revert_text()}, the model "
+                    f"expected {value.revert_text()}",
+                )
             return
         if not result.success:
-            raise PropertyFailure(name, f"{call.label!r}: the contract reverted {result.revert_text()}, the model "
-                                  f"accepted it")
+            raise PropertyFailure(
+                name,
+                f"{call.label!r}: the contract reverted {result.revert_text()}, the model "
+                f"accepted it",
+            )
         self._compare(call, name)
 
     # ------------------------------------------------------------------ state comparison
@@ -131,26 +172,63 @@ class ModelDifferential:
         ours = (m.eth_balance, m.token_balance, m.total_channel_wei, m.total_channel_token)
         theirs = (g.eth, g.token, g.total_wei, g.total_token)
         if ours != theirs:
-            raise PropertyFailure(name, f"after {call.label!r}: contract (ETH, tokens, totals) {theirs}, model {ours}")
+            raise PropertyFailure(
+                name, f"after {call.label!r}: contract (ETH, tokens, totals) {theirs}, model {ours}"
+            )
         for user in call.users:
             v = oracle.views[user]
             ch = m.channel(user)
-            model_view = (ch.wei_hub, ch.wei_user, ch.wei_total, ch.token_hub, ch.token_user, ch.token_total,
-                          ch.tx_count_global, ch.tx_count_chain, bytes(ch.thread_root), ch.thread_count,
-                          m.exit_initiator(user), ch.closing_time, int(ch.status))
+            model_view = (
+                ch.wei_hub,
+                ch.wei_user,
+                ch.wei_total,
+                ch.token_hub,
+                ch.token_user,
+                ch.token_total,
+                ch.tx_count_global,
+                ch.tx_count_chain,
+                bytes(ch.thread_root),
+                ch.thread_count,
+                m.exit_initiator(user),
+                ch.closing_time,
+                int(ch.status),
+            )
             if tuple(v[:13]) != model_view:
-                raise PropertyFailure(name, f"after {call.label!r}: {self.world.name(user)}'s channel is {tuple(v[:13])} "
-                                      f"on the contract, {model_view} in the model")
+                raise PropertyFailure(
+                    name,
+                    f"after {call.label!r}: {self.world.name(user)}'s channel is {tuple(v[:13])} "
+                    f"on the contract, {model_view} in the model",
+                )
             credits = (m.credit_wei.get(user, 0), m.credit_token.get(user, 0))
-            if call.fn in ("emptyChannel", "emptyChannelWithChallenge", "emptyThread", "nukeThreads", "claim") \
-                    and (v.credit_wei, v.credit_token) != credits:
-                raise PropertyFailure(name, f"after {call.label!r}: {self.world.name(user)}'s credits "
-                                      f"{(v.credit_wei, v.credit_token)} on the contract, {credits} in the model")
+            if (
+                call.fn
+                in (
+                    "emptyChannel",
+                    "emptyChannelWithChallenge",
+                    "emptyThread",
+                    "nukeThreads",
+                    "claim",
+                )
+                and (v.credit_wei, v.credit_token) != credits
+            ):
+                raise PropertyFailure(
+                    name,
+                    f"after {call.label!r}: {self.world.name(user)}'s credits "
+                    f"{(v.credit_wei, v.credit_token)} on the contract, {credits} in the model",
+                )
         if call.thread is not None:
             tv = oracle.thread_views[call.thread]
             t = m.thread(*call.thread)
-            model_thread = ((t.wei_sender, t.wei_receiver), (t.token_sender, t.token_receiver), t.tx_count,
-                            t.closing_time, (t.sender_emptied, t.receiver_emptied))
+            model_thread = (
+                (t.wei_sender, t.wei_receiver),
+                (t.token_sender, t.token_receiver),
+                t.tx_count,
+                t.closing_time,
+                (t.sender_emptied, t.receiver_emptied),
+            )
             if tuple(tv) != model_thread:
-                raise PropertyFailure(name, f"after {call.label!r}: thread record {tuple(tv)} on the contract, "
-                                      f"{model_thread} in the model")
+                raise PropertyFailure(
+                    name,
+                    f"after {call.label!r}: thread record {tuple(tv)} on the contract, "
+                    f"{model_thread} in the model",
+                )

@@ -32,9 +32,19 @@ class StepLimit(Exception):
 
 
 class Episode:
-    def __init__(self, artifact: Artifact, config: Config, rng: random.Random, paths: PathCounter,
-                 trace: list[str], *, step_limit: int, check_rules: bool = False,
-                 differential: Any = None, chain: Any = None) -> None:
+    def __init__(
+        self,
+        artifact: Artifact,
+        config: Config,
+        rng: random.Random,
+        paths: PathCounter,
+        trace: list[str],
+        *,
+        step_limit: int,
+        check_rules: bool = False,
+        differential: Any = None,
+        chain: Any = None,
+    ) -> None:
         self.rng = rng
         self.world = World(artifact, config, chain)
         self.chain = self.world.chain
@@ -43,7 +53,8 @@ class Episode:
         w = self.world
         self.roots = Roots(w.hasher)
         self.books: dict[str, ChannelBook] = {
-            p.address: ChannelBook(p, w.hub_key, w.hasher, self.roots, check_rules) for p in w.parties
+            p.address: ChannelBook(p, w.hub_key, w.hasher, self.roots, check_rules)
+            for p in w.parties
         }
         self.thread_books: dict[tuple[str, str, int], ThreadBook] = {}
         #: signatures the adversary made over initial states it forged: leaf state -> signature
@@ -69,8 +80,9 @@ class Episode:
         if call.fn == "receive":
             result = self.chain.send(call.sender, self.world.manager, call.value)
         else:
-            result = self.chain.transact(self.world.manager, call.fn, *call.args, sender=call.sender,
-                                         value=call.value)
+            result = self.chain.transact(
+                self.world.manager, call.fn, *call.args, sender=call.sender, value=call.value
+            )
         self.steps += 1
         outcome = "ok" if result.success else result.revert_text()
         self.trace.append(f"t={pre.time} {call.label} -> {outcome}")
@@ -100,11 +112,19 @@ class Episode:
             if before.status == OPEN and after.status != OPEN:
                 executed = book.final is not None and book.final.state.tx_count[1] in book.executed
                 book.lifecycle = Lifecycle(book.final, executed)
-                if call.sender == self.world.hub and call.state is not None and book.final is not None \
-                        and call.state.tx_count[0] < book.final.state.tx_count[0]:
+                if (
+                    call.sender == self.world.hub
+                    and call.state is not None
+                    and book.final is not None
+                    and call.state.tx_count[0] < book.final.state.tx_count[0]
+                ):
                     book.hub_cheated = True
-                if call.fn == "startExit" and call.sender == self.world.hub and book.final is not None \
-                        and after.tx_global < book.final.state.tx_count[0]:
+                if (
+                    call.fn == "startExit"
+                    and call.sender == self.world.hub
+                    and book.final is not None
+                    and after.tx_global < book.final.state.tx_count[0]
+                ):
                     book.hub_cheated = True
             elif after.status == OPEN and before.status != OPEN:
                 book.reopened((after.tx_global, after.tx_chain))
@@ -169,18 +189,32 @@ class Episode:
 
     def answer(self, user: str, caller: str, signed: Signed) -> TxResult:
         s = signed.state
-        return self.send(Call(
-            "emptyChannelWithChallenge", (s.to_tuple(), signed.sig_hub, signed.sig_user), caller,
-            f"{self.world.name(caller)} answers {self.world.name(user)}'s dispute with its newest "
-            f"state (txCount {s.tx_count})", users=(user,), genuine=True, state=s))
+        return self.send(
+            Call(
+                "emptyChannelWithChallenge",
+                (s.to_tuple(), signed.sig_hub, signed.sig_user),
+                caller,
+                f"{self.world.name(caller)} answers {self.world.name(user)}'s dispute with its newest "
+                f"state (txCount {s.tx_count})",
+                users=(user,),
+                genuine=True,
+                state=s,
+            )
+        )
 
     def challenge_with_newest(self, tb: ThreadBook) -> TxResult:
         n = tb.newest
-        return self.send(Call(
-            "challengeThread", (n.to_tuple(), tb.sig_newest), tb.receiver.address,
-            f"{tb.receiver.name} challenges thread {self.thread_name(tb.key)} with its newest state "
-            f"(receiver {n.wei_balances[1]}/{n.token_balances[1]}, txCount {n.tx_count})",
-            thread=tb.key, genuine=True))
+        return self.send(
+            Call(
+                "challengeThread",
+                (n.to_tuple(), tb.sig_newest),
+                tb.receiver.address,
+                f"{tb.receiver.name} challenges thread {self.thread_name(tb.key)} with its newest state "
+                f"(receiver {n.wei_balances[1]}/{n.token_balances[1]}, txCount {n.tx_count})",
+                thread=tb.key,
+                genuine=True,
+            )
+        )
 
     def thread_name(self, key: tuple[str, str, int]) -> str:
         return f"{self.world.name(key[0])}->{self.world.name(key[1])}#{key[2]}"
@@ -216,8 +250,15 @@ class Episode:
                 name = w.name(user)
                 if v.status == CHANNEL_DISPUTE:
                     if now >= v.closing:
-                        self.send(Call("emptyChannel", (user,), w.stranger,
-                                       f"stranger empties {name}'s channel (end of episode)", users=(user,)))
+                        self.send(
+                            Call(
+                                "emptyChannel",
+                                (user,),
+                                w.stranger,
+                                f"stranger empties {name}'s channel (end of episode)",
+                                users=(user,),
+                            )
+                        )
                         acted = True
                     else:
                         events.append(v.closing)
@@ -242,18 +283,35 @@ class Episode:
                     if ("empty", tag) not in attempted:
                         attempted.add(("empty", tag))
                         sig, genuine = self.thread_signature(leaf)
-                        self.send(Call("emptyThread", (user, leaf.to_tuple(), self.roots.proof(v.root, leaf), sig),
-                                       user, f"{name} settles its side of thread {self.thread_name(key)} "
-                                       f"(end of episode)", users=(user,), thread=key, initial=leaf,
-                                       genuine=genuine, meta={"committed": True}))
+                        self.send(
+                            Call(
+                                "emptyThread",
+                                (user, leaf.to_tuple(), self.roots.proof(v.root, leaf), sig),
+                                user,
+                                f"{name} settles its side of thread {self.thread_name(key)} "
+                                f"(end of episode)",
+                                users=(user,),
+                                thread=key,
+                                initial=leaf,
+                                genuine=genuine,
+                                meta={"committed": True},
+                            )
+                        )
                         acted = True
                         break  # the channel may have reopened: read it again
                 if acted:
                     continue
                 if self.view(user).status == THREAD_DISPUTE:
                     if now >= deadline:
-                        self.send(Call("nukeThreads", (user,), w.stranger,
-                                       f"stranger nukes {name}'s threads (end of episode)", users=(user,)))
+                        self.send(
+                            Call(
+                                "nukeThreads",
+                                (user,),
+                                w.stranger,
+                                f"stranger nukes {name}'s threads (end of episode)",
+                                users=(user,),
+                            )
+                        )
                         acted = True
                     else:
                         events.append(deadline)
@@ -266,7 +324,9 @@ class Episode:
             return  # --oracle model: the properties (liveness among them) are not judged
         stuck = [w.name(u) for u in users if self.view(u).status != OPEN]
         if stuck:
-            raise PropertyFailure("liveness", f"disputes still open after driving them: {', '.join(stuck)}")
+            raise PropertyFailure(
+                "liveness", f"disputes still open after driving them: {', '.join(stuck)}"
+            )
         for book in self.books.values():
             if book.lifecycle is not None:
                 raise PropertyFailure("liveness", f"{book.party.name}'s dispute never closed")
@@ -274,10 +334,20 @@ class Episode:
         for p in w.parties:
             v = self.view(p.address)
             if p.kind == HONEST and (v.credit_wei or v.credit_token):
-                result = self.send(Call("claim", (p.cold,), p.address, f"{p.name} claims its credit to its cold wallet",
-                                        users=(p.address,), payees=(p.cold,)))
+                result = self.send(
+                    Call(
+                        "claim",
+                        (p.cold,),
+                        p.address,
+                        f"{p.name} claims its credit to its cold wallet",
+                        users=(p.address,),
+                        payees=(p.cold,),
+                    )
+                )
                 if not result.success:
-                    raise PropertyFailure("liveness", f"{p.name} cannot claim its credit: {result.revert_text()}")
+                    raise PropertyFailure(
+                        "liveness", f"{p.name} cannot claim its credit: {result.revert_text()}"
+                    )
         self.oracle.sweep(users)
 
     def start_thread_dispute(self, user: str, leaf: Any, sig: bytes, caller: str) -> TxResult:
@@ -288,17 +358,37 @@ class Episode:
         tb = self.thread_books.get(leaf.key)
         name = self.world.name(user)
         with_newest = user == leaf.receiver or self.rng.random() < 0.3
-        if tb is not None and tb.initial == leaf and tb.newest is not leaf and tb.receiver.kind == HONEST \
-                and with_newest:
+        if (
+            tb is not None
+            and tb.initial == leaf
+            and tb.newest is not leaf
+            and tb.receiver.kind == HONEST
+            and with_newest
+        ):
             n = tb.newest
-            return self.send(Call(
-                "startExitThreadWithUpdate", (user, leaf.to_tuple(), proof, sig, n.to_tuple(), tb.sig_newest),
-                caller, f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel "
-                f"with its newest state (receiver {n.wei_balances[1]}/{n.token_balances[1]})",
-                users=(user,), thread=leaf.key, initial=leaf, genuine=True))
-        return self.send(Call(
-            "startExitThread", (user, leaf.to_tuple(), proof, sig), caller,
-            f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel with "
-            f"its initial state ({leaf.wei_balances[0]}/{leaf.token_balances[0]})",
-            users=(user,), thread=leaf.key, initial=leaf, genuine=True))
-
+            return self.send(
+                Call(
+                    "startExitThreadWithUpdate",
+                    (user, leaf.to_tuple(), proof, sig, n.to_tuple(), tb.sig_newest),
+                    caller,
+                    f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel "
+                    f"with its newest state (receiver {n.wei_balances[1]}/{n.token_balances[1]})",
+                    users=(user,),
+                    thread=leaf.key,
+                    initial=leaf,
+                    genuine=True,
+                )
+            )
+        return self.send(
+            Call(
+                "startExitThread",
+                (user, leaf.to_tuple(), proof, sig),
+                caller,
+                f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel with "
+                f"its initial state ({leaf.wei_balances[0]}/{leaf.token_balances[0]})",
+                users=(user,),
+                thread=leaf.key,
+                initial=leaf,
+                genuine=True,
+            )
+        )

@@ -54,13 +54,25 @@ def address_word(address: str) -> bytes:
 # ------------------------------------------------------------------ states without re-validation
 
 
-def channel_state(user: str, recipient: str, wei: tuple[int, int], token: tuple[int, int],
-                  pending_wei: tuple[int, int, int, int], pending_token: tuple[int, int, int, int],
-                  tx_count: tuple[int, int], root: bytes, count: int, timeout: int) -> ChannelState:
+def channel_state(
+    user: str,
+    recipient: str,
+    wei: tuple[int, int],
+    token: tuple[int, int],
+    pending_wei: tuple[int, int, int, int],
+    pending_token: tuple[int, int, int, int],
+    tx_count: tuple[int, int],
+    root: bytes,
+    count: int,
+    timeout: int,
+) -> ChannelState:
     """A ChannelState from fields already in canonical form (the caller guarantees it)."""
     state = object.__new__(ChannelState)
-    for name, value in zip(_CHANNEL_FIELDS, (user, recipient, wei, token, pending_wei,
-                                             pending_token, tx_count, root, count, timeout)):
+    for name, value in zip(
+        _CHANNEL_FIELDS,
+        (user, recipient, wei, token, pending_wei, pending_token, tx_count, root, count, timeout),
+        strict=False,
+    ):
         _set(state, name, value)
     return state
 
@@ -75,10 +87,18 @@ def evolve(state: Any, **changes: Any) -> Any:
     return new
 
 
-def thread_state(sender: str, receiver: str, thread_id: int, wei: tuple[int, int],
-                 token: tuple[int, int], tx_count: int) -> ThreadState:
+def thread_state(
+    sender: str,
+    receiver: str,
+    thread_id: int,
+    wei: tuple[int, int],
+    token: tuple[int, int],
+    tx_count: int,
+) -> ThreadState:
     state = object.__new__(ThreadState)
-    for name, value in zip(_THREAD_FIELDS, (sender, receiver, thread_id, wei, token, tx_count)):
+    for name, value in zip(
+        _THREAD_FIELDS, (sender, receiver, thread_id, wei, token, tx_count), strict=False
+    ):
         _set(state, name, value)
     return state
 
@@ -94,22 +114,41 @@ class Hasher:
         self._leaves: dict[ThreadState, bytes] = {}
 
     def channel_struct_hash(self, s: ChannelState) -> bytes:
-        return keccak(b"".join((
-            CHANNEL_STATE_TYPEHASH, address_word(s.user), address_word(s.recipient),
-            array_hash(s.wei_balances), array_hash(s.token_balances),
-            array_hash(s.pending_wei_updates), array_hash(s.pending_token_updates),
-            array_hash(s.tx_count), bytes(s.thread_root), word(s.thread_count), word(s.timeout),
-        )))
+        return keccak(
+            b"".join(
+                (
+                    CHANNEL_STATE_TYPEHASH,
+                    address_word(s.user),
+                    address_word(s.recipient),
+                    array_hash(s.wei_balances),
+                    array_hash(s.token_balances),
+                    array_hash(s.pending_wei_updates),
+                    array_hash(s.pending_token_updates),
+                    array_hash(s.tx_count),
+                    bytes(s.thread_root),
+                    word(s.thread_count),
+                    word(s.timeout),
+                )
+            )
+        )
 
     def thread_struct_hash(self, s: ThreadState) -> bytes:
         """Of an initial state, the thread's merkle leaf (cached: leaves are asked for often)."""
         leaf = self._leaves.get(s)
         if leaf is None:
-            leaf = keccak(b"".join((
-                THREAD_STATE_TYPEHASH, address_word(s.sender), address_word(s.receiver),
-                word(s.thread_id), array_hash(s.wei_balances), array_hash(s.token_balances),
-                word(s.tx_count),
-            )))
+            leaf = keccak(
+                b"".join(
+                    (
+                        THREAD_STATE_TYPEHASH,
+                        address_word(s.sender),
+                        address_word(s.receiver),
+                        word(s.thread_id),
+                        array_hash(s.wei_balances),
+                        array_hash(s.token_balances),
+                        word(s.tx_count),
+                    )
+                )
+            )
             if len(self._leaves) > 50_000:
                 self._leaves.clear()
             self._leaves[s] = leaf
@@ -128,7 +167,7 @@ class Hasher:
 class Key:
     """A secp256k1 key and its address."""
 
-    __slots__ = ("private", "address", "_key")
+    __slots__ = ("_key", "address", "private")
 
     def __init__(self, private: bytes) -> None:
         self.private = private

@@ -19,10 +19,27 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO = "0x0000000000000000000000000000000000000000"
 #: Signs what honest parties did not: a key that belongs to no party.
 FORGER = derived_key("forger")
-CHANNEL_FUNCTIONS = ("hubAuthorizedUpdate", "userAuthorizedUpdate", "startExitWithUpdate",
-                     "emptyChannelWithChallenge")
-CHANNEL_FLAWS = ("user", "caller", "status", "timeout", "range", "stale", "stale_onchain", "exceed", "funds",
-                 "executed", "value", "hub_sig", "user_sig")
+CHANNEL_FUNCTIONS = (
+    "hubAuthorizedUpdate",
+    "userAuthorizedUpdate",
+    "startExitWithUpdate",
+    "emptyChannelWithChallenge",
+)
+CHANNEL_FLAWS = (
+    "user",
+    "caller",
+    "status",
+    "timeout",
+    "range",
+    "stale",
+    "stale_onchain",
+    "exceed",
+    "funds",
+    "executed",
+    "value",
+    "hub_sig",
+    "user_sig",
+)
 PENDING_FIELDS = ("pending_wei_updates", "pending_token_updates")
 #: The contract's range checks in the order it names the first offending value (§2), and widths.
 RANGE_ORDER: tuple[tuple[str, int | None], ...] = (
@@ -30,10 +47,30 @@ RANGE_ORDER: tuple[tuple[str, int | None], ...] = (
     *((name, i) for i in range(4) for name in PENDING_FIELDS),
     ("thread_count", None),
 )
-RANGE_BITS = {"wei_balances": 128, "token_balances": 128, "pending_wei_updates": 128,
-              "pending_token_updates": 128, "tx_count": 64, "thread_count": 32}
-THREAD_FLAWS = ("user", "caller", "status", "parties", "not_party", "not_initial", "range", "signature", "proof",
-                "disputed", "mismatch", "sums", "not_newer", "update_signature")
+RANGE_BITS = {
+    "wei_balances": 128,
+    "token_balances": 128,
+    "pending_wei_updates": 128,
+    "pending_token_updates": 128,
+    "tx_count": 64,
+    "thread_count": 32,
+}
+THREAD_FLAWS = (
+    "user",
+    "caller",
+    "status",
+    "parties",
+    "not_party",
+    "not_initial",
+    "range",
+    "signature",
+    "proof",
+    "disputed",
+    "mismatch",
+    "sums",
+    "not_newer",
+    "update_signature",
+)
 
 
 def broken(sig: bytes, how: int) -> bytes:
@@ -66,19 +103,28 @@ class Malformed(Adversary):
         flaw = rng.choice(CHANNEL_FLAWS)
         wanted = CHANNEL_DISPUTE if fn == "emptyChannelWithChallenge" else OPEN
         if flaw == "status":
-            wanted = OPEN if wanted == CHANNEL_DISPUTE else rng.choice((CHANNEL_DISPUTE, THREAD_DISPUTE))
+            wanted = (
+                OPEN if wanted == CHANNEL_DISPUTE else rng.choice((CHANNEL_DISPUTE, THREAD_DISPUTE))
+            )
         candidates = self.channels_in(wanted) or list(self.w.parties)
         p = rng.choice(candidates)
         v = self.view(p.address)
         book = self.book(p)
         base = book.current
-        s = evolve(base, tx_count=(v.tx_global + 1, max(v.tx_chain, base.tx_count[1])), timeout=0,
-                   wei_balances=(0, 0), token_balances=(0, 0))
+        s = evolve(
+            base,
+            tx_count=(v.tx_global + 1, max(v.tx_chain, base.tx_count[1])),
+            timeout=0,
+            wei_balances=(0, 0),
+            token_balances=(0, 0),
+        )
         if fn in ("hubAuthorizedUpdate", "userAuthorizedUpdate"):
             s = evolve(s, pending_wei_updates=(0, 0, 0, 0), pending_token_updates=(0, 0, 0, 0))
         caller = {"hubAuthorizedUpdate": self.hub, "userAuthorizedUpdate": p.address}.get(fn)
         if caller is None:
-            caller = p.address if fn == "startExitWithUpdate" or v.initiator == self.hub else self.hub
+            caller = (
+                p.address if fn == "startExitWithUpdate" or v.initiator == self.hub else self.hub
+            )
         value = 0
         signer_ok = True
         if flaw == "user":
@@ -87,11 +133,20 @@ class Malformed(Adversary):
             if fn == "userAuthorizedUpdate" and s.user == self.hub:
                 caller = self.hub  # the only invalid user that can send a transaction
         elif flaw == "caller":
-            caller = rng.choice((self.w.stranger, self.other(p).address,
-                                 self.hub if fn == "userAuthorizedUpdate" else p.address))
+            caller = rng.choice(
+                (
+                    self.w.stranger,
+                    self.other(p).address,
+                    self.hub if fn == "userAuthorizedUpdate" else p.address,
+                )
+            )
         elif flaw == "timeout":
-            s = evolve(s, timeout=self.now if fn in ("hubAuthorizedUpdate", "userAuthorizedUpdate")
-                       else self.now + 100)
+            s = evolve(
+                s,
+                timeout=self.now
+                if fn in ("hubAuthorizedUpdate", "userAuthorizedUpdate")
+                else self.now + 100,
+            )
         elif flaw == "range":
             s = self.out_of_range(s, keep_deposit=fn == "userAuthorizedUpdate")
         elif flaw == "stale":
@@ -102,18 +157,30 @@ class Malformed(Adversary):
             s = evolve(s, tx_count=(s.tx_count[0], v.tx_chain - 1))
         elif flaw == "exceed":
             s = evolve(s, wei_balances=(v.wei_total + self.w.unit, 0))
-        elif flaw == "funds":  # a withdrawal, the hub's or the user's, larger than the channel holds
+        elif (
+            flaw == "funds"
+        ):  # a withdrawal, the hub's or the user's, larger than the channel holds
             asset = rng.randrange(2)
             pending = [0, 0, 0, 0]
-            pending[rng.choice((1, 3))] = (v.wei_total, v.token_total)[asset] + rng.choice((1, self.w.unit))
-            s = evolve(s, tx_count=(s.tx_count[0], v.tx_chain + 1), **{PENDING_FIELDS[asset]: tuple(pending)})
+            pending[rng.choice((1, 3))] = (v.wei_total, v.token_total)[asset] + rng.choice(
+                (1, self.w.unit)
+            )
+            s = evolve(
+                s,
+                tx_count=(s.tx_count[0], v.tx_chain + 1),
+                **{PENDING_FIELDS[asset]: tuple(pending)},
+            )
         elif flaw == "executed":  # pending updates at the stored onchain count: already executed
             # Any one of the eight pending words alone must count as pending.
             word = rng.randrange(8)
             pending = [0] * 8
             pending[word] = self.w.unit
-            s = evolve(s, pending_wei_updates=tuple(pending[:4]), pending_token_updates=tuple(pending[4:]),
-                       tx_count=(s.tx_count[0], v.tx_chain))
+            s = evolve(
+                s,
+                pending_wei_updates=tuple(pending[:4]),
+                pending_token_updates=tuple(pending[4:]),
+                tx_count=(s.tx_count[0], v.tx_chain),
+            )
         if fn == "userAuthorizedUpdate":
             value = s.pending_wei_updates[2] + (self.w.unit if flaw == "value" else 0)
         digest = self.w.hasher.channel_digest(s)
@@ -134,9 +201,19 @@ class Malformed(Adversary):
             args = (s.to_tuple(), sig_hub)
         else:
             args = (s.to_tuple(), sig_hub, sig_user)
-        self.send(Call(fn, args, caller, f"{self.name(caller)} calls {fn} for {p.name} with a flaw: {flaw}",
-                       value=value, users=(s.user,) if s.user == p.address else (), payees=(s.recipient,),
-                       genuine=genuine, state=s))
+        self.send(
+            Call(
+                fn,
+                args,
+                caller,
+                f"{self.name(caller)} calls {fn} for {p.name} with a flaw: {flaw}",
+                value=value,
+                users=(s.user,) if s.user == p.address else (),
+                payees=(s.recipient,),
+                genuine=genuine,
+                state=s,
+            )
+        )
         return True
 
     def out_of_range(self, s: Any, keep_deposit: bool) -> Any:
@@ -145,7 +222,9 @@ class Malformed(Adversary):
         order (docs/protocol.md §2), so a bound off by one shows in the error's argument.
         `keep_deposit`: the user's ETH deposit is sent along, so it stays payable."""
         rng = self.rng
-        order = [pos for pos in RANGE_ORDER if not (keep_deposit and pos == ("pending_wei_updates", 2))]
+        order = [
+            pos for pos in RANGE_ORDER if not (keep_deposit and pos == ("pending_wei_updates", 2))
+        ]
         over = rng.randrange(1, len(order)) if rng.random() < 0.8 else rng.randrange(len(order))
         marks = {order[over]: 1}
         if over and rng.random() < 0.8:
@@ -185,14 +264,20 @@ class Malformed(Adversary):
         rng = self.rng
         flaw = rng.choice(THREAD_FLAWS)
         in_dispute = self.channels_in(THREAD_DISPUTE)
-        p = rng.choice(in_dispute) if in_dispute and flaw != "status" else rng.choice(self.w.parties)
+        p = (
+            rng.choice(in_dispute)
+            if in_dispute and flaw != "status"
+            else rng.choice(self.w.parties)
+        )
         v = self.view(p.address)
         leaves = self.ep.roots.leaves(v.root) if v.status == THREAD_DISPUTE else ()
         if leaves:
             leaf = rng.choice(leaves)
         else:
             other = self.other(p)
-            leaf = thread_state(p.address, other.address, rng.randint(1, 3), (self.w.unit, 0), (0, 0), 0)
+            leaf = thread_state(
+                p.address, other.address, rng.randint(1, 3), (self.w.unit, 0), (0, 0), 0
+            )
         sender = self.w.by_address.get(leaf.sender)
         if sender is None:
             return False
@@ -208,12 +293,22 @@ class Malformed(Adversary):
         elif flaw == "parties":
             initial = evolve(leaf, receiver=rng.choice((leaf.sender, ZERO, self.hub)))
         elif flaw == "not_party":
-            user = rng.choice([q.address for q in self.w.parties if q.address not in (leaf.sender, leaf.receiver)])
+            user = rng.choice(
+                [q.address for q in self.w.parties if q.address not in (leaf.sender, leaf.receiver)]
+            )
         elif flaw == "not_initial":
-            initial = evolve(leaf, tx_count=1) if rng.random() < 0.5 else evolve(leaf, wei_balances=(leaf.wei_balances[0], 1))
+            initial = (
+                evolve(leaf, tx_count=1)
+                if rng.random() < 0.5
+                else evolve(leaf, wei_balances=(leaf.wei_balances[0], 1))
+            )
         elif flaw == "range":  # at or above the 96-bit limit of thread amounts
             wide = rng.choice((2**96 - 1, 2**96, 2**96 + 1))
-            initial = evolve(leaf, wei_balances=(wide, 0)) if rng.random() < 0.5 else evolve(leaf, token_balances=(wide, 0))
+            initial = (
+                evolve(leaf, wei_balances=(wide, 0))
+                if rng.random() < 0.5
+                else evolve(leaf, token_balances=(wide, 0))
+            )
         elif flaw == "proof":
             proof = [bytes(32)] if rng.random() < 0.5 else []
             initial = evolve(leaf, thread_id=leaf.thread_id + 100)
@@ -226,12 +321,15 @@ class Malformed(Adversary):
         if flaw == "signature":
             sig, genuine_initial = broken(sig, rng.randrange(5)), False
         w0, t0 = initial.wei_balances[0], initial.token_balances[0]
-        update = thread_state(initial.sender, initial.receiver, initial.thread_id, (w0 // 2, w0 - w0 // 2),
-                              (t0, 0), 1)
+        update = thread_state(
+            initial.sender, initial.receiver, initial.thread_id, (w0 // 2, w0 - w0 // 2), (t0, 0), 1
+        )
         if flaw == "mismatch":
             update = evolve(update, thread_id=update.thread_id + 1)
         elif flaw == "sums":
-            update = evolve(update, wei_balances=(update.wei_balances[0], update.wei_balances[1] + self.w.unit))
+            update = evolve(
+                update, wei_balances=(update.wei_balances[0], update.wei_balances[1] + self.w.unit)
+            )
         elif flaw == "not_newer":
             update = evolve(initial, tx_count=7)
         sig_update = self.sign_as(sender, update)
@@ -246,26 +344,56 @@ class Malformed(Adversary):
             if flaw == "caller":
                 caller = self.w.stranger
             elif rng.random() < 0.3:  # a record whose window has closed, or none at all
-                closed = [k for k, tv in self.ep.oracle.thread_views.items() if 0 < tv.closing <= self.now]
+                closed = [
+                    k for k, tv in self.ep.oracle.thread_views.items() if 0 < tv.closing <= self.now
+                ]
                 if closed:
                     key = rng.choice(closed)
                     tv = self.ep.oracle.thread_views[key]
-                    update = thread_state(key[0], key[1], key[2], (0, tv.sums[0]), (0, tv.sums[1]), 9)
+                    update = thread_state(
+                        key[0], key[1], key[2], (0, tv.sums[0]), (0, tv.sums[1]), 9
+                    )
                     signer = self.w.by_address.get(key[0])
                     if signer is None:
                         return False
                     sig_update = self.sign_as(signer, update)
                     genuine_update = self.is_genuine(signer, update, sig_update)
-            self.send(Call("challengeThread", (update.to_tuple(), sig_update), caller, label, thread=update.key,
-                           genuine=genuine_update))
+            self.send(
+                Call(
+                    "challengeThread",
+                    (update.to_tuple(), sig_update),
+                    caller,
+                    label,
+                    thread=update.key,
+                    genuine=genuine_update,
+                )
+            )
             return True
         if fn == "startExitThreadWithUpdate":
-            args: tuple[Any, ...] = (user, initial.to_tuple(), proof, sig, update.to_tuple(), sig_update)
+            args: tuple[Any, ...] = (
+                user,
+                initial.to_tuple(),
+                proof,
+                sig,
+                update.to_tuple(),
+                sig_update,
+            )
             genuine = genuine_initial and genuine_update
         else:
             args = (user, initial.to_tuple(), proof, sig)
             genuine = genuine_initial
-        self.send(Call(fn, args, caller, label, users=users, thread=initial.key, initial=initial, genuine=genuine))
+        self.send(
+            Call(
+                fn,
+                args,
+                caller,
+                label,
+                users=users,
+                thread=initial.key,
+                initial=initial,
+                genuine=genuine,
+            )
+        )
         return True
 
     # ------------------------------------------------------------------ money
@@ -276,14 +404,38 @@ class Malformed(Adversary):
         if kind >= 3:  # the calls that name only a user: an invalid one, a stranger, a wrong status
             fn = rng.choice(("startExit", "emptyChannel", "nukeThreads"))
             user = rng.choice((ZERO, self.hub, self.w.manager.address, p.address))
-            caller = rng.choice((self.w.stranger, self.hub, p.address if p.kind != HONEST else self.hub))
-            self.send(Call(fn, (user,), caller, f"{self.name(caller)} calls {fn}({self.name(user)})",
-                           users=(user,) if user == p.address else ()))
+            caller = rng.choice(
+                (self.w.stranger, self.hub, p.address if p.kind != HONEST else self.hub)
+            )
+            self.send(
+                Call(
+                    fn,
+                    (user,),
+                    caller,
+                    f"{self.name(caller)} calls {fn}({self.name(user)})",
+                    users=(user,) if user == p.address else (),
+                )
+            )
             return True
         if kind == 0:
-            self.send(Call("hubContractWithdraw", (self.w.unit, 0), p.address, f"{p.name} calls hubContractWithdraw"))
+            self.send(
+                Call(
+                    "hubContractWithdraw",
+                    (self.w.unit, 0),
+                    p.address,
+                    f"{p.name} calls hubContractWithdraw",
+                )
+            )
             return True
         to = rng.choice((ZERO, self.w.manager.address, self.w.rejecter.address, p.cold))
-        self.send(Call("claim", (to,), p.address, f"{p.name} claims to {self.name(to)}", users=(p.address,),
-                       payees=(to,) if to != ZERO else ()))
+        self.send(
+            Call(
+                "claim",
+                (to,),
+                p.address,
+                f"{p.name} claims to {self.name(to)}",
+                users=(p.address,),
+                payees=(to,) if to != ZERO else (),
+            )
+        )
         return True

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from channel_manager.model import NUKE_PERIODS
 from fuzzing.engine.calls import Call
-
-NUKE_PERIODS = 10
+from fuzzing.engine.reader import CHANNEL_DISPUTE, THREAD_DISPUTE
 
 #: The dispute paths every deep campaign must reach (docs/fuzzing-engine.md, goal ≥ 100 each).
 DISPUTE_PATHS = (
@@ -38,42 +38,116 @@ DISPUTE_PATHS = (
 EXPECTED_OUTCOMES: dict[str, tuple[str, ...]] = {
     "hubContractWithdraw": ("NotHub", "InsufficientReserve"),
     "hubAuthorizedUpdate": (
-        "NotHub", "InvalidUser", "WrongChannelStatus", "InvalidRecipient", "StateExpired",
-        "ValueTooLarge", "StaleTxCount", "StaleOnchainTxCount", "PendingAlreadyExecuted",
-        "BalancesExceedTotal", "InsufficientReserve", "InsufficientChannelFunds",
-        "InvalidUserSignature", "TransferFailed"),
+        "NotHub",
+        "InvalidUser",
+        "WrongChannelStatus",
+        "InvalidRecipient",
+        "StateExpired",
+        "ValueTooLarge",
+        "StaleTxCount",
+        "StaleOnchainTxCount",
+        "PendingAlreadyExecuted",
+        "BalancesExceedTotal",
+        "InsufficientReserve",
+        "InsufficientChannelFunds",
+        "InvalidUserSignature",
+        "TransferFailed",
+    ),
     "userAuthorizedUpdate": (
-        "NotUser", "InvalidUser", "WrongChannelStatus", "InvalidRecipient", "WrongDepositValue",
-        "StateExpired", "ValueTooLarge", "StaleTxCount", "StaleOnchainTxCount",
-        "PendingAlreadyExecuted", "BalancesExceedTotal", "InsufficientReserve",
-        "InsufficientChannelFunds", "InvalidHubSignature", "TransferFailed"),
+        "NotUser",
+        "InvalidUser",
+        "WrongChannelStatus",
+        "InvalidRecipient",
+        "WrongDepositValue",
+        "StateExpired",
+        "ValueTooLarge",
+        "StaleTxCount",
+        "StaleOnchainTxCount",
+        "PendingAlreadyExecuted",
+        "BalancesExceedTotal",
+        "InsufficientReserve",
+        "InsufficientChannelFunds",
+        "InvalidHubSignature",
+        "TransferFailed",
+    ),
     "startExit": ("InvalidUser", "WrongChannelStatus", "NotHubOrUser"),
     "startExitWithUpdate": (
-        "InvalidUser", "WrongChannelStatus", "NotHubOrUser", "TimeSensitiveState", "ValueTooLarge",
-        "StaleTxCount", "StaleOnchainTxCount", "BalancesExceedTotal", "InvalidHubSignature",
-        "InvalidUserSignature"),
+        "InvalidUser",
+        "WrongChannelStatus",
+        "NotHubOrUser",
+        "TimeSensitiveState",
+        "ValueTooLarge",
+        "StaleTxCount",
+        "StaleOnchainTxCount",
+        "BalancesExceedTotal",
+        "InvalidHubSignature",
+        "InvalidUserSignature",
+    ),
     "emptyChannelWithChallenge": (
-        "InvalidUser", "WrongChannelStatus", "NotHubOrUser", "CallerIsExitInitiator",
-        "ChallengeWindowClosed", "TimeSensitiveState", "ValueTooLarge", "StaleTxCount",
-        "StaleOnchainTxCount", "BalancesExceedTotal", "InvalidHubSignature", "InvalidUserSignature"),
+        "InvalidUser",
+        "WrongChannelStatus",
+        "NotHubOrUser",
+        "CallerIsExitInitiator",
+        "ChallengeWindowClosed",
+        "TimeSensitiveState",
+        "ValueTooLarge",
+        "StaleTxCount",
+        "StaleOnchainTxCount",
+        "BalancesExceedTotal",
+        "InvalidHubSignature",
+        "InvalidUserSignature",
+    ),
     "emptyChannel": ("InvalidUser", "WrongChannelStatus", "ChallengeWindowOpen"),
     "startExitThread": (
-        "InvalidUser", "NotHubOrUser", "WrongChannelStatus", "InvalidThreadParties",
-        "UserNotThreadParty", "InvalidInitialThreadState", "ValueTooLarge", "InvalidThreadSignature",
-        "ThreadNotInRoot", "ThreadAlreadyDisputed"),
+        "InvalidUser",
+        "NotHubOrUser",
+        "WrongChannelStatus",
+        "InvalidThreadParties",
+        "UserNotThreadParty",
+        "InvalidInitialThreadState",
+        "ValueTooLarge",
+        "InvalidThreadSignature",
+        "ThreadNotInRoot",
+        "ThreadAlreadyDisputed",
+    ),
     "startExitThreadWithUpdate": (
-        "InvalidUser", "NotHubOrUser", "WrongChannelStatus", "InvalidThreadParties",
-        "UserNotThreadParty", "InvalidInitialThreadState", "ValueTooLarge", "InvalidThreadSignature",
-        "ThreadNotInRoot", "ThreadAlreadyDisputed", "ThreadMismatch", "ThreadSumsChanged",
-        "ThreadStateNotNewer"),
+        "InvalidUser",
+        "NotHubOrUser",
+        "WrongChannelStatus",
+        "InvalidThreadParties",
+        "UserNotThreadParty",
+        "InvalidInitialThreadState",
+        "ValueTooLarge",
+        "InvalidThreadSignature",
+        "ThreadNotInRoot",
+        "ThreadAlreadyDisputed",
+        "ThreadMismatch",
+        "ThreadSumsChanged",
+        "ThreadStateNotNewer",
+    ),
     "challengeThread": (
-        "NotThreadParty", "ThreadNotDisputed", "ChallengeWindowClosed", "ThreadSumsChanged",
-        "ThreadStateNotNewer", "InvalidThreadSignature"),
+        "NotThreadParty",
+        "ThreadNotDisputed",
+        "ChallengeWindowClosed",
+        "ThreadSumsChanged",
+        "ThreadStateNotNewer",
+        "InvalidThreadSignature",
+    ),
     "emptyThread": (
-        "InvalidUser", "NotHubOrUser", "WrongChannelStatus", "InvalidThreadParties",
-        "UserNotThreadParty", "InvalidInitialThreadState", "ValueTooLarge", "ThreadNotInRoot",
-        "ThreadNotDisputed", "ThreadMismatch", "ChallengeWindowOpen", "ThreadSideAlreadyEmptied",
-        "InsufficientChannelFunds"),
+        "InvalidUser",
+        "NotHubOrUser",
+        "WrongChannelStatus",
+        "InvalidThreadParties",
+        "UserNotThreadParty",
+        "InvalidInitialThreadState",
+        "ValueTooLarge",
+        "ThreadNotInRoot",
+        "ThreadNotDisputed",
+        "ThreadMismatch",
+        "ChallengeWindowOpen",
+        "ThreadSideAlreadyEmptied",
+        "InsufficientChannelFunds",
+    ),
     "nukeThreads": ("InvalidUser", "WrongChannelStatus", "NukeTooEarly"),
     "claim": ("InvalidRecipient", "NothingToClaim", "TransferFailed"),
 }
@@ -102,7 +176,7 @@ class PathCounter:
         now = pre.time
         if fn == "nukeThreads" and call.users:
             v = pre.views[call.users[0]]
-            if v.status == 2:
+            if v.status == THREAD_DISPUTE:
                 deadline = v.closing + NUKE_PERIODS * period
                 if now == deadline - 1 and outcome == "NukeTooEarly":
                     self.paths["nukeThreads at deadline-1 (refused)"] += 1
@@ -112,12 +186,20 @@ class PathCounter:
                     self.details["nukeThreads later"] += 1
             return
         if not result.success:
-            if fn == "emptyChannel" and call.users and pre.views[call.users[0]].status == 1:
+            if (
+                fn == "emptyChannel"
+                and call.users
+                and pre.views[call.users[0]].status == CHANNEL_DISPUTE
+            ):
                 v = pre.views[call.users[0]]
                 self.details[f"emptyChannel at closing{_offset(now, v.closing)} refused"] += 1
-            if fn == "challengeThread" and pre.thread is not None and pre.thread.closing:
-                if now == pre.thread.closing:
-                    self.details["challengeThread at thread closing refused"] += 1
+            if (
+                fn == "challengeThread"
+                and pre.thread is not None
+                and pre.thread.closing
+                and now == pre.thread.closing
+            ):
+                self.details["challengeThread at thread closing refused"] += 1
             return
         by = "hub" if call.sender == hub else "user"
         if fn == "startExit":
@@ -147,10 +229,14 @@ class PathCounter:
                 self.details["challengeThread at thread closing-1"] += 1
         elif fn == "emptyThread":
             initial = call.initial
-            side = "sender" if initial is not None and call.users[0] == initial.sender else "receiver"
+            side = (
+                "sender" if initial is not None and call.users[0] == initial.sender else "receiver"
+            )
             self.paths[f"emptyThread {side} side"] += 1
             if pre.thread is not None:
-                self.details[f"emptyThread at thread closing{_offset(now, pre.thread.closing)}"] += 1
+                self.details[
+                    f"emptyThread at thread closing{_offset(now, pre.thread.closing)}"
+                ] += 1
 
     def merge(self, other: PathCounter) -> None:
         self.paths.update(other.paths)

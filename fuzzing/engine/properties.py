@@ -37,12 +37,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from channel_manager.model import NUKE_PERIODS
 from fuzzing.engine.books import CHEATER, HONEST, ChannelBook, ThreadBook
 from fuzzing.engine.calls import NO_MONEY, PAYOUTS, SIGNATURE_ERRORS, UPDATES, Call
 from fuzzing.engine.failure import PropertyFailure
-
-#: Calls that may change credits (the sweep re-reads credits after every other kind).
-CREDIT_CHANGES = PAYOUTS | {"claim"}
 from fuzzing.engine.reader import (
     CHANNEL_DISPUTE,
     EMPTY_THREAD,
@@ -57,7 +55,8 @@ from fuzzing.engine.world import World
 
 __all__ = ["NUKE_PERIODS", "Oracle", "Pre", "PropertyFailure"]
 
-NUKE_PERIODS = 10
+#: Calls that may change credits (the sweep re-reads credits after every other kind).
+CREDIT_CHANGES = PAYOUTS | {"claim"}
 ZERO_VIEW = ChannelView(0, 0, 0, 0, 0, 0, 0, 0, bytes(32), 0, "0x" + "0" * 40, 0, 0, 0, 0)
 
 
@@ -74,8 +73,12 @@ class Pre(NamedTuple):
 class Oracle:
     """Keeps the last-read views of every channel the run touched and judges each step."""
 
-    def __init__(self, world: World, books: dict[str, ChannelBook],
-                 thread_books: dict[tuple[str, str, int], ThreadBook]) -> None:
+    def __init__(
+        self,
+        world: World,
+        books: dict[str, ChannelBook],
+        thread_books: dict[tuple[str, str, int], ThreadBook],
+    ) -> None:
         self.world = world
         self.reader = Reader(world.chain, world.manager, world.token)
         self.books = books
@@ -126,7 +129,10 @@ class Oracle:
 
     def reserve(self) -> tuple[int, int]:
         g = self.globals
-        return (g.eth - g.total_wei - self.sum_credit[0], g.token - g.total_token - self.sum_credit[1])
+        return (
+            g.eth - g.total_wei - self.sum_credit[0],
+            g.token - g.total_token - self.sum_credit[1],
+        )
 
     # ------------------------------------------------------------------ one step
     def prepare(self, call: Call) -> Pre:
@@ -134,8 +140,15 @@ class Oracle:
         for a in self._watched(call):
             self.balances(a)
         thread = self.thread_view(call.thread) if call.thread is not None else None
-        return Pre(views, dict(self.eth), dict(self.tokens), thread, self.globals, self.reserve(),
-                   self.world.chain.time)
+        return Pre(
+            views,
+            dict(self.eth),
+            dict(self.tokens),
+            thread,
+            self.globals,
+            self.reserve(),
+            self.world.chain.time,
+        )
 
     def judge(self, call: Call, result: Any, pre: Pre) -> None:
         """Refreshes the cache after a successful transaction, then raises PropertyFailure if a
@@ -150,8 +163,12 @@ class Oracle:
             token_moves = self._token_moves(result)
             g0 = self.globals
             total_wei, total_token = r.totals()
-            self.globals = Globals(r.eth(self.manager), g0.token + token_moves.get(self.manager, 0),
-                                   total_wei, total_token)
+            self.globals = Globals(
+                r.eth(self.manager),
+                g0.token + token_moves.get(self.manager, 0),
+                total_wei,
+                total_token,
+            )
             changed = []
             reads_credits = call.fn in CREDIT_CHANGES
             for u in call.users:
@@ -207,24 +224,38 @@ class Oracle:
         if call.genuine and result.error in SIGNATURE_ERRORS:
             raise PropertyFailure(
                 "irrevocable-key-signatures",
-                f"{call.fn} refused a genuine key signature: {result.revert_text()}")
+                f"{call.fn} refused a genuine key signature: {result.revert_text()}",
+            )
         now = pre.time
         if not call.users:
             return
         if call.fn == "emptyChannel":
             v = pre.views[call.users[0]]
             if v.status == CHANNEL_DISPUTE and now >= v.closing:
-                raise PropertyFailure("liveness", f"emptyChannel at closing {v.closing}+{now - v.closing} "
-                                      f"refused: {result.revert_text()}")
-        if call.fn == "emptyThread" and call.meta.get("committed") and self._settlement_due(call, pre):
-            raise PropertyFailure("liveness", f"emptyThread at thread closing {pre.thread.closing}+"
-                                  f"{now - pre.thread.closing} refused: {result.revert_text()}")
+                raise PropertyFailure(
+                    "liveness",
+                    f"emptyChannel at closing {v.closing}+{now - v.closing} "
+                    f"refused: {result.revert_text()}",
+                )
+        if (
+            call.fn == "emptyThread"
+            and call.meta.get("committed")
+            and self._settlement_due(call, pre)
+        ):
+            raise PropertyFailure(
+                "liveness",
+                f"emptyThread at thread closing {pre.thread.closing}+"
+                f"{now - pre.thread.closing} refused: {result.revert_text()}",
+            )
         if call.fn == "nukeThreads":
             v = pre.views[call.users[0]]
             deadline = v.closing + NUKE_PERIODS * self.period
             if v.status == THREAD_DISPUTE and now >= deadline:
-                raise PropertyFailure("liveness", f"nukeThreads at deadline {deadline}+{now - deadline} "
-                                      f"refused: {result.revert_text()}")
+                raise PropertyFailure(
+                    "liveness",
+                    f"nukeThreads at deadline {deadline}+{now - deadline} "
+                    f"refused: {result.revert_text()}",
+                )
 
     def _settlement_due(self, call: Call, pre: Pre) -> bool:
         """`call` settles a thread side that §8 says must settle now: an honest user (whose
@@ -240,17 +271,28 @@ class Oracle:
         if call.sender not in (user, self.hub) or user not in (initial.sender, initial.receiver):
             return False
         side = 0 if user == initial.sender else 1
-        return (pre.views[user].status == THREAD_DISPUTE and not tv.emptied[side]
-                and tv.sums == (initial.wei_balances[0], initial.token_balances[0]))
+        return (
+            pre.views[user].status == THREAD_DISPUTE
+            and not tv.emptied[side]
+            and tv.sums == (initial.wei_balances[0], initial.token_balances[0])
+        )
 
     # ------------------------------------------------------------------ structure
     def _check_channel(self, user: str, old: ChannelView, new: ChannelView) -> None:
         name = self.world.name(user)
-        if new.wei_hub + new.wei_user > new.wei_total or new.token_hub + new.token_user > new.token_total:
-            raise PropertyFailure("balances-within-total", f"{name}: hub + user exceeds total: {new}")
+        if (
+            new.wei_hub + new.wei_user > new.wei_total
+            or new.token_hub + new.token_user > new.token_total
+        ):
+            raise PropertyFailure(
+                "balances-within-total", f"{name}: hub + user exceeds total: {new}"
+            )
         if new.tx_global < old.tx_global or new.tx_chain < old.tx_chain:
-            raise PropertyFailure("monotone-nonces", f"{name}: txCount ({old.tx_global}, {old.tx_chain}) "
-                                  f"-> ({new.tx_global}, {new.tx_chain})")
+            raise PropertyFailure(
+                "monotone-nonces",
+                f"{name}: txCount ({old.tx_global}, {old.tx_chain}) "
+                f"-> ({new.tx_global}, {new.tx_chain})",
+            )
 
     def _check_thread(self, key: tuple[str, str, int], old: ThreadView, new: ThreadView) -> None:
         if old.closing == 0:
@@ -261,27 +303,39 @@ class Oracle:
         if new.closing != old.closing:
             problems.append(f"closing {old.closing} -> {new.closing}")
         if new.wei[1] < old.wei[1] or new.token[1] < old.token[1]:
-            problems.append(f"receiver ({old.wei[1]}, {old.token[1]}) -> ({new.wei[1]}, {new.token[1]})")
+            problems.append(
+                f"receiver ({old.wei[1]}, {old.token[1]}) -> ({new.wei[1]}, {new.token[1]})"
+            )
         if new.tx_count < old.tx_count:
             problems.append(f"txCount {old.tx_count} -> {new.tx_count}")
         if (old.emptied[0] and not new.emptied[0]) or (old.emptied[1] and not new.emptied[1]):
             problems.append(f"emptied {old.emptied} -> {new.emptied}")
         if problems:
-            raise PropertyFailure("thread-record-monotone",
-                                  f"thread {self._key_name(key)}: " + "; ".join(problems))
+            raise PropertyFailure(
+                "thread-record-monotone", f"thread {self._key_name(key)}: " + "; ".join(problems)
+            )
 
     def _check_globals(self, g: Globals) -> None:
         owed_wei = g.total_wei + self.sum_credit[0]
         owed_token = g.total_token + self.sum_credit[1]
         if g.eth < owed_wei:
-            raise PropertyFailure("solvency", f"ETH balance {g.eth} < channel totals {g.total_wei} "
-                                  f"+ credits {self.sum_credit[0]}")
+            raise PropertyFailure(
+                "solvency",
+                f"ETH balance {g.eth} < channel totals {g.total_wei} "
+                f"+ credits {self.sum_credit[0]}",
+            )
         if g.token < owed_token:
-            raise PropertyFailure("solvency", f"token balance {g.token} < channel totals {g.total_token} "
-                                  f"+ credits {self.sum_credit[1]}")
+            raise PropertyFailure(
+                "solvency",
+                f"token balance {g.token} < channel totals {g.total_token} "
+                f"+ credits {self.sum_credit[1]}",
+            )
         if (g.total_wei, g.total_token) != tuple(self.sum_total):
-            raise PropertyFailure("sum-of-channel-totals", f"global totals ({g.total_wei}, {g.total_token}) "
-                                  f"!= sum of channel totals {tuple(self.sum_total)}")
+            raise PropertyFailure(
+                "sum-of-channel-totals",
+                f"global totals ({g.total_wei}, {g.total_token}) "
+                f"!= sum of channel totals {tuple(self.sum_total)}",
+            )
 
     # ------------------------------------------------------------------ money
     def _delta(self, pre: Pre, address: str) -> tuple[int, int]:
@@ -292,21 +346,32 @@ class Oracle:
         reserve = self.reserve()
         d_reserve = (reserve[0] - pre.reserve[0], reserve[1] - pre.reserve[1])
         d_eth, d_token = g1.eth - g0.eth, g1.token - g0.token
-        moved = (d_eth, d_token, g1.total_wei - g0.total_wei, g1.total_token - g0.total_token,
-                 d_reserve[0], d_reserve[1])
+        moved = (
+            d_eth,
+            d_token,
+            g1.total_wei - g0.total_wei,
+            g1.total_token - g0.total_token,
+            d_reserve[0],
+            d_reserve[1],
+        )
         fn = call.fn
         if fn in NO_MONEY:
             if any(moved):
-                raise PropertyFailure("no-money-moves", f"{fn} moved money (ΔETH, Δtoken, Δtotals, "
-                                      f"Δreserve): {moved}")
+                raise PropertyFailure(
+                    "no-money-moves", f"{fn} moved money (ΔETH, Δtoken, Δtotals, Δreserve): {moved}"
+                )
         elif fn in UPDATES:
             s = call.state
             pw, pt = s.pending_wei_updates, s.pending_token_updates
-            from_reserve = (pw[0] + pw[2], pt[0] + pt[2]) if fn == "hubAuthorizedUpdate" else (pw[0], pt[0])
+            from_reserve = (
+                (pw[0] + pw[2], pt[0] + pt[2]) if fn == "hubAuthorizedUpdate" else (pw[0], pt[0])
+            )
             expected = (pw[1] - from_reserve[0], pt[1] - from_reserve[1])
             if d_reserve != expected:
-                raise PropertyFailure("update-accounting", f"{fn}: reserve moved {d_reserve}, pending "
-                                      f"updates say {expected}")
+                raise PropertyFailure(
+                    "update-accounting",
+                    f"{fn}: reserve moved {d_reserve}, pending updates say {expected}",
+                )
             got = self._delta(pre, s.recipient)
             want = [pw[3], pt[3]]
             if s.recipient == call.sender and fn == "userAuthorizedUpdate":
@@ -315,16 +380,23 @@ class Oracle:
             if s.recipient == self.world.manager.address:
                 want = [got[0], got[1]]  # the contract itself (refused by InvalidRecipient in v3)
             if list(got) != want:
-                raise PropertyFailure("update-accounting", f"{fn}: recipient received {got}, "
-                                      f"withdrawals say {tuple(want)}")
+                raise PropertyFailure(
+                    "update-accounting",
+                    f"{fn}: recipient received {got}, withdrawals say {tuple(want)}",
+                )
         elif fn == "hubContractWithdraw":
             w, t = call.args
             if (d_eth, d_token) != (-w, -t) or d_reserve != (-w, -t):
-                raise PropertyFailure("withdraw-accounting", f"withdrawing ({w}, {t}) moved (ΔETH, "
-                                      f"Δtoken, Δtotals, Δreserve) {moved}")
+                raise PropertyFailure(
+                    "withdraw-accounting",
+                    f"withdrawing ({w}, {t}) moved (ΔETH, Δtoken, Δtotals, Δreserve) {moved}",
+                )
             if self._delta(pre, self.hub) != (w, t):
-                raise PropertyFailure("reserve-to-hub", f"{self.world.name(call.sender)} withdrew ({w}, {t}) "
-                                      f"from the reserve; the hub received {self._delta(pre, self.hub)}")
+                raise PropertyFailure(
+                    "reserve-to-hub",
+                    f"{self.world.name(call.sender)} withdrew ({w}, {t}) "
+                    f"from the reserve; the hub received {self._delta(pre, self.hub)}",
+                )
         elif fn == "claim":
             old = pre.views[call.sender]
             credit = (old.credit_wei, old.credit_token)
@@ -333,13 +405,13 @@ class Oracle:
         elif fn == "receive":
             if (d_eth, d_token) != (call.value, 0) or moved[2:4] != (0, 0):
                 raise PropertyFailure("no-money-moves", f"receiving {call.value} moved {moved}")
-        elif fn in PAYOUTS:
-            if d_reserve[0] < 0 or d_reserve[1] < 0:
-                raise PropertyFailure(
-                    "dispute-payout-within-totals",
-                    f"{fn}({self.world.name(call.users[0])}) paid out more than left the channel "
-                    f"totals: hub reserve moved {d_reserve} (Δtotals {moved[2:4]}, ΔETH {d_eth}, "
-                    f"Δtoken {d_token})")
+        elif fn in PAYOUTS and (d_reserve[0] < 0 or d_reserve[1] < 0):
+            raise PropertyFailure(
+                "dispute-payout-within-totals",
+                f"{fn}({self.world.name(call.users[0])}) paid out more than left the channel "
+                f"totals: hub reserve moved {d_reserve} (Δtotals {moved[2:4]}, ΔETH {d_eth}, "
+                f"Δtoken {d_token})",
+            )
 
     def _check_pending(self, call: Call, pre: Pre) -> None:
         s = call.state
@@ -353,7 +425,8 @@ class Oracle:
             raise PropertyFailure(
                 "exactly-once-pending",
                 f"{self.world.name(user)}: pending updates of onchain count {count} executed with "
-                f"stored count {pre.views[user].tx_chain} -> {stored} (executed before: {count in done})")
+                f"stored count {pre.views[user].tx_chain} -> {stored} (executed before: {count in done})",
+            )
         done.add(count)
 
     # ------------------------------------------------------------------ dispute payouts
@@ -365,9 +438,16 @@ class Oracle:
     def _check_payout(self, call: Call, pre: Pre) -> None:
         user = call.users[0]
         old, new = pre.views[user], self.views[user]
-        if new.status == OPEN and old.status != OPEN and new.count == 0 and (new.wei_total or new.token_total):
-            raise PropertyFailure("no-stranded-surplus", f"{self.world.name(user)} reopened holding "
-                                  f"({new.wei_total}, {new.token_total})")
+        if (
+            new.status == OPEN
+            and old.status != OPEN
+            and new.count == 0
+            and (new.wei_total or new.token_total)
+        ):
+            raise PropertyFailure(
+                "no-stranded-surplus",
+                f"{self.world.name(user)} reopened holding ({new.wei_total}, {new.token_total})",
+            )
         book = self.books.get(user)
         if book is None:
             return
@@ -379,14 +459,16 @@ class Oracle:
                 raise PropertyFailure(
                     "honest-user-safety",
                     f"{name} held a double-signed state giving it ({user_wei}, {user_token}) and was "
-                    f"paid {paid} when its channel was emptied")
+                    f"paid {paid} when its channel was emptied",
+                )
             if book.party.kind in (HONEST, CHEATER) and not book.hub_cheated:
                 gained = (self.reserve()[0] - pre.reserve[0], self.reserve()[1] - pre.reserve[1])
                 if gained[0] < hub_wei or gained[1] < hub_token:
                     raise PropertyFailure(
                         "honest-hub-safety",
                         f"the hub held a double-signed state giving it ({hub_wei}, {hub_token}) in "
-                        f"{name}'s channel and got back {gained} when it was emptied")
+                        f"{name}'s channel and got back {gained} when it was emptied",
+                    )
             if book.lifecycle is not None:
                 book.lifecycle.channel_paid = True
             return
@@ -406,7 +488,8 @@ class Oracle:
                 raise PropertyFailure(
                     f"honest-{role}-safety",
                     f"{name}, honest {role} of thread {self._key_name(initial.key)}, holds a state "
-                    f"owing it {owed} and was paid {paid} settling its side")
+                    f"owing it {owed} and was paid {paid} settling its side",
+                )
         elif call.fn == "nukeThreads":
             owed = [0, 0]
             roles = set()
@@ -422,7 +505,8 @@ class Oracle:
                 role = "receiver" if "receiver" in roles else "sender"
                 raise PropertyFailure(
                     f"honest-{role}-safety",
-                    f"{name}'s unsettled threads owe it {tuple(owed)}; nukeThreads paid it {paid}")
+                    f"{name}'s unsettled threads owe it {tuple(owed)}; nukeThreads paid it {paid}",
+                )
 
     # ------------------------------------------------------------------ sweep
     def sweep(self, addresses: list[str]) -> None:
@@ -431,19 +515,26 @@ class Oracle:
             fresh = self.reader.channel(user)
             cached = self.views.get(user)
             if cached is not None and fresh != cached:
-                raise PropertyFailure("unexpected-state-change",
-                                      f"{self.world.name(user)}'s channel changed without a call "
-                                      f"naming it: {cached} -> {fresh}")
+                raise PropertyFailure(
+                    "unexpected-state-change",
+                    f"{self.world.name(user)}'s channel changed without a call "
+                    f"naming it: {cached} -> {fresh}",
+                )
             if cached is None:
                 self._store_view(user, fresh)
         fresh_globals = self.reader.globals()
         if fresh_globals != self.globals:
-            raise PropertyFailure("unexpected-state-change", f"contract balances or totals changed without a "
-                                  f"call: {self.globals} -> {fresh_globals}")
+            raise PropertyFailure(
+                "unexpected-state-change",
+                f"contract balances or totals changed without a "
+                f"call: {self.globals} -> {fresh_globals}",
+            )
         for address, tokens in self.tokens.items():
             if self.reader.tokens(address) != tokens:
-                raise PropertyFailure("unexpected-state-change", f"token balance of {self.world.name(address)} "
-                                      f"differs from its Transfer events")
+                raise PropertyFailure(
+                    "unexpected-state-change",
+                    f"token balance of {self.world.name(address)} differs from its Transfer events",
+                )
         self._check_globals(self.globals)
 
     def _key_name(self, key: tuple[str, str, int]) -> str:

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from channel_manager.contract_views import ChannelStatus
 from fuzzing.chain.base import CallReverted, Chain, Contract
 from fuzzing.engine.failure import PropertyFailure
 
-OPEN, CHANNEL_DISPUTE, THREAD_DISPUTE = 0, 1, 2
+#: The contract's statuses, as the engine's modules name them (channel_manager.contract_views).
+OPEN, CHANNEL_DISPUTE, THREAD_DISPUTE = (
+    ChannelStatus.OPEN,
+    ChannelStatus.CHANNEL_DISPUTE,
+    ChannelStatus.THREAD_DISPUTE,
+)
 
 
 class ChannelView(NamedTuple):
@@ -65,6 +71,7 @@ class Reader:
             return self._call_chain(contract, name, *args)
         except CallReverted as exc:
             raise PropertyFailure("view-reverted", f"{name}{args} reverted: {exc}") from None
+
     def channel(self, user: str, credits: tuple[int, int] | None = None) -> ChannelView:
         """The channel's views; `credits`, when given, stands for the two credit views."""
         m = self.manager
@@ -73,7 +80,9 @@ class Reader:
         txg, txc, root, count, initiator, closing, status = call(m, "getChannelDetails", user)
         if credits is None:
             credits = (call(m, "creditWei", user), call(m, "creditToken", user))
-        return ChannelView(*balances, txg, txc, bytes(root), count, initiator, closing, int(status), *credits)
+        return ChannelView(
+            *balances, txg, txc, bytes(root), count, initiator, closing, int(status), *credits
+        )
 
     def totals(self) -> tuple[int, int]:
         call = self._view
@@ -86,8 +95,12 @@ class Reader:
     def globals(self) -> Globals:
         m = self.manager
         call = self._view
-        return Globals(self.chain.balance(m.address), call(self.token, "balanceOf", m.address),
-                       call(m, "totalChannelWei"), call(m, "totalChannelToken"))
+        return Globals(
+            self.chain.balance(m.address),
+            call(self.token, "balanceOf", m.address),
+            call(m, "totalChannelWei"),
+            call(m, "totalChannelToken"),
+        )
 
     def eth(self, address: str) -> int:
         return self.chain.balance(address)

@@ -18,8 +18,15 @@ class Actors(Malformed):
 BUNDLES: dict[str, dict[str, float]] = {
     "channels": {"deposit": 3, "collateral": 2, "withdraw": 1.5, "execute": 1, "pay": 3},
     "disputes": {"exit": 1.5, "answer_now": 1, "concede": 0.7, "empty_channel": 2, "tick": 2},
-    "threads": {"open_thread": 3, "thread_pay": 3, "close_thread": 0.7, "thread_start": 2,
-                "empty_thread": 2.5, "nuke": 1, "challenge_now": 0.5},
+    "threads": {
+        "open_thread": 3,
+        "thread_pay": 3,
+        "close_thread": 0.7,
+        "thread_start": 2,
+        "empty_thread": 2.5,
+        "nuke": 1,
+        "challenge_now": 0.5,
+    },
     "stale": {"exit_stale": 1.5, "cheater_answer": 0.7},
     "puppets": {"puppet_update": 2, "puppet_exit": 2, "puppet_answer": 1, "replay_pending": 0.5},
     "forgery": {"forge_initial": 1.5, "adv_thread_start": 2, "adv_thread_challenge": 1.5},

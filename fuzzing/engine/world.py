@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from eth_utils import to_checksum_address
 
@@ -28,7 +28,8 @@ MAX_UINT = 2**256 - 1
 USER_UNITS = 10**6
 HUB_UNITS = 10**12
 
-@lru_cache(maxsize=None)
+
+@cache
 def helper_artifact(name: str) -> Artifact:
     """A test contract from brownie's build folder, compiled here if it was never built."""
     try:
@@ -50,7 +51,9 @@ class Config:
     cheaters: int
     puppets: int
     unit: int = UNIT
-    token: str = "standard"  # or "hostile": refuses or answers false to chosen recipients, takes fees
+    token: str = (
+        "standard"  # or "hostile": refuses or answers false to chosen recipients, takes fees
+    )
 
     @classmethod
     def draw(cls, rng: random.Random) -> Config:
@@ -72,7 +75,9 @@ class Config:
 class World:
     """Deployed contracts and parties. Setup transactions are not campaign steps."""
 
-    def __init__(self, manager_artifact: Artifact, config: Config, chain: Chain | None = None) -> None:
+    def __init__(
+        self, manager_artifact: Artifact, config: Config, chain: Chain | None = None
+    ) -> None:
         self.config = config
         self.unit = config.unit
         self.chain = chain if chain is not None else RevmChain()
@@ -89,16 +94,22 @@ class World:
         #: The hostile token's switches as the episode last set them (the model is told them).
         self.token_refusals: dict[str, int] = {}
         self.token_fee = 0
-        self.manager: Contract = chain.deploy(manager_artifact, hub, config.challenge_period, self.token,
-                                              sender=hub)
+        self.manager: Contract = chain.deploy(
+            manager_artifact, hub, config.challenge_period, self.token, sender=hub
+        )
         self.revoker: Contract = chain.deploy(helper_artifact("RevokingDelegate"), sender=hub)
-        self.rejecter: Contract = chain.deploy(helper_artifact("RejectingRecipient"), self.manager, hub,
-                                               sender=hub)
+        self.rejecter: Contract = chain.deploy(
+            helper_artifact("RejectingRecipient"), self.manager, hub, sender=hub
+        )
         self.domain = Domain(chain.chain_id, self.manager.address)
         self.hasher = Hasher(self.domain)
 
         self.parties: list[Party] = []
-        for kind, count in ((HONEST, config.honest), (CHEATER, config.cheaters), (PUPPET, config.puppets)):
+        for kind, count in (
+            (HONEST, config.honest),
+            (CHEATER, config.cheaters),
+            (PUPPET, config.puppets),
+        ):
             for i in range(count):
                 name = f"{kind[0].upper()}{i}"
                 key = derived_key(name)
@@ -106,16 +117,30 @@ class World:
                 self.parties.append(Party(name, kind, key, to_checksum_address(cold)))
         for party in self.parties:
             chain.set_balance(party.address, USER_UNITS * config.unit)
-            self._ok(chain.transact(self.token, "mint", party.address, USER_UNITS * config.unit, sender=hub))
-            self._ok(chain.transact(self.token, "approve", self.manager, MAX_UINT, sender=party.address))
+            self._ok(
+                chain.transact(
+                    self.token, "mint", party.address, USER_UNITS * config.unit, sender=hub
+                )
+            )
+            self._ok(
+                chain.transact(self.token, "approve", self.manager, MAX_UINT, sender=party.address)
+            )
         if config.reserve_wei:
             self._ok(chain.send(hub, self.manager, config.reserve_wei))
         if config.reserve_token:
-            self._ok(chain.transact(self.token, "mint", self.manager, config.reserve_token, sender=hub))
+            self._ok(
+                chain.transact(self.token, "mint", self.manager, config.reserve_token, sender=hub)
+            )
         self.by_address = {p.address: p for p in self.parties}
         self.names = {p.address: p.name for p in self.parties}
-        self.names.update({hub: "hub", self.stranger: "stranger", self.manager.address: "contract",
-                           "0x0000000000000000000000000000000000000000": "zero"})
+        self.names.update(
+            {
+                hub: "hub",
+                self.stranger: "stranger",
+                self.manager.address: "contract",
+                "0x0000000000000000000000000000000000000000": "zero",
+            }
+        )
         for p in self.parties:
             self.names[p.cold] = f"{p.name}.cold"
 
@@ -124,7 +149,9 @@ class World:
         power; what the contract owes is that credits stay claimable once it lifts)."""
         for address, how in self.token_refusals.items():
             if how:
-                self._ok(self.chain.transact(self.token, "setRefusal", address, 0, sender=self.stranger))
+                self._ok(
+                    self.chain.transact(self.token, "setRefusal", address, 0, sender=self.stranger)
+                )
         self.token_refusals.clear()
 
     @staticmethod
