@@ -36,8 +36,14 @@ THREAD_STATE_TYPEHASH = keccak(text=THREAD_STATE_TYPE)
 DOMAIN_TYPEHASH = keccak(text=DOMAIN_TYPE)
 
 # Values docs/protocol.md §3 states, so a typo in the type strings fails at import.
-assert CHANNEL_STATE_TYPEHASH.hex() == "d9f5ad84db769600d023a6638d09e7265a42207f8d5344964b857ca38b156016"
-assert THREAD_STATE_TYPEHASH.hex() == "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
+assert (
+    CHANNEL_STATE_TYPEHASH.hex()
+    == "d9f5ad84db769600d023a6638d09e7265a42207f8d5344964b857ca38b156016"
+)
+assert (
+    THREAD_STATE_TYPEHASH.hex()
+    == "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
+)
 
 # The same types in eth-account's `sign_typed_data` form.
 EIP712_TYPES: dict[str, list[dict[str, str]]] = {

@@ -13,7 +13,7 @@ Conventions:
 - The outside world (who refuses ETH, which token transfers fail or deliver less) is described
   by a `World` object so refused payouts and shortfalls can be modelled.
 
-Why one file of about 750 lines: `ChannelManagerModel` mirrors the one contract function for
+Why one file of about 800 lines: `ChannelManagerModel` mirrors the one contract function for
 function, guard for guard, in the contract's check order; split across files, a reader checking
 one call against contracts/ChannelManager.sol would have to follow its checks and effects
 through several modules. The shared rules it uses live elsewhere (`rules.check_storable`,
@@ -207,7 +207,11 @@ class ChannelManagerModel:
         token_has_code: bool = True,
         token: str = ZERO_ADDRESS,
     ) -> None:
-        if hub == ZERO_ADDRESS or not 1 <= challenge_period <= MAX_CHALLENGE_PERIOD or not token_has_code:
+        if (
+            hub == ZERO_ADDRESS
+            or not 1 <= challenge_period <= MAX_CHALLENGE_PERIOD
+            or not token_has_code
+        ):
             raise E.InvalidConfiguration(hub, challenge_period, token)
         self.hub = hub
         self.challenge_period = challenge_period
@@ -243,7 +247,9 @@ class ChannelManagerModel:
 
     def exit_initiator(self, user: str) -> str:
         initiator = self.channel(user).initiator
-        return {Initiator.NONE: ZERO_ADDRESS, Initiator.HUB: self.hub, Initiator.USER: user}[initiator]
+        return {Initiator.NONE: ZERO_ADDRESS, Initiator.HUB: self.hub, Initiator.USER: user}[
+            initiator
+        ]
 
     # ---------------------------------------------------------------- deposits to the reserve
 
@@ -273,7 +279,9 @@ class ChannelManagerModel:
 
     # ---------------------------------------------------------------- authorized updates
 
-    def hub_authorized_update(self, caller: str, now: int, s: ChannelState, sig_user: bytes) -> Outcome:
+    def hub_authorized_update(
+        self, caller: str, now: int, s: ChannelState, sig_user: bytes
+    ) -> Outcome:
         self._require_hub(caller)
         ch = self._open_channel(s.user)
         self._require_recipient_not_self(s.recipient)
@@ -304,7 +312,9 @@ class ChannelManagerModel:
         # call; the model's eth_balance does not hold `value` yet, so nothing is subtracted.
         self._require_reserve(pw[0], pt[0], 0)
         self._require_channel_funds(ch, s)
-        if not self.signatures.is_valid_key_signature(self.hub, channel_digest(self.domain, s), sig_hub):
+        if not self.signatures.is_valid_key_signature(
+            self.hub, channel_digest(self.domain, s), sig_hub
+        ):
             raise E.InvalidHubSignature()
         new, global_wei, global_token = self._applied(ch, s)
         received = pt[2] - self.world.token_fee if pt[2] else 0
@@ -356,7 +366,13 @@ class ChannelManagerModel:
     # ---------------------------------------------------------------- threads
 
     def start_exit_thread(
-        self, caller: str, now: int, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+        self,
+        caller: str,
+        now: int,
+        user: str,
+        initial: ThreadState,
+        proof: Sequence[bytes],
+        sig: bytes,
     ) -> Outcome:
         key = self._require_proven_thread(caller, user, initial, proof, sig)
         self._start_thread_dispute(now, key, initial)
@@ -398,7 +414,13 @@ class ChannelManagerModel:
         return Outcome()
 
     def empty_thread(
-        self, caller: str, now: int, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes
+        self,
+        caller: str,
+        now: int,
+        user: str,
+        initial: ThreadState,
+        proof: Sequence[bytes],
+        sig: bytes,
     ) -> Outcome:
         # `sig` is not checked: the record's creation checked the sender's signature, and the
         # proof and the record's sums bind `initial` to it (docs/protocol.md §8).
@@ -414,7 +436,7 @@ class ChannelManagerModel:
         if now < t.closing_time:
             raise E.ChallengeWindowOpen(t.closing_time, now)
         is_sender = user == initial.sender
-        if (t.sender_emptied if is_sender else t.receiver_emptied):
+        if t.sender_emptied if is_sender else t.receiver_emptied:
             raise E.ThreadSideAlreadyEmptied(user)
         ch = self.channels[user]
         wei_amount, token_amount = initial.wei_balances[0], initial.token_balances[0]
@@ -471,7 +493,9 @@ class ChannelManagerModel:
         token = self.credit_token.get(caller, 0)
         if wei == 0 and token == 0:
             raise E.NothingToClaim(caller)
-        if (wei and not self.world.eth_accepted(to)) or (token and not self.world.token_accepted(to)):
+        if (wei and not self.world.eth_accepted(to)) or (
+            token and not self.world.token_accepted(to)
+        ):
             raise E.TransferFailed(to)
         self.credit_wei.pop(caller, None)
         self.credit_token.pop(caller, None)
@@ -558,7 +582,9 @@ class ChannelManagerModel:
 
     # ---------------------------------------------------------------- effects
 
-    settle = staticmethod(settle)  # docs/protocol.md §4 apply/revert, shared with channel_manager.transitions
+    settle = staticmethod(
+        settle
+    )  # docs/protocol.md §4 apply/revert, shared with channel_manager.transitions
 
     def _applied(self, ch: Channel, s: ChannelState) -> tuple[Channel, int, int]:
         pw, pt = s.pending_wei_updates, s.pending_token_updates
@@ -577,7 +603,12 @@ class ChannelManagerModel:
             if value > MAX_AMOUNT:
                 raise E.ValueTooLarge(value)
         new = ch.copy()
-        new.wei_hub, new.wei_user, new.token_hub, new.token_user = wei_hub, wei_user, token_hub, token_user
+        new.wei_hub, new.wei_user, new.token_hub, new.token_user = (
+            wei_hub,
+            wei_user,
+            token_hub,
+            token_user,
+        )
         new.wei_total, new.token_total = wei_total, token_total
         new.tx_count_global, new.tx_count_chain = s.tx_count
         new.thread_root = s.thread_root
@@ -626,7 +657,12 @@ class ChannelManagerModel:
         self._require_within(wei_hub, wei_user, ch.wei_total)
         self._require_within(token_hub, token_user, ch.token_total)
         new = ch.copy()
-        new.wei_hub, new.wei_user, new.token_hub, new.token_user = wei_hub, wei_user, token_hub, token_user
+        new.wei_hub, new.wei_user, new.token_hub, new.token_user = (
+            wei_hub,
+            wei_user,
+            token_hub,
+            token_user,
+        )
         new.tx_count_global = s.tx_count[0]
         new.thread_root = s.thread_root
         new.thread_count = s.thread_count
@@ -684,7 +720,12 @@ class ChannelManagerModel:
     # ---------------------------------------------------------------- threads: checks
 
     def _require_thread_in_channel(
-        self, caller: str, user: str, initial: ThreadState, proof: Sequence[bytes], sig: bytes | None
+        self,
+        caller: str,
+        user: str,
+        initial: ThreadState,
+        proof: Sequence[bytes],
+        sig: bytes | None,
     ) -> tuple[str, str, int]:
         """The checks shared by the thread calls, in the contract's order; `sig` None: the
         sender's signature is not checked (emptyThread)."""
@@ -751,10 +792,14 @@ class ChannelManagerModel:
         t.tx_count = max(t.tx_count, min(update.tx_count, MAX_TX_COUNT))
 
     def _require_thread_signature(self, state: ThreadState, sig: bytes) -> None:
-        if not self.signatures.is_valid_signature(state.sender, thread_digest(self.domain, state), sig):
+        if not self.signatures.is_valid_signature(
+            state.sender, thread_digest(self.domain, state), sig
+        ):
             raise E.InvalidThreadSignature(state.sender)
 
-    def _start_thread_dispute(self, now: int, key: tuple[str, str, int], initial: ThreadState) -> None:
+    def _start_thread_dispute(
+        self, now: int, key: tuple[str, str, int], initial: ThreadState
+    ) -> None:
         record = self._thread_record(initial)
         record.closing_time = now + self.challenge_period
         self.threads[key] = record

@@ -100,7 +100,9 @@ def validate_channel_update(
     elif new.has_pending:
         mode = "propose"
         if new.tx_count[1] != prev.tx_count[1] + 1:
-            raise PendingChanged(reason="a state introducing pending updates raises txCount[1] by one")
+            raise PendingChanged(
+                reason="a state introducing pending updates raises txCount[1] by one"
+            )
     else:
         mode = "plain"
         if new.tx_count[1] != prev.tx_count[1]:
@@ -114,7 +116,9 @@ def validate_channel_update(
     wei_after = _value(new.wei_balances, new.pending_wei_updates)
     token_after = _value(new.token_balances, new.pending_token_updates)
     if wei_after + locked_after[0] != wei_before + locked_before[0]:
-        raise BalancesNotConserved(reason=f"ETH {wei_before + locked_before[0]} -> {wei_after + locked_after[0]}")
+        raise BalancesNotConserved(
+            reason=f"ETH {wei_before + locked_before[0]} -> {wei_after + locked_after[0]}"
+        )
     if token_after + locked_after[1] != token_before + locked_before[1]:
         raise BalancesNotConserved(
             reason=f"token {token_before + locked_before[1]} -> {token_after + locked_after[1]}"
@@ -174,6 +178,8 @@ def validate_thread_update(prev: ThreadState, new: ThreadState) -> None:
     offered = (new.wei_balances[RECEIVER], new.token_balances[RECEIVER])
     held = (prev.wei_balances[RECEIVER], prev.token_balances[RECEIVER])
     if offered == held:
-        raise E.ThreadStateNotNewer(*offered, *held, reason="the state pays the receiver nothing more")
+        raise E.ThreadStateNotNewer(
+            *offered, *held, reason="the state pays the receiver nothing more"
+        )
     if new.tx_count <= prev.tx_count:
         raise ThreadTxCountNotRaised(new.tx_count, prev.tx_count, reason="thread nonce not higher")

@@ -31,7 +31,9 @@ class SigningError(Exception):
     """eth-account produced a signature that does not recover to the key's address."""
 
 
-def _sign(private_key: bytes | str, domain: Domain, primary: str, message: dict[str, Any], digest: bytes) -> Signature:
+def _sign(
+    private_key: bytes | str, domain: Domain, primary: str, message: dict[str, Any], digest: bytes
+) -> Signature:
     signable = encode_typed_data(
         domain_data=domain.as_eth_account_dict(),
         message_types={primary: EIP712_TYPES[primary]},
@@ -49,11 +51,15 @@ def _sign(private_key: bytes | str, domain: Domain, primary: str, message: dict[
 
 
 def sign_channel_state(private_key: bytes | str, domain: Domain, state: ChannelState) -> Signature:
-    return _sign(private_key, domain, "ChannelState", channel_message(state), channel_digest(domain, state))
+    return _sign(
+        private_key, domain, "ChannelState", channel_message(state), channel_digest(domain, state)
+    )
 
 
 def sign_thread_state(private_key: bytes | str, domain: Domain, state: ThreadState) -> Signature:
-    return _sign(private_key, domain, "ThreadState", thread_message(state), thread_digest(domain, state))
+    return _sign(
+        private_key, domain, "ThreadState", thread_message(state), thread_digest(domain, state)
+    )
 
 
 def recover(digest: bytes, signature: bytes) -> str:

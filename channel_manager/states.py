@@ -194,7 +194,11 @@ class ThreadState:
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
         return {
-            k: ([str(x) for x in v] if isinstance(v, tuple) else (str(v) if isinstance(v, int) else v))
+            k: (
+                [str(x) for x in v]
+                if isinstance(v, tuple)
+                else (str(v) if isinstance(v, int) else v)
+            )
             for k, v in data.items()
         }
 

@@ -21,7 +21,9 @@ def _next(prev: ChannelState, *, onchain_bump: bool, **changes: object) -> Chann
 
 def _require_no_pending(prev: ChannelState, action: str) -> None:
     if prev.has_pending:
-        raise ValueError(f"cannot {action} while pending updates await execution or acknowledgement")
+        raise ValueError(
+            f"cannot {action} while pending updates await execution or acknowledgement"
+        )
 
 
 def settle(balances: tuple[int, int], pending: tuple[int, ...], executed: bool) -> tuple[int, int]:
@@ -33,7 +35,9 @@ def settle(balances: tuple[int, int], pending: tuple[int, ...], executed: bool) 
             return deposit - withdrawal if executed else 0
         return 0 if executed else withdrawal - deposit
 
-    return balances[HUB] + side(pending[0], pending[1]), balances[USER] + side(pending[2], pending[3])
+    return balances[HUB] + side(pending[0], pending[1]), balances[USER] + side(
+        pending[2], pending[3]
+    )
 
 
 def settle_state(prev: ChannelState, executed: bool) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -139,8 +143,14 @@ def pay(prev: ChannelState, *, to_hub: bool, wei: int = 0, token: int = 0) -> Ch
     return _next(prev, onchain_bump=False, wei_balances=tuple(w), token_balances=tuple(t))
 
 
-def swap(prev: ChannelState, *, user_sells_token: int = 0, user_buys_wei: int = 0,
-         user_sells_wei: int = 0, user_buys_token: int = 0) -> ChannelState:
+def swap(
+    prev: ChannelState,
+    *,
+    user_sells_token: int = 0,
+    user_buys_wei: int = 0,
+    user_sells_wei: int = 0,
+    user_buys_token: int = 0,
+) -> ChannelState:
     """An exchange between the sides at a price the two agreed (both legs in one state)."""
     (wh, wu), (th, tu) = prev.wei_balances, prev.token_balances
     wu2 = wu + user_buys_wei - user_sells_wei

@@ -275,47 +275,51 @@ def known_abis() -> list[Sequence[Mapping[str, Any]]]:
     return abis
 
 
-ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "name": name,
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": inputs,
-        "outputs": [{"name": "", "type": out}],
-    }
-    for name, inputs, out in (
-        ("decimals", [], "uint8"),
-        ("totalSupply", [], "uint256"),
-        ("symbol", [], "string"),
-        ("balanceOf", [{"name": "a", "type": "address"}], "uint256"),
-        (
-            "allowance",
-            [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
-            "uint256",
-        ),
-    )
-] + [
-    {
-        "name": name,
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "a", "type": "address"}, {"name": "v", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    }
-    for name in ("transfer", "approve")
-] + [
-    {
-        "name": name,
-        "type": "event",
-        "anonymous": False,
-        "inputs": [
-            {"name": a, "type": "address", "indexed": True},
-            {"name": b, "type": "address", "indexed": True},
-            {"name": "value", "type": "uint256", "indexed": False},
-        ],
-    }
-    for name, a, b in (("Transfer", "from", "to"), ("Approval", "owner", "spender"))
-]
+ERC20_ABI: list[dict[str, Any]] = (
+    [
+        {
+            "name": name,
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": inputs,
+            "outputs": [{"name": "", "type": out}],
+        }
+        for name, inputs, out in (
+            ("decimals", [], "uint8"),
+            ("totalSupply", [], "uint256"),
+            ("symbol", [], "string"),
+            ("balanceOf", [{"name": "a", "type": "address"}], "uint256"),
+            (
+                "allowance",
+                [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
+                "uint256",
+            ),
+        )
+    ]
+    + [
+        {
+            "name": name,
+            "type": "function",
+            "stateMutability": "nonpayable",
+            "inputs": [{"name": "a", "type": "address"}, {"name": "v", "type": "uint256"}],
+            "outputs": [{"name": "", "type": "bool"}],
+        }
+        for name in ("transfer", "approve")
+    ]
+    + [
+        {
+            "name": name,
+            "type": "event",
+            "anonymous": False,
+            "inputs": [
+                {"name": a, "type": "address", "indexed": True},
+                {"name": b, "type": "address", "indexed": True},
+                {"name": "value", "type": "uint256", "indexed": False},
+            ],
+        }
+        for name, a, b in (("Transfer", "from", "to"), ("Approval", "owner", "spender"))
+    ]
+)
 
 
 # ------------------------------------------------------------------ sending
@@ -365,7 +369,15 @@ def send_data(
     if state_override:
         raise OpsError("internal: a state override is for dry runs only")
     limit = gas_limit(gas)
-    tx = sender.send(to, data, value=value, gas=limit, nonce=sender.next_nonce(ctx.env), summary=summary, on_sent=on_sent)
+    tx = sender.send(
+        to,
+        data,
+        value=value,
+        gas=limit,
+        nonce=sender.next_nonce(ctx.env),
+        summary=summary,
+        on_sent=on_sent,
+    )
     say(f"  mined in block {tx.block_number} (gas used {tx.gas_used:,})")
     return tx
 

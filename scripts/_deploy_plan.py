@@ -157,9 +157,7 @@ def estimate(tx: dict[str, Any], override: dict[str, Any] | None = None) -> int:
     except _common.CONNECTION_ERRORS:
         raise
     except Exception as exc:
-        raise OpsError(
-            f"the deployment would fail: gas estimate refused ({short(exc)})"
-        ) from None
+        raise OpsError(f"the deployment would fail: gas estimate refused ({short(exc)})") from None
 
 
 def check_funds(plan: Plan) -> None:
@@ -198,7 +196,9 @@ def print_summary(plan: Plan) -> None:
         say(
             f"  reserve funding  {fmt_units(settings.fund_reserve_wei)} ETH, {fmt_units(settings.fund_reserve_token)} tokens"
         )
-    say(f"  gas              {plan.gas_total:,} (token {plan.gas_token:,}, manager {plan.gas_manager:,})")
+    say(
+        f"  gas              {plan.gas_total:,} (token {plan.gas_token:,}, manager {plan.gas_manager:,})"
+    )
     say(f"  fees             {plan.fees.describe()}")
     likely = plan.gas_total * plan.fees.likely_price()
     say(

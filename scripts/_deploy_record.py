@@ -88,14 +88,20 @@ def adopt(ctx: Context, path: Path, value: str) -> dict[str, Any]:
         raise OpsError(
             f"CM_ADOPT: {txid} did not deploy this build's ChannelManager (its creation code differs)"
         )
-    hub, period, token = decode(CONSTRUCTOR_TYPES, bytes.fromhex(code[len(bytecode):]))
+    hub, period, token = decode(CONSTRUCTOR_TYPES, bytes.fromhex(code[len(bytecode) :]))
     address = str(receipt["contractAddress"])
     head = int(web3.eth.block_number)
     have = head - int(receipt["blockNumber"]) + 1
     if have < ctx.confirmations:
-        raise OpsError(f"CM_ADOPT: {txid} has {have} of {ctx.confirmations} confirmations: adopt it later")
+        raise OpsError(
+            f"CM_ADOPT: {txid} has {have} of {ctx.confirmations} confirmations: adopt it later"
+        )
     existing = _deployment.read_record(path, ctx)
-    if existing is not None and existing.get("address") == address and existing.get("status") == "deployed":
+    if (
+        existing is not None
+        and existing.get("address") == address
+        and existing.get("status") == "deployed"
+    ):
         say(f"{path} already records {address}")
         return existing
     if existing is not None:
@@ -110,7 +116,9 @@ def adopt(ctx: Context, path: Path, value: str) -> dict[str, Any]:
     pending["transaction"] = txid
     record = build_record(ctx, pending, receipt) | {"adopted": True}
     write_record(path, record)
-    say(f"adopted ChannelManager {address} (tx {txid}, block {record['block']}): record written to {path}")
+    say(
+        f"adopted ChannelManager {address} (tx {txid}, block {record['block']}): record written to {path}"
+    )
     return record
 
 
@@ -146,7 +154,9 @@ def find_creation(address: str) -> str:
     )
 
 
-def build_record(ctx: Context, pending: Mapping[str, Any], receipt: Mapping[str, Any]) -> dict[str, Any]:
+def build_record(
+    ctx: Context, pending: Mapping[str, Any], receipt: Mapping[str, Any]
+) -> dict[str, Any]:
     build = brownie.ChannelManager._build
     block = web3.eth.get_block(int(receipt["blockNumber"]))
     commit, dirty = git_state()
@@ -188,7 +198,15 @@ def git_state() -> tuple[str, bool]:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "contracts", "interfaces", "brownie-config.yaml"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "contracts",
+                "interfaces",
+                "brownie-config.yaml",
+            ],
             cwd=root,
             capture_output=True,
             text=True,

@@ -61,7 +61,13 @@ class Fees:
         priority = self.priority_fee
         if self.eip1559:
             priority = max(priority, -(-int(stuck.get("priority_fee", 0)) * num // den))
-        return Fees(self.eip1559, max_fee, priority, self.base_fee, {**self.sources, "max_fee": "raised to replace"})
+        return Fees(
+            self.eip1559,
+            max_fee,
+            priority,
+            self.base_fee,
+            {**self.sources, "max_fee": "raised to replace"},
+        )
 
 
 def gwei(wei: int) -> str:
@@ -74,7 +80,9 @@ def current_fees(settings: Settings) -> Fees:
     priority fee, and it is not below the current base fee, or nothing would be mined)."""
     latest = web3.eth.get_block("latest")
     base_fee = latest.get("baseFeePerGas")
-    sources = {k: s for k, s in settings.sources.items() if k in ("max_fee", "priority_fee", "gas_price")}
+    sources = {
+        k: s for k, s in settings.sources.items() if k in ("max_fee", "priority_fee", "gas_price")
+    }
     if base_fee is None or settings.gas_price is not None:
         price = settings.gas_price if settings.gas_price is not None else int(web3.eth.gas_price)
         return Fees(False, price, 0, None if base_fee is None else int(base_fee), sources)

@@ -10,7 +10,9 @@ from eth_abi import decode
 from eth_utils import function_abi_to_4byte_selector
 
 
-def error_registry(abis: Sequence[Sequence[Mapping[str, Any]]]) -> dict[bytes, tuple[str, list[str]]]:
+def error_registry(
+    abis: Sequence[Sequence[Mapping[str, Any]]],
+) -> dict[bytes, tuple[str, list[str]]]:
     registry: dict[bytes, tuple[str, list[str]]] = {
         bytes.fromhex("08c379a0"): ("Error", ["string"]),
         bytes.fromhex("4e487b71"): ("Panic", ["uint256"]),
@@ -19,7 +21,11 @@ def error_registry(abis: Sequence[Sequence[Mapping[str, Any]]]) -> dict[bytes, t
         for item in abi:
             if item.get("type") == "error":
                 types = [i["type"] for i in item.get("inputs", [])]
-                as_function = {"type": "function", "name": item["name"], "inputs": item.get("inputs", [])}
+                as_function = {
+                    "type": "function",
+                    "name": item["name"],
+                    "inputs": item.get("inputs", []),
+                }
                 registry[function_abi_to_4byte_selector(as_function)] = (item["name"], types)
     return registry
 

@@ -89,7 +89,9 @@ def _job(
 ) -> Job:
     ctx = _common.context(env, need_account=need_account)
     contract = _deployment.manager(ctx)
-    view = _chain_reads.chain_view(contract, development=ctx.development, users=users, threads=threads)
+    view = _chain_reads.chain_view(
+        contract, development=ctx.development, users=users, threads=threads
+    )
     return Job(ctx, contract, view, model_of(view))
 
 

@@ -120,7 +120,10 @@ def main() -> None:
     s = transitions.propose_deposit(
         s, user_wei=ETHER, user_token=50 * DAI, hub_token=20 * DAI, timeout=chain.time() + 600
     )
-    story.tx("userAuthorizedUpdate", send(manager.userAuthorizedUpdate, s.to_tuple(), sign(s, hub), sender=alice, value=ETHER))
+    story.tx(
+        "userAuthorizedUpdate",
+        send(manager.userAuthorizedUpdate, s.to_tuple(), sign(s, hub), sender=alice, value=ETHER),
+    )
     s = transitions.acknowledge(s)  # both sign the acknowledgement off-chain
     show_channel(manager, alice, "alice")
 
@@ -136,7 +139,10 @@ def main() -> None:
 
     story.say("The hub tops up alice's channel with 0.5 ETH from its reserve (alice signed it)")
     s = transitions.propose_deposit(s, hub_wei=ETHER // 2, timeout=chain.time() + 600)
-    story.tx("hubAuthorizedUpdate", send(manager.hubAuthorizedUpdate, s.to_tuple(), sign(s, alice), sender=hub))
+    story.tx(
+        "hubAuthorizedUpdate",
+        send(manager.hubAuthorizedUpdate, s.to_tuple(), sign(s, alice), sender=hub),
+    )
     s = transitions.acknowledge(s)
     show_channel(manager, alice, "alice")
 
@@ -144,31 +150,65 @@ def main() -> None:
     s = transitions.swap(s, user_sells_token=10 * DAI, user_buys_wei=ETHER // 20)
     s = transitions.propose_withdrawal(s, user_wei=3 * ETHER // 10, timeout=chain.time() + 600)
     before = alice.balance()
-    story.tx("userAuthorizedUpdate", send(manager.userAuthorizedUpdate, s.to_tuple(), sign(s, hub), sender=alice))
+    story.tx(
+        "userAuthorizedUpdate",
+        send(manager.userAuthorizedUpdate, s.to_tuple(), sign(s, hub), sender=alice),
+    )
     print(f"    alice received {fmt(alice.balance() - before, 'ETH')}")
     s = transitions.acknowledge(s)
     stale = s  # alice keeps this one...
     s = transitions.pay(s, to_hub=True, wei=ETHER // 5)  # ...and then pays the hub 0.2 ETH
     show_channel(manager, alice, "alice")
-    print(f"    newest state: txCount {list(s.tx_count)}, alice holds {fmt(s.wei_balances[1], 'ETH')}")
+    print(
+        f"    newest state: txCount {list(s.tx_count)}, alice holds {fmt(s.wei_balances[1], 'ETH')}"
+    )
 
-    story.say("Dispute: alice exits with the stale state txCount "
-              f"{list(stale.tx_count)} (it shows her 0.2 ETH richer)")
-    story.tx("startExitWithUpdate", send(manager.startExitWithUpdate, stale.to_tuple(), sign(stale, hub), sign(stale, alice), sender=alice))
+    story.say(
+        "Dispute: alice exits with the stale state txCount "
+        f"{list(stale.tx_count)} (it shows her 0.2 ETH richer)"
+    )
+    story.tx(
+        "startExitWithUpdate",
+        send(
+            manager.startExitWithUpdate,
+            stale.to_tuple(),
+            sign(stale, hub),
+            sign(stale, alice),
+            sender=alice,
+        ),
+    )
     show_channel(manager, alice, "alice")
 
     story.say(f"The hub answers inside the window with the newest state txCount {list(s.tx_count)}")
     before = alice.balance(), token.balanceOf(alice)
-    story.tx("emptyChannelWithChallenge", send(manager.emptyChannelWithChallenge, s.to_tuple(), sign(s, hub), sign(s, alice), sender=hub))
+    story.tx(
+        "emptyChannelWithChallenge",
+        send(
+            manager.emptyChannelWithChallenge,
+            s.to_tuple(),
+            sign(s, hub),
+            sign(s, alice),
+            sender=hub,
+        ),
+    )
     paid_wei, paid_token = alice.balance() - before[0], token.balanceOf(alice) - before[1]
-    print(f"    alice was paid {fmt(paid_wei, 'ETH')} and {fmt(paid_token, 'DAI')}: exactly the newest state")
+    print(
+        f"    alice was paid {fmt(paid_wei, 'ETH')} and {fmt(paid_token, 'DAI')}: exactly the newest state"
+    )
     assert (paid_wei, paid_token) == (s.wei_balances[1], s.token_balances[1])
     show_channel(manager, alice, "alice")
     show_reserve(manager)
 
     story.say("bob deposits 0.5 ETH, then stops answering; the hub starts a unilateral exit")
-    b = transitions.propose_deposit(ChannelState(str(bob), str(bob)), user_wei=ETHER // 2, timeout=chain.time() + 600)
-    story.tx("userAuthorizedUpdate", send(manager.userAuthorizedUpdate, b.to_tuple(), sign(b, hub), sender=bob, value=ETHER // 2))
+    b = transitions.propose_deposit(
+        ChannelState(str(bob), str(bob)), user_wei=ETHER // 2, timeout=chain.time() + 600
+    )
+    story.tx(
+        "userAuthorizedUpdate",
+        send(
+            manager.userAuthorizedUpdate, b.to_tuple(), sign(b, hub), sender=bob, value=ETHER // 2
+        ),
+    )
     story.tx("startExit", send(manager.startExit, bob, sender=hub))
     show_channel(manager, bob, "bob")
 
@@ -199,16 +239,31 @@ def play_thread(story: Story, manager, hub, carol, dave, sign, keys) -> None:
     deadline = chain.time() + 600
 
     story.say("carol deposits 1 ETH; the hub puts 0.5 ETH of collateral into dave's channel")
-    c = transitions.propose_deposit(ChannelState(str(carol), str(carol)), user_wei=ETHER, timeout=deadline)
-    story.tx("userAuthorizedUpdate", send(manager.userAuthorizedUpdate, c.to_tuple(), sign(c, hub), sender=carol, value=ETHER))
-    d = transitions.propose_deposit(ChannelState(str(dave), str(dave)), hub_wei=ETHER // 2, timeout=deadline)
-    story.tx("hubAuthorizedUpdate", send(manager.hubAuthorizedUpdate, d.to_tuple(), sign(d, dave), sender=hub))
+    c = transitions.propose_deposit(
+        ChannelState(str(carol), str(carol)), user_wei=ETHER, timeout=deadline
+    )
+    story.tx(
+        "userAuthorizedUpdate",
+        send(manager.userAuthorizedUpdate, c.to_tuple(), sign(c, hub), sender=carol, value=ETHER),
+    )
+    d = transitions.propose_deposit(
+        ChannelState(str(dave), str(dave)), hub_wei=ETHER // 2, timeout=deadline
+    )
+    story.tx(
+        "hubAuthorizedUpdate",
+        send(manager.hubAuthorizedUpdate, d.to_tuple(), sign(d, dave), sender=hub),
+    )
     c, d = transitions.acknowledge(c), transitions.acknowledge(d)
 
-    story.say("Off-chain: carol opens a 0.3 ETH thread to dave; both channels lock it (hub and user sign each)")
+    story.say(
+        "Off-chain: carol opens a 0.3 ETH thread to dave; both channels lock it (hub and user sign each)"
+    )
     opening = threads.open_thread(c, d, 1, wei=3 * ETHER // 10, hub=str(hub))
     initial, carol_ch, dave_ch = opening.initial, opening.sender, opening.receiver
-    for name, ch, whose in (("carol", carol_ch, "carol's"), ("dave", dave_ch, "the hub's collateral")):
+    for name, ch, whose in (
+        ("carol", carol_ch, "carol's"),
+        ("dave", dave_ch, "the hub's collateral"),
+    ):
         wh, wu = ch.state.wei_balances
         print(
             f"    {name}'s channel state txCount {list(ch.state.tx_count)}: ETH hub {fmt(wh, 'ETH')} / user"
@@ -217,38 +272,86 @@ def play_thread(story: Story, manager, hub, carol, dave, sign, keys) -> None:
     carol_key = keys[str(carol)]
     sig_initial = sign_thread_state(carol_key, domain, initial)
 
-    story.say("Off-chain: carol pays dave 0.1 ETH, then 0.05 ETH, through the thread (only carol signs)")
+    story.say(
+        "Off-chain: carol pays dave 0.1 ETH, then 0.05 ETH, through the thread (only carol signs)"
+    )
     paid = threads.pay_in_thread(threads.pay_in_thread(initial, wei=ETHER // 10), wei=ETHER // 20)
     sig_paid = sign_thread_state(carol_key, domain, paid)
-    print(f"    newest thread state: txCount {paid.tx_count}, carol {fmt(paid.wei_balances[0], 'ETH')}, dave {fmt(paid.wei_balances[1], 'ETH')}")
+    print(
+        f"    newest thread state: txCount {paid.tx_count}, carol {fmt(paid.wei_balances[0], 'ETH')}, dave {fmt(paid.wei_balances[1], 'ETH')}"
+    )
 
-    story.say("carol exits her channel on the state that locks the thread; the hub empties it at once")
+    story.say(
+        "carol exits her channel on the state that locks the thread; the hub empties it at once"
+    )
     s = carol_ch.state
-    story.tx("startExitWithUpdate", send(manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, carol), sender=carol))
+    story.tx(
+        "startExitWithUpdate",
+        send(manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, carol), sender=carol),
+    )
     story.tx("emptyChannel", send(manager.emptyChannel, carol, sender=hub))
     show_channel(manager, carol, "carol")
 
     story.say("Thread dispute: carol starts it with the initial state, which shows dave nothing")
-    story.tx("startExitThread", send(manager.startExitThread, carol, initial.to_tuple(), carol_ch.proof(initial), sig_initial, sender=carol))
+    story.tx(
+        "startExitThread",
+        send(
+            manager.startExitThread,
+            carol,
+            initial.to_tuple(),
+            carol_ch.proof(initial),
+            sig_initial,
+            sender=carol,
+        ),
+    )
     show_thread(manager, initial)
 
     story.say("dave answers inside the thread window with carol's newest signed thread state")
-    story.tx("challengeThread", send(manager.challengeThread, paid.to_tuple(), sig_paid, sender=dave))
+    story.tx(
+        "challengeThread", send(manager.challengeThread, paid.to_tuple(), sig_paid, sender=dave)
+    )
     show_thread(manager, initial)
 
     story.say("The hub exits dave's channel on the state that locks the thread; dave empties it")
     s = dave_ch.state
-    story.tx("startExitWithUpdate", send(manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, dave), sender=hub))
+    story.tx(
+        "startExitWithUpdate",
+        send(manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, dave), sender=hub),
+    )
     story.tx("emptyChannel", send(manager.emptyChannel, dave, sender=dave))
     show_channel(manager, dave, "dave")
 
-    story.say("After the thread window each side settles: emptyThread in carol's channel, then in dave's")
+    story.say(
+        "After the thread window each side settles: emptyThread in carol's channel, then in dave's"
+    )
     chain.sleep(CHALLENGE_PERIOD + 1)
     before = carol.balance(), dave.balance()
-    story.tx("emptyThread (sender side)", send(manager.emptyThread, carol, initial.to_tuple(), carol_ch.proof(initial), sig_initial, sender=carol))
-    story.tx("emptyThread (receiver side)", send(manager.emptyThread, dave, initial.to_tuple(), dave_ch.proof(initial), sig_initial, sender=dave))
+    story.tx(
+        "emptyThread (sender side)",
+        send(
+            manager.emptyThread,
+            carol,
+            initial.to_tuple(),
+            carol_ch.proof(initial),
+            sig_initial,
+            sender=carol,
+        ),
+    )
+    story.tx(
+        "emptyThread (receiver side)",
+        send(
+            manager.emptyThread,
+            dave,
+            initial.to_tuple(),
+            dave_ch.proof(initial),
+            sig_initial,
+            sender=dave,
+        ),
+    )
     got_carol, got_dave = carol.balance() - before[0], dave.balance() - before[1]
-    print(f"    carol got her remainder {fmt(got_carol, 'ETH')}, dave his share {fmt(got_dave, 'ETH')}: the newest thread state")
+    print(
+        f"    carol got her remainder {fmt(got_carol, 'ETH')}, dave his share {fmt(got_dave, 'ETH')}: the newest thread state"
+    )
     assert (got_carol, got_dave) == paid.wei_balances
     show_thread(manager, initial)
     show_channel(manager, carol, "carol")

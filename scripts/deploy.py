@@ -112,10 +112,14 @@ def send_deployment(plan: Plan) -> dict[str, Any]:
         extra["test_token"] = {"address": token, "transaction": sent.txid}
         say(f"test token deployed at {token}")
     nonce = sender.next_nonce(ctx.env)
-    pending = pending_record(ctx, plan.deployer.address, nonce, plan.hub, plan.challenge_period, token)
+    pending = pending_record(
+        ctx, plan.deployer.address, nonce, plan.hub, plan.challenge_period, token
+    )
     pending.update(extra, fees=sender.fees.to_json())
     data = creation_code(plan.hub, plan.challenge_period, token)
-    txid, raw = sender.submit(None, data, value=0, gas=_common.gas_limit(plan.gas_manager), nonce=nonce)
+    txid, raw = sender.submit(
+        None, data, value=0, gas=_common.gas_limit(plan.gas_manager), nonce=nonce
+    )
     note_sent(plan.record_path, pending, txid, raw)
     return await_deployment(ctx, plan.record_path, pending)
 
@@ -141,8 +145,12 @@ def await_deployment(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[
         )
     pending.update(status="mined", block=int(receipt["blockNumber"]))
     write_record(path, pending)
-    say(f"  mined in block {receipt['blockNumber']}; waiting for {ctx.confirmations} confirmation(s)")
-    receipt = sender.wait_confirmed(pending["transaction"], receipt, summary="ChannelManager deployment")
+    say(
+        f"  mined in block {receipt['blockNumber']}; waiting for {ctx.confirmations} confirmation(s)"
+    )
+    receipt = sender.wait_confirmed(
+        pending["transaction"], receipt, summary="ChannelManager deployment"
+    )
     return finish(ctx, path, pending, receipt)
 
 
@@ -154,7 +162,9 @@ def resume(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[str, Any] 
             " run without CM_FORCE to finish it (CM_REPLACE=1 raises its fees)"
         )
     txid, nonce, address = pending["transaction"], int(pending["nonce"]), pending["address"]
-    say(f"resuming the pending deployment of {path}: {txid} (nonce {nonce}), ChannelManager at {address}")
+    say(
+        f"resuming the pending deployment of {path}: {txid} (nonce {nonce}), ChannelManager at {address}"
+    )
     if ctx.account.address != pending["deployer"]:
         raise OpsError(
             f"the pending deployment was sent by {pending['deployer']}, the account is {ctx.account.address}"
@@ -179,7 +189,9 @@ def resume(ctx: Context, path: Path, pending: dict[str, Any]) -> dict[str, Any] 
     if flag(ctx.env, "CM_REPLACE") or (not known and not pending.get("raw_transaction")):
         if known:
             sender.fees = sender.fees.raised_over(pending.get("fees") or {})
-            say(f"  replacing it with higher fees ({sender.fees.describe()}), same nonce, same address")
+            say(
+                f"  replacing it with higher fees ({sender.fees.describe()}), same nonce, same address"
+            )
         else:
             say("  the node does not know it: sending it again (same nonce, same address)")
         args = pending["constructor_args"]
@@ -217,7 +229,9 @@ def finish(
         raise OpsError(f"deployed contract {address} reports other constructor settings than sent")
     record = build_record(ctx, pending, receipt)
     write_record(path, record)
-    say(f"ChannelManager deployed at {address} (tx {record['transaction']}, block {record['block']})")
+    say(
+        f"ChannelManager deployed at {address} (tx {record['transaction']}, block {record['block']})"
+    )
     say(f"record written to {path}")
     if ctx.development and "reserve_funded" not in pending:
         record["reserve_funded"] = fund_local_reserve(ctx, manager, "test_token" in record)
@@ -230,15 +244,23 @@ def fund_local_reserve(ctx: Context, manager: Any, test_token: bool) -> dict[str
     settings = ctx.settings
     if settings.fund_reserve_wei:
         _common.send_data(
-            ctx, manager.address, "0x", value=settings.fund_reserve_wei, summary="reserve funding (ETH)"
+            ctx,
+            manager.address,
+            "0x",
+            value=settings.fund_reserve_wei,
+            summary="reserve funding (ETH)",
         )
     if settings.fund_reserve_token and not test_token:
         say("note: token reserve funding skipped: only the test token can be minted for it")
     elif settings.fund_reserve_token:
         token = _common.contract_at("TestToken", manager.approvedToken(), brownie.TestToken.abi)
         amount = settings.fund_reserve_token
-        _common.send(ctx, token, "mint", (ctx.account.address, amount), summary="test tokens for the reserve")
-        _common.send(ctx, token, "transfer", (manager.address, amount), summary="reserve funding (tokens)")
+        _common.send(
+            ctx, token, "mint", (ctx.account.address, amount), summary="test tokens for the reserve"
+        )
+        _common.send(
+            ctx, token, "transfer", (manager.address, amount), summary="reserve funding (tokens)"
+        )
     say(
         f"hub reserve: {fmt_units(manager.getHubReserveWei())} ETH, {fmt_units(manager.getHubReserveTokens())} tokens"
     )

@@ -60,14 +60,18 @@ def export(*, env: Mapping[str, str] | None = None) -> Path:
         raise OpsError(f"no deployment record {path}: deploy first (or adopt with CM_ADOPT)")
     _deployment.require_finished(record, path)
     build = brownie.ChannelManager._build
-    if record.get("deployed_bytecode_keccak") != _common.hex0x(keccak(hexstr=build["deployedBytecode"])):
+    if record.get("deployed_bytecode_keccak") != _common.hex0x(
+        keccak(hexstr=build["deployedBytecode"])
+    ):
         raise OpsError(
             f"{path} was made from another build than build/ (sources or settings changed):"
             " check out the recorded git commit and compile first"
         )
     check_constructor_args(record)
     standard = standard_input(build)
-    say("compiling the standard JSON input to check it reproduces the build (solc-js: a few seconds)")
+    say(
+        "compiling the standard JSON input to check it reproduces the build (solc-js: a few seconds)"
+    )
     output = compile_input(standard, build)
     folder = Path(ctx.env.get("CM_EXPORT_DIR") or path.parent / "verification" / path.stem)
     folder.mkdir(parents=True, exist_ok=True)

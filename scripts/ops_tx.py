@@ -77,7 +77,9 @@ class Sent:
     logs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def decode_events(receipt: Mapping[str, Any], abi: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+def decode_events(
+    receipt: Mapping[str, Any], abi: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
     events = [item for item in abi if item.get("type") == "event"]
     by_topic = {event_abi_to_log_topic(item): item for item in events}
     holder = web3.eth.contract(abi=events)
@@ -159,11 +161,17 @@ class Sender:
             raise OpsError(f"CM_NONCE={raw!r} is not a whole number") from None
         mined = int(web3.eth.get_transaction_count(self.address, "latest"))
         if nonce < mined:
-            raise OpsError(f"CM_NONCE={nonce}: nonce {nonce} of {self.address} is used already (next is {mined})")
+            raise OpsError(
+                f"CM_NONCE={nonce}: nonce {nonce} of {self.address} is used already (next is {mined})"
+            )
         if nonce > pending:
-            raise OpsError(f"CM_NONCE={nonce} would leave a gap: the next nonce of {self.address} is {pending}")
+            raise OpsError(
+                f"CM_NONCE={nonce} would leave a gap: the next nonce of {self.address} is {pending}"
+            )
         if nonce < pending:
-            self.say(f"replacing the pending transaction with nonce {nonce} (fees must exceed the stuck one's)")
+            self.say(
+                f"replacing the pending transaction with nonce {nonce} (fees must exceed the stuck one's)"
+            )
         return nonce
 
     # ---------------------------------------------------------------- sending and waiting
@@ -187,7 +195,9 @@ class Sender:
             on_sent(txid, raw)
         return self.wait(txid, nonce=nonce, raw=raw, summary=summary)
 
-    def submit(self, to: str | None, data: str, *, value: int, gas: int, nonce: int) -> tuple[str, str | None]:
+    def submit(
+        self, to: str | None, data: str, *, value: int, gas: int, nonce: int
+    ) -> tuple[str, str | None]:
         """Send one transaction; returns its hash and, for a key account, the signed bytes."""
         tx: dict[str, Any] = {
             **self._call_fields(to, data, value),
@@ -239,7 +249,9 @@ class Sender:
             logs,
         )
 
-    def wait_mined(self, txid: str, *, nonce: int, raw: str | None, summary: str) -> Mapping[str, Any]:
+    def wait_mined(
+        self, txid: str, *, nonce: int, raw: str | None, summary: str
+    ) -> Mapping[str, Any]:
         """The receipt, waited for at most `timeout` s. Connection errors are retried; a node
         that no longer knows the transaction gets `raw` again while the nonce is unused."""
         deadline = time.monotonic() + self.timeout
@@ -279,7 +291,9 @@ class Sender:
         web3.eth.send_raw_transaction(raw)
         self.say(f"the node had lost {txid}: sent the same signed transaction again")
 
-    def wait_confirmed(self, txid: str, receipt: Mapping[str, Any], *, summary: str) -> Mapping[str, Any]:
+    def wait_confirmed(
+        self, txid: str, receipt: Mapping[str, Any], *, summary: str
+    ) -> Mapping[str, Any]:
         """Wait until the block holding it has `confirmations` blocks (itself included) and
         the transaction is still in it; at most `timeout` s."""
         deadline = time.monotonic() + self.timeout
@@ -348,9 +362,16 @@ def allowance_override(token: str, owner: str, spender: str, amount: int) -> dic
     from eth_utils import keccak
 
     selector = function_abi_to_4byte_selector(
-        {"type": "function", "name": "allowance", "inputs": [{"type": "address"}, {"type": "address"}]}
+        {
+            "type": "function",
+            "name": "allowance",
+            "inputs": [{"type": "address"}, {"type": "address"}],
+        }
     )
-    call = {"to": token, "data": "0x" + (selector + encode(["address", "address"], [owner, spender])).hex()}
+    call = {
+        "to": token,
+        "data": "0x" + (selector + encode(["address", "address"], [owner, spender])).hex(),
+    }
     value = "0x" + int(amount).to_bytes(32, "big").hex()
     for slot in range(12):
         for outer, inner in ((owner, spender), (spender, owner)):

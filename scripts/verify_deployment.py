@@ -80,7 +80,9 @@ def verify(*, env: Mapping[str, str] | None = None) -> Report:
         raise OpsError(
             f"no deployment record {record_file}: set CM_MANAGER to the address to verify"
         )
-    if record is not None and (record.get("address") != address or record.get("status", "deployed") != "deployed"):
+    if record is not None and (
+        record.get("address") != address or record.get("status", "deployed") != "deployed"
+    ):
         say(
             f"note: {record_file} names {record.get('address')}, not {address}: the record is not used"
         )
@@ -252,7 +254,11 @@ def check_stated_settings(
     record = record or {}
     stated: dict[str, tuple[Any, str]] = {}
     hub = record.get("deployer") if settings.hub == DEPLOYER else settings.hub
-    token = (record.get("test_token") or {}).get("address") if settings.token == TEST_TOKEN else settings.token
+    token = (
+        (record.get("test_token") or {}).get("address")
+        if settings.token == TEST_TOKEN
+        else settings.token
+    )
     for name, value, key in (
         ("hub", hub, "hub"),
         ("approvedToken", token, "token"),

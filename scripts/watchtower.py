@@ -98,7 +98,9 @@ def store_path(ctx: Context) -> Path:
     if raw:
         return Path(raw)
     # named like the deployment record: a rehearsal chain reusing a chain id gets its own file
-    return _deployment.record_path(ctx).with_name(f"watchtower-{_deployment.record_path(ctx).stem}.sqlite")
+    return _deployment.record_path(ctx).with_name(
+        f"watchtower-{_deployment.record_path(ctx).stem}.sqlite"
+    )
 
 
 def open_store(ctx: Context, contract: Any) -> WatchtowerStore:

@@ -44,7 +44,9 @@ class Settings:
     max_fee: int | None = None
     priority_fee: int | None = None
     gas_price: int | None = None
-    tx_timeout: int = 60  # seconds to wait for a transaction to be mined, and again for its confirmations
+    tx_timeout: int = (
+        60  # seconds to wait for a transaction to be mined, and again for its confirmations
+    )
 
 
 ENV_OVERRIDES = {
@@ -161,7 +163,9 @@ def resolve_settings(
         max_fee=fee("max_fee"),
         priority_fee=fee("priority_fee"),
         gas_price=fee("gas_price"),
-        tx_timeout=parse_whole(entry.get("tx_timeout", 60 if development else 600), "tx_timeout", 1),
+        tx_timeout=parse_whole(
+            entry.get("tx_timeout", 60 if development else 600), "tx_timeout", 1
+        ),
     )
 
 

@@ -19,7 +19,6 @@ def key_of(account: Any) -> bytes:
     return anvil_key(list(accounts).index(account))
 
 
-
 def record_file(folder: Path) -> Path:
     """Where the scripts keep this local chain's deployment record under `folder`
     (`dev/<chain-id>-<first 8 hex digits of the genesis hash>.json`)."""

@@ -70,7 +70,9 @@ def free_port() -> int:
 def script_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The process environment less the caller's own CM_* settings, with the private home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CM_")}
-    env.update(HOME=str(home), PYTHONWARNINGS="ignore", PATH=f"{ANVIL.parent}:{env.get('PATH', '')}")
+    env.update(
+        HOME=str(home), PYTHONWARNINGS="ignore", PATH=f"{ANVIL.parent}:{env.get('PATH', '')}"
+    )
     env.update(extra or {})
     return env
 
@@ -170,7 +172,9 @@ class Node:
 
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
         answer = requests.post(
-            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+            timeout=10,
         ).json()
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")

@@ -90,14 +90,18 @@ def test_dry_run_of_a_first_token_deposit_simulates_it_as_approved(
     out = capsys.readouterr().out
     assert "dry run: would send approval of 10 tokens" in out
     assert "dry run: would send authorized update" in out and "gas ≈" in out
-    assert web3.eth.get_transaction_count(alice.address) == before and tdai.allowance(alice, cm) == 0
+    assert (
+        web3.eth.get_transaction_count(alice.address) == before and tdai.allowance(alice, cm) == 0
+    )
     # and a deposit the contract would refuse is still refused in the dry run
     greedy = transitions.propose_deposit(
         ChannelState(alice.address, alice.address), user_token=10 * ETHER, hub_token=10**30
     )
     refused(
         capsys,
-        lambda: channel.update(write("greedy.json", signed(greedy, user=False)), env=env_as(alice, CM_DRY_RUN="1")),
+        lambda: channel.update(
+            write("greedy.json", signed(greedy, user=False)), env=env_as(alice, CM_DRY_RUN="1")
+        ),
         "InsufficientReserve",
         sender=alice,
     )
@@ -237,7 +241,10 @@ def test_challenge_dry_run_sends_nothing(cm, alice, stale_exit, env_as, capsys):
     assert (
         channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0], CM_DRY_RUN="1")) is None
     )
-    assert web3.eth.block_number == height and channel_details(cm, alice).status == ChannelStatus.CHANNEL_DISPUTE
+    assert (
+        web3.eth.block_number == height
+        and channel_details(cm, alice).status == ChannelStatus.CHANNEL_DISPUTE
+    )
 
 
 def test_start_exit_refusals(alice, env_as, capsys):
@@ -297,7 +304,9 @@ def test_thread_exit_challenge_and_empty(cm, thread_in_dispute, thread_signed, w
     before = alice.balance()
     channel.thread_empty(alice.address, initial_file, env=env_as(alice))
     assert alice.balance() == before + ETHER // 10
-    assert channel_details(cm, alice).status == ChannelStatus.OPEN  # reopened: its only thread is settled
+    assert (
+        channel_details(cm, alice).status == ChannelStatus.OPEN
+    )  # reopened: its only thread is settled
 
 
 def test_thread_exit_with_update(cm, thread_in_dispute, thread_signed, write, env_as):

@@ -26,7 +26,13 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     """The runner with the developer's own brownie home, where the test networks are."""
     return subprocess.run(
-        [str(PYTHON), str(checkout / "tools" / "run_script.py"), *args, "--network", network.show_active()],
+        [
+            str(PYTHON),
+            str(checkout / "tools" / "run_script.py"),
+            *args,
+            "--network",
+            network.show_active(),
+        ],
         cwd=cwd or checkout,
         env={**script_env(Path.home()), **env},
         capture_output=True,
@@ -59,19 +65,31 @@ def test_brownie_run_cannot_import_a_script_under_a_dotted_path(checkout, base_e
         (["scripts/channel.py", "shwo", "0x12"], {}, "has no command 'shwo'"),
         (["scripts/nothing.py"], {}, "no script 'scripts/nothing.py'"),
     ],
-    ids=["deploy-zero-hub", "channel-bad-user", "extra-argument", "misspelt-command", "no-such-script"],
+    ids=[
+        "deploy-zero-hub",
+        "channel-bad-user",
+        "extra-argument",
+        "misspelt-command",
+        "no-such-script",
+    ],
 )
-def test_bad_input_exits_2_with_one_line(checkout, base_env, deployed, script_args, extra, fragment):
+def test_bad_input_exits_2_with_one_line(
+    checkout, base_env, deployed, script_args, extra, fragment
+):
     before = nonce(accounts[0])
     result = run_script(checkout, *script_args, env={**base_env, **extra})
     assert result.returncode == 2, result.stdout + result.stderr
     lines = error_lines(result)
-    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], (
+        result.stderr
+    )
     assert nonce(accounts[0]) == before
 
 
 def test_dry_run_and_status_from_the_command_line(checkout, base_env, deployed):
-    result = run_script(checkout, "scripts/deploy.py", env={**base_env, "CM_DRY_RUN": "1", "CM_FORCE": "1"})
+    result = run_script(
+        checkout, "scripts/deploy.py", env={**base_env, "CM_DRY_RUN": "1", "CM_FORCE": "1"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dry run: nothing was sent" in result.stdout and "fees" in result.stdout
     result = run_script(checkout, "scripts/hub.py", "status", env=base_env)
@@ -90,8 +108,13 @@ def test_runs_from_any_folder_with_file_arguments_relative_to_it(
     from channel_manager.states import ChannelState
 
     alice = accs[1]
-    write_envelope(tmp_path / "newest.json", signed(ChannelState(alice.address, alice.address, tx_count=(4, 1))))
+    write_envelope(
+        tmp_path / "newest.json",
+        signed(ChannelState(alice.address, alice.address, tx_count=(4, 1))),
+    )
     env = {**base_env, "CM_WATCH_DB": str(tmp_path / "tower.sqlite")}
-    result = run_script(checkout, "scripts/watchtower.py", "add", "newest.json", env=env, cwd=tmp_path)
+    result = run_script(
+        checkout, "scripts/watchtower.py", "add", "newest.json", env=env, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "kept: channel state of" in result.stdout

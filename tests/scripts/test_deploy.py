@@ -78,7 +78,10 @@ def test_second_deploy_is_refused_without_force(fresh, tmp_path, capsys):
     second = deploy.run(env={**fresh, "CM_FORCE": "1"})
     assert second["address"] != first["address"]
     out = capsys.readouterr().out
-    assert f"CM_FORCE=1: deployment record {record_file(tmp_path)} names ChannelManager {first['address']}" in out
+    assert (
+        f"CM_FORCE=1: deployment record {record_file(tmp_path)} names ChannelManager {first['address']}"
+        in out
+    )
     # the replaced record is kept aside, never overwritten
     [kept] = (tmp_path / "dev").glob("*.replaced-*.json")
     assert json.loads(kept.read_text()) == first and f"kept as {kept}" in out
@@ -154,10 +157,15 @@ def test_adopt_an_existing_deployment(fresh, deployed, tmp_path, capsys):
     # by address: the creation block is found from historical state
     other = tmp_path / "other"
     by_address = deploy.run(env={"CM_DEPLOYMENTS_DIR": str(other), "CM_ADOPT": manual.address})
-    assert by_address["transaction"] == manual.tx.txid and by_address["block"] == manual.tx.block_number
+    assert (
+        by_address["transaction"] == manual.tx.txid
+        and by_address["block"] == manual.tx.block_number
+    )
     refused(
         capsys,
-        lambda: deploy.run(env={**fresh, "CM_ADOPT": deployed["test_token"]["transaction"], "CM_FORCE": "1"}),
+        lambda: deploy.run(
+            env={**fresh, "CM_ADOPT": deployed["test_token"]["transaction"], "CM_FORCE": "1"}
+        ),
         "did not deploy this build's ChannelManager",
         sender=accounts[0],
     )
@@ -166,7 +174,10 @@ def test_adopt_an_existing_deployment(fresh, deployed, tmp_path, capsys):
 def test_dry_run_shows_the_fees_the_real_run_uses(fresh, capsys):
     assert deploy.run(env={**fresh, "CM_DRY_RUN": "1", "CM_PRIORITY_FEE": "2 gwei"}) is None
     out = capsys.readouterr().out
-    assert "fees             EIP-1559: max fee 2 gwei [node], priority fee 2 gwei [env CM_PRIORITY_FEE]" in out
+    assert (
+        "fees             EIP-1559: max fee 2 gwei [node], priority fee 2 gwei [env CM_PRIORITY_FEE]"
+        in out
+    )
     assert "at most" in out and "address          0x" in out
 
 
@@ -177,7 +188,10 @@ def test_record_of_another_chain_with_the_same_id_is_not_used(fresh, tmp_path, c
     other.parent.mkdir(parents=True)
     other.write_text(json.dumps({"address": accounts[5].address, "genesis_hash": "0xdeadbeef"}))
     record = deploy.run(env=fresh)
-    assert record_file(tmp_path) != other and json.loads(other.read_text())["address"] == accounts[5].address
+    assert (
+        record_file(tmp_path) != other
+        and json.loads(other.read_text())["address"] == accounts[5].address
+    )
     record_file(tmp_path).write_text(json.dumps(dict(record, genesis_hash="0x" + "ab" * 32)))
     refused(capsys, lambda: deploy.run(env=fresh), "was made on another chain", sender=accounts[0])
 
@@ -327,9 +341,7 @@ def _address_of(key: str) -> str:
 
 def test_public_network_asks_for_confirmation(monkeypatch):
     """On a public network without CM_YES the deployer must type `deploy`; no answer, no deploy."""
-    settings = Settings(
-        "sepolia", False, 11155111, "deployer", "test-token", 3600, "keystore:x"
-    )
+    settings = Settings("sepolia", False, 11155111, "deployer", "test-token", 3600, "keystore:x")
     ctx = _common.Context(settings, {})
     monkeypatch.setattr("builtins.input", lambda _prompt: (_ for _ in ()).throw(EOFError))
     with pytest.raises(OpsError, match="not confirmed"):

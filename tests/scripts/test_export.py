@@ -36,7 +36,9 @@ def test_export_reproduces_the_deployed_creation_code(base_env, deployed, tmp_pa
     version = build["compiler"]["version"].split("+")[0]
     solc = Path(os.environ.get("SOLCX_BINARY_PATH", _common.ROOT / ".solcx")) / f"solc-v{version}"
     output = solcx.compile_standard(standard, solc_binary=solc, allow_paths=str(folder))
-    compiled = output["contracts"][build["sourcePath"]]["ChannelManager"]["evm"]["bytecode"]["object"]
+    compiled = output["contracts"][build["sourcePath"]]["ChannelManager"]["evm"]["bytecode"][
+        "object"
+    ]
     creation = _common.hex0x(web3.eth.get_transaction(deployed["transaction"])["input"])
     assert creation == "0x" + compiled.lower() + info["constructor_arguments"]
     assert "verification input for" in capsys.readouterr().out

@@ -19,16 +19,16 @@ def call(op, gas, target, value=0):
 
 LOGS = [
     step("PUSH1", 100_000),
-    step("SLOAD", 99_997),                # 2,100
-    call("CALL", 97_897, 0xAA),           # token: 10,000 including its callee's steps
+    step("SLOAD", 99_997),  # 2,100
+    call("CALL", 97_897, 0xAA),  # token: 10,000 including its callee's steps
     step("SLOAD", 90_000, depth=2),
     step("STOP", 89_000, depth=2, cost=0),
-    call("STATICCALL", 87_897, 1),        # ecrecover: 3,100
+    call("STATICCALL", 87_897, 1),  # ecrecover: 3,100
     call("CALL", 84_797, 0xBB, value=5),  # ETH payout: 6,800
-    step("LOG1", 77_997),                 # 1,000
-    step("KECCAK256", 76_997),            # 36
-    step("TSTORE", 76_961),               # 100
-    step("EXTCODESIZE", 76_861),          # 2,600
+    step("LOG1", 77_997),  # 1,000
+    step("KECCAK256", 76_997),  # 36
+    step("TSTORE", 76_961),  # 100
+    step("EXTCODESIZE", 76_861),  # 2,600
     step("STOP", 74_261, cost=0),
 ]
 
@@ -56,8 +56,13 @@ def test_a_receipt_larger_than_the_trace_is_an_error():
 
 
 def test_a_deployment_has_no_floor_and_shows_its_code_deposit():
-    parts = breakdown([step("STOP", 50_000, cost=0)], gas_limit=100_000, gas_used=250_000,
-                      token=TOKEN, code_deposit=200_000)
+    parts = breakdown(
+        [step("STOP", 50_000, cost=0)],
+        gas_limit=100_000,
+        gas_used=250_000,
+        token=TOKEN,
+        code_deposit=200_000,
+    )
     assert parts["intrinsic"] == 50_000 and parts["code deposit"] == 200_000
     assert parts["refund"] == 0
     assert floor(parts) is None

@@ -119,12 +119,14 @@ def test_withdraw_dry_run_sends_nothing(env_as, cm, capsys):
 
 def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
     refused(
-        capsys, lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "no deployment record"
+        capsys,
+        lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
+        "no deployment record",
     )
     refused(
         capsys,
-        lambda: hub.status(env=
-            {"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": accounts[1].address}
+        lambda: hub.status(
+            env={"CM_DEPLOYMENTS_DIR": str(tmp_path), "CM_MANAGER": accounts[1].address}
         ),
         "has no code",
     )
@@ -137,4 +139,8 @@ def test_record_of_a_reset_chain_is_not_used(tmp_path, deployed, capsys):
     path = record_file(tmp_path)
     path.parent.mkdir()
     path.write_text(json.dumps(dict(deployed, block_hash="0x" + "00" * 32)))
-    refused(capsys, lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}), "does not match this chain")
+    refused(
+        capsys,
+        lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
+        "does not match this chain",
+    )

@@ -94,7 +94,11 @@ def deploy_test_token(node: Node) -> str:
     token = node.send(MINTER, None, "0x" + data.removeprefix("0x"))["contractAddress"]
     mint = function_signature_to_4byte_selector("mint(address,uint256)")
     for holder in (HUB, ALICE):
-        node.send(MINTER, token, "0x" + (mint + encode(["address", "uint256"], [holder, 1000 * ETHER])).hex())
+        node.send(
+            MINTER,
+            token,
+            "0x" + (mint + encode(["address", "uint256"], [holder, 1000 * ETHER])).hex(),
+        )
     return str(token)
 
 
@@ -125,7 +129,9 @@ def as_alice(**extra: str) -> dict[str, str]:
 
 
 def record_of(r: Any) -> tuple[Path, dict[str, Any]]:
-    [path] = [p for p in (r.base / "deployments").glob(f"{CHAIN_ID}-*.json") if p.stem.count(".") == 0]
+    [path] = [
+        p for p in (r.base / "deployments").glob(f"{CHAIN_ID}-*.json") if p.stem.count(".") == 0
+    ]
     return path, json.loads(path.read_text())
 
 
@@ -135,7 +141,9 @@ def wait_for_line(path: Path, text: str, timeout: float = 30) -> None:
         if path.exists() and text in path.read_text():
             return
         time.sleep(0.05)
-    raise AssertionError(f"{text!r} never appeared in {path}: {path.read_text() if path.exists() else ''}")
+    raise AssertionError(
+        f"{text!r} never appeared in {path}: {path.read_text() if path.exists() else ''}"
+    )
 
 
 # ------------------------------------------------------------------ the rehearsal
@@ -158,7 +166,11 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     txid = re.search(r"sent ChannelManager deployment: (0x[0-9a-f]{64})", first.stdout).group(1)
     address = re.search(r"the contract will be at (0x[0-9a-fA-F]{40})", first.stdout).group(1)
     _path, pending = record_of(r)
-    assert (pending["status"], pending["transaction"], pending["address"]) == ("pending", txid, address)
+    assert (pending["status"], pending["transaction"], pending["address"]) == (
+        "pending",
+        txid,
+        address,
+    )
 
     # 2. a rerun finds it and waits again: nothing new is sent
     again = run(r, "scripts/deploy.py", CM_TX_TIMEOUT="1", **deploy_env)
@@ -175,7 +187,9 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
         waiting = subprocess.Popen(
             [str(PYTHON), "tools/run_script.py", "scripts/deploy.py", "--network", NETWORK],
             cwd=r.checkout,
-            env=script_env(r.home, {**r.env, **deploy_env, "CM_TX_TIMEOUT": "8", "CM_CONFIRMATIONS": "2"}),
+            env=script_env(
+                r.home, {**r.env, **deploy_env, "CM_TX_TIMEOUT": "8", "CM_CONFIRMATIONS": "2"}
+            ),
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -196,7 +210,11 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     out = ok(run(r, "scripts/deploy.py", CM_CONFIRMATIONS="2", **deploy_env))
     assert f"ChannelManager deployed at {address} (tx {txid}" in out
     _, record = record_of(r)
-    assert (record["status"], record["address"], record["transaction"]) == ("deployed", address, txid)
+    assert (record["status"], record["address"], record["transaction"]) == (
+        "deployed",
+        address,
+        txid,
+    )
     assert node.nonce(DEPLOYER) == 1 and node.code(address) != "0x"
     one_error(run(r, "scripts/deploy.py", **deploy_env), 2, f"names ChannelManager {address}")
     assert node.nonce(DEPLOYER, "pending") == 1
@@ -205,7 +223,9 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     out = ok(run(r, "scripts/verify_deployment.py"))
     assert f"MATCH: {address}" in out
     wrong = run(r, "scripts/verify_deployment.py", CM_HUB=ALICE)
-    assert wrong.returncode == 1 and "MISMATCH" in wrong.stdout and "stated settings" in wrong.stdout
+    assert (
+        wrong.returncode == 1 and "MISMATCH" in wrong.stdout and "stated settings" in wrong.stdout
+    )
 
     # the hub's reserve
     ok(run(r, "scripts/hub.py", "fund", "2ether", "100ether", **as_hub()))
@@ -220,7 +240,10 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
     )
     deposit = r.base / "deposit.json"
     write_envelope(
-        deposit, channel_envelope(proposal, sign_channel_state(anvil_key(1), domain, proposal), None, domain)
+        deposit,
+        channel_envelope(
+            proposal, sign_channel_state(anvil_key(1), domain, proposal), None, domain
+        ),
     )
     out = ok(run(r, "scripts/channel.py", "update", str(deposit), **as_alice(CM_DRY_RUN="1")))
     assert "dry run: would send approval" in out and "dry run: would send authorized update" in out
@@ -254,14 +277,37 @@ def test_deploy_operate_and_watch_on_a_live_network(rehearsal):
 @pytest.mark.parametrize(
     "args, extra, status_fragment",
     [
-        (["scripts/hub.py", "status", "--network", "no-such-network"], {}, "unknown network 'no-such-network'"),
+        (
+            ["scripts/hub.py", "status", "--network", "no-such-network"],
+            {},
+            "unknown network 'no-such-network'",
+        ),
         (["scripts/hub.py", "fund", "1", "2", "3"], {}, "wrong number of arguments"),
-        (["scripts/hub.py", "stauts"], {}, "has no command 'stauts' (commands: fund, main, status, withdraw)"),
-        (["scripts/deploy.py"], {"CM_DRY_RUN": "maybe"}, "CM_DRY_RUN='maybe' is not a yes/no value"),
+        (
+            ["scripts/hub.py", "stauts"],
+            {},
+            "has no command 'stauts' (commands: fund, main, status, withdraw)",
+        ),
+        (
+            ["scripts/deploy.py"],
+            {"CM_DRY_RUN": "maybe"},
+            "CM_DRY_RUN='maybe' is not a yes/no value",
+        ),
         (["scripts/hub.py", "fund", "1e400", "0"], {}, "is above the largest amount"),
-        (["scripts/deploy.py"], {"CM_MAX_FEE": "0", "CM_DEPLOYMENTS_DIR": "<empty>"}, "max fee 0 gwei is below"),
+        (
+            ["scripts/deploy.py"],
+            {"CM_MAX_FEE": "0", "CM_DEPLOYMENTS_DIR": "<empty>"},
+            "max fee 0 gwei is below",
+        ),
     ],
-    ids=["unknown-network", "extra-argument", "misspelt-command", "bad-flag", "huge-amount", "fee-below-base"],
+    ids=[
+        "unknown-network",
+        "extra-argument",
+        "misspelt-command",
+        "bad-flag",
+        "huge-amount",
+        "fee-below-base",
+    ],
 )
 def test_bad_input_is_one_line_and_exit_2(rehearsal, args, extra, status_fragment):
     r = rehearsal

@@ -44,7 +44,9 @@ def test_immutable_positions_come_from_solc(base_env, deployed):
 
 
 def test_other_code_does_not_match(base_env, deployed, capsys):
-    report = verify_deployment.verify(env={**base_env, "CM_MANAGER": deployed["test_token"]["address"]})
+    report = verify_deployment.verify(
+        env={**base_env, "CM_MANAGER": deployed["test_token"]["address"]}
+    )
     assert not report.matches
     assert "runtime code" in report.failed()
     assert "MISMATCH" in capsys.readouterr().out

@@ -83,7 +83,9 @@ def test_watchtower_wins_a_stale_exit_for_the_hub(cm, alice, states, tower_env, 
 
     assert actions(decisions) == ["dispute seen", "answered"]
     assert answer_time(decisions) < closing - PERIOD + 60  # answered in the same minute
-    assert channel_details(cm, alice).status == ChannelStatus.OPEN  # emptied on the newest state, channel open again
+    assert (
+        channel_details(cm, alice).status == ChannelStatus.OPEN
+    )  # emptied on the newest state, channel open again
     assert alice.balance() == alice_before + 6 * ETHER // 10
     assert cm.getHubReserveWei() == reserve_before + 4 * ETHER // 10
     assert tower.store.dispute("channel", alice.address).status == "answered"

@@ -153,7 +153,9 @@ def test_file_is_plain_sqlite(tmp_path):
 def test_a_dispute_is_noted_once_per_deadline(store):
     assert store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 5)
     store.set_dispute_status("channel", ALICE, "answered", "0xabc")
-    assert not store.note_dispute("channel", ALICE, ALICE, 1000, 2, ALICE, 5)  # the same event again
+    assert not store.note_dispute(
+        "channel", ALICE, ALICE, 1000, 2, ALICE, 5
+    )  # the same event again
     assert store.dispute("channel", ALICE).status == "answered"
     assert store.note_dispute("channel", ALICE, ALICE, 1000, 2, HUB, 7)  # same second, later block
     assert store.note_dispute("channel", ALICE, ALICE, 5000, 3, HUB, 9)  # a later dispute

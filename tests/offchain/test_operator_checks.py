@@ -249,17 +249,13 @@ def test_missing_file():
 
 
 def test_state_checks():
-    root_without_count = parse_envelope(
-        channel_envelope(_state(thread_root=b"\x01" * 32)), "f"
-    )
+    root_without_count = parse_envelope(channel_envelope(_state(thread_root=b"\x01" * 32)), "f")
     with pytest.raises(OpsError, match="zero thread root"):
         check_channel_state(root_without_count)
     too_big = parse_envelope(channel_envelope(_state(token_balances=(2**128, 0))), "f")
     with pytest.raises(OpsError, match="ValueTooLarge"):
         check_channel_state(too_big)
-    thread = parse_envelope(
-        thread_envelope(ThreadState(ALICE, HUB, 1, (5, 0)), b"\x00" * 65), "f"
-    )
+    thread = parse_envelope(thread_envelope(ThreadState(ALICE, HUB, 1, (5, 0)), b"\x00" * 65), "f")
     with pytest.raises(OpsError, match="expected a channel state"):
         _ = thread.channel
     with pytest.raises(OpsError, match="malformed"):
@@ -281,9 +277,15 @@ def test_read_only_settings_need_no_hub_token_or_account():
     """verify, status and show read the hub and token from the contract: a network entry that
     leaves them unset (sepolia's) is enough, and a stated one is still checked."""
     s = resolve_settings(CONFIG, "mainnet", development=False, env={}, deploying=False)
-    assert (s.hub, s.token, s.account) == (None, CONFIG["networks"]["mainnet"]["token"], "keystore:cm")
+    assert (s.hub, s.token, s.account) == (
+        None,
+        CONFIG["networks"]["mainnet"]["token"],
+        "keystore:cm",
+    )
     with pytest.raises(OpsError, match="hub '0x12' is not an address"):
-        resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": "0x12"}, deploying=False)
+        resolve_settings(
+            CONFIG, "mainnet", development=False, env={"CM_HUB": "0x12"}, deploying=False
+        )
     bare = {"networks": {"x": {"chain_id": 5}}}
     s = resolve_settings(bare, "x", development=False, env={}, deploying=False)
     assert (s.hub, s.token, s.challenge_period, s.account) == (None, None, None, "")
@@ -292,13 +294,28 @@ def test_read_only_settings_need_no_hub_token_or_account():
 
 
 def test_fee_and_wait_settings():
-    env = {"CM_HUB": ALICE, "CM_MAX_FEE": "30 gwei", "CM_PRIORITY_FEE": "1.5gwei", "CM_TX_TIMEOUT": "90"}
+    env = {
+        "CM_HUB": ALICE,
+        "CM_MAX_FEE": "30 gwei",
+        "CM_PRIORITY_FEE": "1.5gwei",
+        "CM_TX_TIMEOUT": "90",
+    }
     s = resolve_settings(CONFIG, "mainnet", development=False, env=env)
-    assert (s.max_fee, s.priority_fee, s.gas_price, s.tx_timeout) == (30 * 10**9, 15 * 10**8, None, 90)
+    assert (s.max_fee, s.priority_fee, s.gas_price, s.tx_timeout) == (
+        30 * 10**9,
+        15 * 10**8,
+        None,
+        90,
+    )
     assert s.sources["max_fee"] == "env CM_MAX_FEE"
-    assert resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE}).tx_timeout == 600
+    assert (
+        resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE}).tx_timeout
+        == 600
+    )
     with pytest.raises(OpsError, match="confirmations 'x' is not a whole number"):
-        resolve_settings(CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_CONFIRMATIONS": "x"})
+        resolve_settings(
+            CONFIG, "mainnet", development=False, env={"CM_HUB": ALICE, "CM_CONFIRMATIONS": "x"}
+        )
 
 
 def test_every_flag_is_checked_up_front():
