@@ -1,6 +1,7 @@
 """Brownie glue shared by the deploy and operate scripts: the connected network's settings, the
-signing account, the deployment record, reading the contract, and sending a transaction only
-after the reference model and a simulation (eth_call) both accept it (scripts/ops_tx.py).
+signing account, contract objects, and sending a transaction only after the reference model and
+a simulation (eth_call) both accept it (scripts/ops_tx.py). Which contract (the deployment
+record, CM_MANAGER) is scripts/_deployment.py; what is read from the chain, scripts/_chain_reads.py.
 
 The checks themselves live in `channel_manager.ops` (no brownie). Every refusal is an
 `OpsError`; `command` turns it into one line on stderr and exit status 2, with nothing sent.

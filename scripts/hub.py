@@ -16,8 +16,7 @@ from typing import Any
 
 from brownie import web3
 
-from channel_manager.contract_views import ChannelStatus, channel_details, thread_record
-from channel_manager.model import NUKE_PERIODS
+from channel_manager.disputes import running_disputes
 from channel_manager.ops import OpsError
 from channel_manager.ops.chain_view import model_of
 from channel_manager.ops.display import fmt_duration, fmt_time, fmt_units
@@ -50,7 +49,12 @@ def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "total_channel_wei": int(contract.totalChannelWei()),
         "total_channel_token": int(contract.totalChannelToken()),
     }
-    info["disputes"] = running_disputes(contract, _deployment.deployment_block(ctx, contract), now)
+    events = _chain_reads.fetch_events(
+        contract, _deployment.deployment_block(ctx, contract), int(web3.eth.block_number)
+    )
+    info["disputes"] = running_disputes(
+        events, contract, hub=str(info["hub"]), challenge_period=info["challenge_period"], now=now
+    )
     say(f"ChannelManager {contract.address} on {ctx.settings.network} (chain {ctx.chain_id})")
     say(
         f"  hub {info['hub']}, token {info['token']}, challenge period {fmt_duration(info['challenge_period'])}"
@@ -71,62 +75,6 @@ def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         when = f"{fmt_time(d['deadline'])} ({'in ' + fmt_duration(left) if left > 0 else 'passed'})"
         say(f"  {d['kind']:<8} {d['what']}: {d['deadline_name']} {when}; {d['detail']}")
     return info
-
-
-def running_disputes(contract: Any, from_block: int, now: int) -> list[dict[str, Any]]:
-    """Channels in dispute and disputed threads not yet settled on both sides. Events say which
-    channels and threads were ever disputed; the views say what still runs."""
-    head = web3.eth.block_number
-    users: dict[str, None] = {}
-    threads: dict[tuple[str, str, int], None] = {}
-    for event in _chain_reads.fetch_events(contract, from_block, head):
-        args = event["args"]
-        if event["event"] in ("DidStartExitChannel", "DidEmptyChannel"):
-            users[args["user"]] = None
-        elif event["event"] == "DidStartExitThread":
-            users[args["user"]] = None
-            threads[(args["sender"], args["receiver"], int(args["threadId"]))] = None
-    period = int(contract.challengePeriod())
-    out: list[dict[str, Any]] = []
-    for user in users:
-        details = channel_details(contract, user)
-        if details.status == ChannelStatus.CHANNEL_DISPUTE:
-            out.append(
-                {
-                    "kind": "channel",
-                    "what": user,
-                    "deadline": details.closing_time,
-                    "deadline_name": "challenge window closes",
-                    "detail": f"started by {'the hub' if details.exit_initiator == contract.hub() else 'the user'}",
-                }
-            )
-        elif details.status == ChannelStatus.THREAD_DISPUTE:
-            out.append(
-                {
-                    "kind": "threads",
-                    "what": user,
-                    "deadline": details.closing_time + NUKE_PERIODS * period,
-                    "deadline_name": "nukeable from",
-                    "detail": f"{details.thread_count} thread(s) still open in the channel",
-                }
-            )
-    for sender, receiver, thread_id in threads:
-        record = thread_record(contract, sender, receiver, thread_id)
-        if all(record.emptied):
-            continue
-        out.append(
-            {
-                "kind": "thread",
-                "what": f"{sender} -> {receiver} #{thread_id}",
-                "deadline": record.closing_time,
-                "deadline_name": "challenge window closes"
-                if now < record.closing_time
-                else "window closed",
-                "detail": f"txCount {record.tx_count}, emptied sender/receiver side {record.emptied[0]}/{record.emptied[1]}",
-            }
-        )
-    out.sort(key=lambda d: d["deadline"])
-    return out
 
 
 @command
