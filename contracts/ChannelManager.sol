@@ -79,9 +79,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ constants
 
+    // The EIP-712 type strings of docs/protocol.md §3, exactly (hashed at compile time).
+    // solhint-disable-next-line gas-small-strings
     bytes32 private constant CHANNEL_STATE_TYPEHASH = keccak256(
         "ChannelState(address user,address recipient,uint256[2] weiBalances,uint256[2] tokenBalances,uint256[4] pendingWeiUpdates,uint256[4] pendingTokenUpdates,uint256[2] txCount,bytes32 threadRoot,uint256 threadCount,uint256 timeout)"
     );
+    // solhint-disable-next-line gas-small-strings
     bytes32 private constant THREAD_STATE_TYPEHASH = keccak256(
         "ThreadState(address sender,address receiver,uint256 threadId,uint256[2] weiBalances,uint256[2] tokenBalances,uint256 txCount)"
     );
@@ -92,6 +95,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     uint256 private constant PAYOUT_GAS = 100_000;
     /// @dev Bounds of the configured challenge period (docs/protocol.md §2).
     uint256 private constant MAX_CHALLENGE_PERIOD = 365 days;
+    /// @dev Storage widths (`ValueTooLarge` above them): channel amounts and totals, txCounts and
+    ///      threadCount of a channel, and a thread's amounts (two-slot thread records).
+    uint256 private constant MAX_AMOUNT = type(uint128).max;
+    uint256 private constant MAX_TX_COUNT = type(uint64).max;
+    uint256 private constant MAX_THREAD_COUNT = type(uint32).max;
+    uint256 private constant MAX_THREAD_AMOUNT = type(uint96).max;
     /// @dev Threads may be nuked this many challenge periods after the channel's closing time.
     uint256 private constant NUKE_PERIODS = 10;
 
@@ -113,11 +122,14 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     uint128 private _totalCreditWei;
     uint128 private _totalCreditToken;
 
-    mapping(address user => Channel) private _channels;
+    /// @dev Every address has a channel: Open and empty until first used.
+    mapping(address user => Channel channel) private _channels;
+    /// @dev Disputed threads by `_threadKey(sender, receiver, threadId)`; never deleted.
     // Written through `Thread storage` pointers, which slither's detector does not follow.
     // slither-disable-next-line uninitialized-state
-    mapping(bytes32 threadKey => Thread) private _threads;
-    mapping(address user => Credit) private _credits;
+    mapping(bytes32 threadKey => Thread thread) private _threads;
+    /// @dev Refused dispute payouts, claimable by the user (§7).
+    mapping(address user => Credit credit) private _credits;
 
     // ------------------------------------------------------------------ modifiers
 
@@ -128,14 +140,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ constructor
 
+    /// @notice Fixes the hub, the challenge period and the token for the contract's life.
     /// @param hub_ The hub address (non-zero).
     /// @param challengePeriod_ Seconds a dispute stays open, 1 s to 365 days.
     /// @param approvedToken_ The ERC20 channels hold (must have code).
     constructor(address hub_, uint256 challengePeriod_, address approvedToken_) EIP712("ChannelManager", "1") {
-        if (
-            hub_ == address(0) || challengePeriod_ == 0 || challengePeriod_ > MAX_CHALLENGE_PERIOD
-                || approvedToken_.code.length == 0
-        ) revert InvalidConfiguration(hub_, challengePeriod_, approvedToken_);
+        _requireConfiguration(hub_, challengePeriod_, approvedToken_);
         hub = hub_;
         challengePeriod = challengePeriod_;
         approvedToken = approvedToken_;
@@ -148,14 +158,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IChannelManager
     function hubContractWithdraw(uint256 weiAmount, uint256 tokenAmount) external nonReentrant onlyHub {
-        if (weiAmount != 0) {
-            uint256 reserve = _reserveWei(0);
-            if (weiAmount > reserve) revert InsufficientReserve(weiAmount, reserve);
-        }
-        if (tokenAmount != 0) {
-            uint256 reserve = _reserveTokens();
-            if (tokenAmount > reserve) revert InsufficientReserve(tokenAmount, reserve);
-        }
+        if (weiAmount != 0) _requireReserveCovers(weiAmount, _reserveWei(0));
+        if (tokenAmount != 0) _requireReserveCovers(tokenAmount, _reserveTokens());
         emit DidHubContractWithdraw(weiAmount, tokenAmount);
         if (weiAmount != 0) _sendEthOrRevert(msg.sender, weiAmount);
         if (tokenAmount != 0) _sendTokenOrRevert(msg.sender, tokenAmount);
@@ -165,8 +169,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IChannelManager
     function hubAuthorizedUpdate(ChannelState calldata state, bytes calldata sigUser) external nonReentrant onlyHub {
-        Channel memory channel = _openChannel(state.user);
-        _requireRecipient(state.recipient);
+        Channel memory channel = _loadChannel(state.user, Status.Open);
+        _requireRecipient(state.recipient, true);
         _requireAuthorizedUpdate(channel, state);
         // Both deposits come from the reserve.
         _requireReserve(
@@ -188,10 +192,10 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         payable
         nonReentrant
     {
-        if (msg.sender != state.user) revert NotUser(msg.sender, state.user);
-        Channel memory channel = _openChannel(state.user);
-        _requireRecipient(state.recipient);
-        if (msg.value != state.pendingWeiUpdates[2]) revert WrongDepositValue(msg.value, state.pendingWeiUpdates[2]);
+        _requireCallerIsUser(state.user);
+        Channel memory channel = _loadChannel(state.user, Status.Open);
+        _requireRecipient(state.recipient, true);
+        _requireDepositValue(state.pendingWeiUpdates[2]);
         _requireAuthorizedUpdate(channel, state);
         // Only the hub's deposits come from the reserve, measured before this call: the user's
         // msg.value and pulled tokens are never reserve (v1 let them back a hub deposit).
@@ -211,7 +215,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IChannelManager
     function startExit(address user) external nonReentrant {
-        Channel memory channel = _openChannel(user);
+        Channel memory channel = _loadChannel(user, Status.Open);
         _requireHubOrUser(user);
         _startDispute(user, channel, false);
     }
@@ -221,7 +225,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         external
         nonReentrant
     {
-        Channel memory channel = _openChannel(state.user);
+        Channel memory channel = _loadChannel(state.user, Status.Open);
         _requireHubOrUser(state.user);
         _adoptDisputeState(channel, state, sigHub, sigUser);
         _startDispute(state.user, channel, true);
@@ -233,26 +237,19 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         nonReentrant
     {
         address user = state.user;
-        Channel memory channel = _disputedChannel(user);
+        Channel memory channel = _loadChannel(user, Status.ChannelDispute);
         _requireHubOrUser(user);
-        if (_callerIsInitiator(channel)) revert CallerIsExitInitiator(msg.sender);
-        if (block.timestamp >= channel.closingTime) revert ChallengeWindowClosed(channel.closingTime, block.timestamp);
+        _requireNotInitiator(channel);
+        _requireWindowOpen(channel.closingTime);
         _adoptDisputeState(channel, state, sigHub, sigUser);
         _emptyChannel(user, channel, true);
     }
 
     /// @inheritdoc IChannelManager
     function emptyChannel(address user) external nonReentrant {
-        // `_disputedChannel` written out: copying the channel straight into this frame skips
-        // the helper's zeroed return struct (−295 gas per call for +370 bytes of code).
-        _requireValidUser(user);
-        Channel memory channel = _channels[user];
-        if (channel.status != Status.ChannelDispute) revert WrongChannelStatus(user, channel.status);
+        Channel memory channel = _loadChannel(user, Status.ChannelDispute);
         // Before the deadline only the party that did not start the dispute may concede.
-        if (
-            block.timestamp < channel.closingTime
-                && ((msg.sender != hub && msg.sender != user) || _callerIsInitiator(channel))
-        ) revert ChallengeWindowOpen(channel.closingTime, block.timestamp);
+        if (!_isConcedingParty(user, channel)) _requireWindowClosed(channel.closingTime);
         _emptyChannel(user, channel, false);
     }
 
@@ -281,23 +278,19 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         bytes calldata sigUpdate
     ) external nonReentrant {
         bytes32 key = _requireProvenThread(user, initial, proof, sigInitial);
-        if (
-            update.sender != initial.sender || update.receiver != initial.receiver
-                || update.threadId != initial.threadId
-        ) revert ThreadMismatch();
+        _requireThreadMatch(
+            update.sender == initial.sender && update.receiver == initial.receiver && update.threadId == initial.threadId
+        );
         _startWithUpdate(user, key, update, sigUpdate, initial.weiBalances[0], initial.tokenBalances[0]);
     }
 
     /// @inheritdoc IChannelManager
     function challengeThread(ThreadState calldata update, bytes calldata sig) external nonReentrant {
-        if (msg.sender != hub && msg.sender != update.sender && msg.sender != update.receiver) {
-            revert NotThreadParty(msg.sender);
-        }
-        bytes32 key = _threadKey(update.sender, update.receiver, update.threadId);
-        Thread storage thread = _threads[key];
+        _requireThreadParty(update);
+        Thread storage thread = _threads[_threadKey(update.sender, update.receiver, update.threadId)];
         uint256 closingTime = thread.closingTime;
-        if (closingTime == 0) revert ThreadNotDisputed(update.sender, update.receiver, update.threadId);
-        if (block.timestamp >= closingTime) revert ChallengeWindowClosed(closingTime, block.timestamp);
+        _requireThreadDisputed(closingTime, update);
+        _requireWindowOpen(closingTime);
         uint256 storedWei = thread.weiReceiver;
         uint256 storedToken = thread.tokenReceiver;
         uint256 weiSum;
@@ -309,7 +302,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         }
         (uint256 weiReceiver, uint256 tokenReceiver) =
             _requireReceiverRaise(update, weiSum, tokenSum, storedWei, storedToken);
-        _requireThreadSignature(update, sig);
+        _requireThreadSignature(update.sender, _threadStructHash(update), sig);
 
         uint64 txCount = _saturatedTxCount(update.txCount, thread.txCount);
         _storeThreadRecord(thread, weiSum, tokenSum, weiReceiver, tokenReceiver, txCount);
@@ -342,15 +335,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     function nukeThreads(address user) external nonReentrant {
         _requireValidUser(user);
         Channel storage channel = _channels[user];
-        if (channel.status != Status.ThreadDispute) revert WrongChannelStatus(user, channel.status);
-        uint256 nukeTime;
+        _requireStatus(user, channel.status, Status.ThreadDispute);
+        _requireNukeTime(channel.closingTime);
         uint128 weiAmount = channel.weiTotal;
         uint128 tokenAmount = channel.tokenTotal;
         unchecked {
-            // closingTime < 2^64 and challengePeriod ≤ 365 days: no overflow. A global total is
-            // the sum of all channel totals, so it is at least this channel's: no underflow.
-            nukeTime = uint256(channel.closingTime) + NUKE_PERIODS * challengePeriod;
-            if (block.timestamp < nukeTime) revert NukeTooEarly(nukeTime, block.timestamp);
+            // A global total is the sum of all channel totals, so it is at least this channel's.
             _totalChannelWei -= weiAmount;
             _totalChannelToken -= tokenAmount;
         }
@@ -369,9 +359,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IChannelManager
     function claim(address to) external nonReentrant {
-        if (to == address(0) || to == address(this)) revert InvalidRecipient(to);
+        _requireRecipient(to, false);
         Credit memory credit = _credits[msg.sender];
-        if (credit.weiAmount == 0 && credit.tokenAmount == 0) revert NothingToClaim(msg.sender);
+        _requireCredit(credit);
         delete _credits[msg.sender];
         _totalCreditWei -= credit.weiAmount;
         _totalCreditToken -= credit.tokenAmount;
@@ -480,6 +470,16 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ internal: guards
+    // One rule, one guard: each guard reverts with one error and each error is raised by one
+    // guard, so `grep "revert ErrorName"` finds the rule. The order of the calls is the order of
+    // the checks: it decides which error wins when two rules fail (the unit tests pin it).
+
+    function _requireConfiguration(address hub_, uint256 challengePeriod_, address approvedToken_) internal view {
+        if (
+            hub_ == address(0) || challengePeriod_ == 0 || challengePeriod_ > MAX_CHALLENGE_PERIOD
+                || approvedToken_.code.length == 0
+        ) revert InvalidConfiguration(hub_, challengePeriod_, approvedToken_);
+    }
 
     function _requireValidUser(address user) internal view {
         if (user == address(0) || user == hub || user == address(this)) revert InvalidUser(user);
@@ -489,9 +489,27 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (msg.sender != hub && msg.sender != user) revert NotHubOrUser(msg.sender, user);
     }
 
+    function _requireCallerIsUser(address user) internal view {
+        if (msg.sender != user) revert NotUser(msg.sender, user);
+    }
+
+    function _requireThreadParty(ThreadState calldata update) internal view {
+        if (msg.sender != hub && msg.sender != update.sender && msg.sender != update.receiver) {
+            revert NotThreadParty(msg.sender);
+        }
+    }
+
+    /// @dev Only called once the caller is known to be the hub or the user.
+    function _requireNotInitiator(Channel memory channel) internal view {
+        if (_callerIsInitiator(channel)) revert CallerIsExitInitiator(msg.sender);
+    }
+
     /// @dev The contract is never a recipient: what it is sent silently becomes hub reserve.
-    function _requireRecipient(address recipient) internal view {
-        if (recipient == address(this)) revert InvalidRecipient(recipient);
+    ///      Zero is refused where nothing would be burnt on purpose (`claim`).
+    function _requireRecipient(address recipient, bool zeroAllowed) internal view {
+        if (recipient == address(this) || (recipient == address(0) && !zeroAllowed)) {
+            revert InvalidRecipient(recipient);
+        }
     }
 
     /// @dev Only called once the caller is known to be the hub or the user.
@@ -499,50 +517,89 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         return (msg.sender == hub ? Initiator.Hub : Initiator.User) == channel.initiator;
     }
 
-    /// @dev Loads a valid user's channel and requires it `Open`.
-    function _openChannel(address user) internal view returns (Channel memory channel) {
-        _requireValidUser(user);
-        channel = _channels[user];
-        if (channel.status != Status.Open) revert WrongChannelStatus(user, channel.status);
+    /// @dev The hub or the user, and not the one that started the dispute: it may end the
+    ///      dispute before the window closes (§6).
+    function _isConcedingParty(address user, Channel memory channel) internal view returns (bool) {
+        return (msg.sender == hub || msg.sender == user) && !_callerIsInitiator(channel);
     }
 
-    /// @dev Loads a valid user's channel and requires it in `ChannelDispute`.
-    function _disputedChannel(address user) internal view returns (Channel memory channel) {
+    /// @dev A valid user's channel, required to be in status `required`. Callers copy it into
+    ///      memory (`Channel memory channel = _loadChannel(...)`): a memory return value would be
+    ///      allocated zeroed before the copy (about 300 gas per call).
+    function _loadChannel(address user, Status required) internal view returns (Channel storage channel) {
         _requireValidUser(user);
         channel = _channels[user];
-        if (channel.status != Status.ChannelDispute) revert WrongChannelStatus(user, channel.status);
+        _requireStatus(user, channel.status, required);
     }
 
-    /// @dev Range checks that make the packed storage lossless.
+    function _requireStatus(address user, Status status, Status required) internal pure {
+        if (status != required) revert WrongChannelStatus(user, status);
+    }
+
+    /// @dev A challenge window is `[start, closingTime)` (§6, §8): answers are accepted while
+    ///      `now < closingTime`, settlement from `now >= closingTime` on (`_requireWindowClosed`).
+    function _requireWindowOpen(uint256 closingTime) internal view {
+        if (block.timestamp >= closingTime) {
+            revert ChallengeWindowClosed(closingTime, block.timestamp);
+        }
+    }
+
+    /// @dev The other side of `_requireWindowOpen`'s boundary: no gap, no overlap.
+    function _requireWindowClosed(uint256 closingTime) internal view {
+        if (block.timestamp < closingTime) {
+            revert ChallengeWindowOpen(closingTime, block.timestamp);
+        }
+    }
+
+    /// @dev Threads may be nuked from `closingTime + NUKE_PERIODS × challengePeriod` on (§8).
+    function _requireNukeTime(uint256 closingTime) internal view {
+        uint256 nukeTime;
+        unchecked {
+            // closingTime < 2^64 and challengePeriod ≤ 365 days: no overflow.
+            nukeTime = closingTime + NUKE_PERIODS * challengePeriod;
+        }
+        if (block.timestamp < nukeTime) revert NukeTooEarly(nukeTime, block.timestamp);
+    }
+
+    /// @dev A timeout of 0 never expires (§3).
+    function _requireNotExpired(uint256 timeout) internal view {
+        if (timeout != 0 && block.timestamp >= timeout) revert StateExpired(timeout, block.timestamp);
+    }
+
+    /// @dev Dispute states carry no timeout (§6).
+    function _requireNoTimeout(uint256 timeout) internal pure {
+        if (timeout != 0) revert TimeSensitiveState(timeout);
+    }
+
+    /// @dev Range checks that make the packed storage lossless: amounts ≤ MAX_AMOUNT, txCounts ≤
+    ///      MAX_TX_COUNT, threadCount ≤ MAX_THREAD_COUNT. The values of one width are OR-ed and
+    ///      compared once (the OR fits iff each value does), so a valid state costs three
+    ///      comparisons; only a state that fails goes through `_requireFits` value by value, to
+    ///      name the first offending value (the order channel_manager/model.py uses). Checking
+    ///      every value through `_requireFits` would cost about 1,600 gas per signed state.
     function _requireStorable(ChannelState calldata state) internal pure {
         uint256 amounts = state.weiBalances[0] | state.weiBalances[1] | state.tokenBalances[0]
             | state.tokenBalances[1] | state.pendingWeiUpdates[0] | state.pendingWeiUpdates[1]
             | state.pendingWeiUpdates[2] | state.pendingWeiUpdates[3] | state.pendingTokenUpdates[0]
             | state.pendingTokenUpdates[1] | state.pendingTokenUpdates[2] | state.pendingTokenUpdates[3];
         if (
-            amounts <= type(uint128).max && (state.txCount[0] | state.txCount[1]) <= type(uint64).max
-                && state.threadCount <= type(uint32).max
+            amounts <= MAX_AMOUNT && (state.txCount[0] | state.txCount[1]) <= MAX_TX_COUNT
+                && state.threadCount <= MAX_THREAD_COUNT
         ) return;
-        // Slow path, only to name the first offending value (same order as before).
         for (uint256 i; i < 2; ++i) {
-            _requireFits128(state.weiBalances[i]);
-            _requireFits128(state.tokenBalances[i]);
-            _requireFits64(state.txCount[i]);
+            _requireFits(state.weiBalances[i], MAX_AMOUNT);
+            _requireFits(state.tokenBalances[i], MAX_AMOUNT);
+            _requireFits(state.txCount[i], MAX_TX_COUNT);
         }
         for (uint256 i; i < 4; ++i) {
-            _requireFits128(state.pendingWeiUpdates[i]);
-            _requireFits128(state.pendingTokenUpdates[i]);
+            _requireFits(state.pendingWeiUpdates[i], MAX_AMOUNT);
+            _requireFits(state.pendingTokenUpdates[i], MAX_AMOUNT);
         }
-        // Every other value fits, so threadCount is the one that does not.
-        revert ValueTooLarge(state.threadCount);
+        _requireFits(state.threadCount, MAX_THREAD_COUNT);
     }
 
-    function _requireFits128(uint256 value) internal pure {
-        if (value > type(uint128).max) revert ValueTooLarge(value);
-    }
-
-    function _requireFits64(uint256 value) internal pure {
-        if (value > type(uint64).max) revert ValueTooLarge(value);
+    function _requireFits(uint256 value, uint256 max) internal pure {
+        if (value > max) revert ValueTooLarge(value);
     }
 
     /// @dev txCount rules shared by every state submission (docs/protocol.md §4).
@@ -550,6 +607,13 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (state.txCount[0] <= channel.txCountGlobal) revert StaleTxCount(state.txCount[0], channel.txCountGlobal);
         if (state.txCount[1] < channel.txCountChain) {
             revert StaleOnchainTxCount(state.txCount[1], channel.txCountChain);
+        }
+    }
+
+    /// @dev Pending updates execute exactly once: a state carrying them must raise txCount[1] (§4).
+    function _requirePendingNotExecuted(Channel memory channel, ChannelState calldata state) internal pure {
+        if (_hasPending(state) && state.txCount[1] == channel.txCountChain) {
+            revert PendingAlreadyExecuted(state.txCount[1], channel.txCountChain);
         }
     }
 
@@ -568,13 +632,15 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     /// @dev The checks of docs/protocol.md §5 that do not depend on who calls.
     function _requireAuthorizedUpdate(Channel memory channel, ChannelState calldata state) internal view {
-        if (state.timeout != 0 && block.timestamp >= state.timeout) revert StateExpired(state.timeout, block.timestamp);
+        _requireNotExpired(state.timeout);
         _requireStorable(state);
         _requireNewerState(channel, state);
-        if (_hasPending(state) && state.txCount[1] == channel.txCountChain) {
-            revert PendingAlreadyExecuted(state.txCount[1], channel.txCountChain);
-        }
+        _requirePendingNotExecuted(channel, state);
         _requireBalancesWithinTotals(channel, state);
+    }
+
+    function _requireDepositValue(uint256 expected) internal view {
+        if (msg.value != expected) revert WrongDepositValue(msg.value, expected);
     }
 
     /// @dev The reserve as it was before this call covers the deposits taken from it, gross.
@@ -585,17 +651,17 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint256 inFlightWei,
         bool needTokenBalance
     ) internal view returns (uint256 tokenBalance) {
-        if (weiFromReserve != 0) {
-            uint256 reserve = _reserveWei(inFlightWei);
-            if (weiFromReserve > reserve) revert InsufficientReserve(weiFromReserve, reserve);
-        }
+        if (weiFromReserve != 0) _requireReserveCovers(weiFromReserve, _reserveWei(inFlightWei));
         if (tokenFromReserve == 0 && !needTokenBalance) return 0;
         tokenBalance = IERC20(approvedToken).balanceOf(address(this));
         if (tokenFromReserve != 0) {
             uint256 owed = uint256(_totalChannelToken) + _totalCreditToken;
-            uint256 reserve = tokenBalance > owed ? tokenBalance - owed : 0;
-            if (tokenFromReserve > reserve) revert InsufficientReserve(tokenFromReserve, reserve);
+            _requireReserveCovers(tokenFromReserve, tokenBalance > owed ? tokenBalance - owed : 0);
         }
+    }
+
+    function _requireReserveCovers(uint256 amount, uint256 reserve) internal pure {
+        if (amount > reserve) revert InsufficientReserve(amount, reserve);
     }
 
     /// @dev stored total + deposits ≥ balances + withdrawals, per asset.
@@ -610,36 +676,71 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         unchecked {
             uint256 available = total + pending[0] + pending[2];
             uint256 required = balances[0] + balances[1] + pending[1] + pending[3];
-            if (required > available) revert InsufficientChannelFunds(required, available);
+            _requireFundsCover(required, available);
         }
     }
 
-    // ------------------------------------------------------------------ internal: signatures
-
-    function _channelDigest(ChannelState calldata state) internal view returns (bytes32) {
-        return _hashTypedDataV4(_channelStructHash(state));
+    /// @dev What a channel must pay out (balances and withdrawals, or a thread's amount) is at
+    ///      most what it holds.
+    function _requireFundsCover(uint256 required, uint256 available) internal pure {
+        if (required > available) revert InsufficientChannelFunds(required, available);
     }
 
-    /// @dev EIP-712 struct hash; fixed arrays are hashed as keccak256 of their packed words.
-    ///      The struct is static, so its 19 words sit in calldata in field order; arrays are
-    ///      hashed from a copy in scratch memory past the free pointer (not allocated).
+    function _requireCredit(Credit memory credit) internal view {
+        if (credit.weiAmount == 0 && credit.tokenAmount == 0) revert NothingToClaim(msg.sender);
+    }
+
+    /// @dev For transfers that must succeed (withdrawals and claims); dispute payouts credit instead.
+    function _requireTransferred(bool ok, address to) internal pure {
+        if (!ok) revert TransferFailed(to);
+    }
+
+    // ------------------------------------------------------------------ internal: calldata layout
+    // ChannelState and ThreadState are static structs: the ABI puts each field at a fixed offset
+    // from the struct's calldata start, one 32-byte word per value, fixed arrays inline. The
+    // assembly below reads the fields at these offsets (for gas: no copy of the struct into
+    // memory); each read is marked `layout: <struct>.<field>` or `<struct>.<first>..<last>`.
+    // tests/analysis/test_calldata_layout.py checks this table against the structs of
+    // IChannelManager and every marked offset and length against this table.
+    //
+    //   field                              offset  words
+    //   ChannelState.user                   0x000      1
+    //   ChannelState.recipient              0x020      1
+    //   ChannelState.weiBalances            0x040      2
+    //   ChannelState.tokenBalances          0x080      2
+    //   ChannelState.pendingWeiUpdates      0x0c0      4
+    //   ChannelState.pendingTokenUpdates    0x140      4
+    //   ChannelState.txCount                0x1c0      2
+    //   ChannelState.threadRoot             0x200      1
+    //   ChannelState.threadCount            0x220      1
+    //   ChannelState.timeout                0x240      1
+    //   ThreadState.sender                  0x000      1
+    //   ThreadState.receiver                0x020      1
+    //   ThreadState.threadId                0x040      1
+    //   ThreadState.weiBalances             0x060      2
+    //   ThreadState.tokenBalances           0x0a0      2
+    //   ThreadState.txCount                 0x0e0      1
+    //
+    // Addresses are read through Solidity, which keeps the decoder's check of their upper bits.
+
+    /// @dev EIP-712 struct hash; fixed arrays are hashed as keccak256 of their packed words,
+    ///      copied from calldata into scratch memory past the free pointer (not allocated).
     function _channelStructHash(ChannelState calldata s) internal pure returns (bytes32 h) {
         bytes32 typeHash = CHANNEL_STATE_TYPEHASH;
-        // Reading the addresses through Solidity keeps the decoder's dirty-bit check.
         address user = s.user;
         address recipient = s.recipient;
         assembly ("memory-safe") {
             let m := mload(0x40)
             let t := add(m, 0x160) // scratch for the array words
-            calldatacopy(t, add(s, 0x40), 0x40)
+            calldatacopy(t, add(s, 0x40), 0x40) // layout: ChannelState.weiBalances
             let weiHash := keccak256(t, 0x40)
-            calldatacopy(t, add(s, 0x80), 0x40)
+            calldatacopy(t, add(s, 0x80), 0x40) // layout: ChannelState.tokenBalances
             let tokenHash := keccak256(t, 0x40)
-            calldatacopy(t, add(s, 0xc0), 0x80)
+            calldatacopy(t, add(s, 0xc0), 0x80) // layout: ChannelState.pendingWeiUpdates
             let pendingWeiHash := keccak256(t, 0x80)
-            calldatacopy(t, add(s, 0x140), 0x80)
+            calldatacopy(t, add(s, 0x140), 0x80) // layout: ChannelState.pendingTokenUpdates
             let pendingTokenHash := keccak256(t, 0x80)
-            calldatacopy(t, add(s, 0x1c0), 0x40)
+            calldatacopy(t, add(s, 0x1c0), 0x40) // layout: ChannelState.txCount
             let txCountHash := keccak256(t, 0x40)
             mstore(m, typeHash)
             mstore(add(m, 0x20), user)
@@ -649,7 +750,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             mstore(add(m, 0xa0), pendingWeiHash)
             mstore(add(m, 0xc0), pendingTokenHash)
             mstore(add(m, 0xe0), txCountHash)
-            calldatacopy(add(m, 0x100), add(s, 0x200), 0x60) // threadRoot, threadCount, timeout
+            calldatacopy(add(m, 0x100), add(s, 0x200), 0x60) // layout: ChannelState.threadRoot..timeout
             h := keccak256(m, 0x160)
         }
     }
@@ -661,19 +762,51 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         address receiver = t.receiver;
         assembly ("memory-safe") {
             let m := mload(0x40)
-            calldatacopy(add(m, 0x60), add(t, 0x60), 0x40)
+            calldatacopy(add(m, 0x60), add(t, 0x60), 0x40) // layout: ThreadState.weiBalances
             let weiHash := keccak256(add(m, 0x60), 0x40)
-            calldatacopy(add(m, 0x60), add(t, 0xa0), 0x40)
+            calldatacopy(add(m, 0x60), add(t, 0xa0), 0x40) // layout: ThreadState.tokenBalances
             let tokenHash := keccak256(add(m, 0x60), 0x40)
             mstore(m, typeHash)
             mstore(add(m, 0x20), sender)
             mstore(add(m, 0x40), receiver)
-            mstore(add(m, 0x60), calldataload(add(t, 0x40))) // threadId
+            mstore(add(m, 0x60), calldataload(add(t, 0x40))) // layout: ThreadState.threadId
             mstore(add(m, 0x80), weiHash)
             mstore(add(m, 0xa0), tokenHash)
-            mstore(add(m, 0xc0), calldataload(add(t, 0xe0))) // txCount
+            mstore(add(m, 0xc0), calldataload(add(t, 0xe0))) // layout: ThreadState.txCount
             h := keccak256(m, 0xe0)
         }
+    }
+
+    /// @dev Whether any of the 8 pending words is set.
+    function _hasPending(ChannelState calldata s) internal pure returns (bool any) {
+        assembly ("memory-safe") {
+            let acc := 0
+            // layout: ChannelState.pendingWeiUpdates..pendingTokenUpdates
+            for { let p := add(s, 0xc0) } lt(p, add(s, 0x1c0)) { p := add(p, 0x20) } {
+                acc := or(acc, calldataload(p))
+            }
+            any := iszero(iszero(acc))
+        }
+    }
+
+    /// @dev `emit DidUpdateChannel(...)` with the state's fields copied straight from calldata:
+    ///      its words from `weiBalances` to `threadCount` (16) are contiguous and already in the
+    ///      event's data order, behind `caller`.
+    function _emitDidUpdateChannel(ChannelState calldata state) internal {
+        bytes32 topic = DidUpdateChannel.selector;
+        address user = state.user;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, caller())
+            calldatacopy(add(m, 0x20), add(state, 0x40), 0x200) // layout: ChannelState.weiBalances..threadCount
+            log2(m, 0x220, topic, user)
+        }
+    }
+
+    // ------------------------------------------------------------------ internal: signatures
+
+    function _channelDigest(ChannelState calldata state) internal view returns (bytes32) {
+        return _hashTypedDataV4(_channelStructHash(state));
     }
 
     /// @dev The hub signs with its key: 65 bytes, v ∈ {27, 28}, low s, non-zero signer
@@ -687,10 +820,10 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         if (!_isValidSignatureNow(user, digest, sig)) revert InvalidUserSignature(user);
     }
 
-    function _requireThreadSignature(ThreadState calldata state, bytes calldata sig) internal view {
-        bytes32 digest = _hashTypedDataV4(_threadStructHash(state));
-        if (!_isValidSignatureNow(state.sender, digest, sig)) {
-            revert InvalidThreadSignature(state.sender);
+    /// @dev `structHash` is the thread state's (of an initial state: its leaf).
+    function _requireThreadSignature(address sender, bytes32 structHash, bytes calldata sig) internal view {
+        if (!_isValidSignatureNow(sender, _hashTypedDataV4(structHash), sig)) {
+            revert InvalidThreadSignature(sender);
         }
     }
 
@@ -723,17 +856,6 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internal: channel effects
 
-    /// @dev Whether any of the 8 pending words (calldata 0xc0–0x1bf of the static struct) is set.
-    function _hasPending(ChannelState calldata s) internal pure returns (bool any) {
-        assembly ("memory-safe") {
-            let acc := 0
-            for { let p := add(s, 0xc0) } lt(p, add(s, 0x1c0)) { p := add(p, 0x20) } {
-                acc := or(acc, calldataload(p))
-            }
-            any := iszero(iszero(acc))
-        }
-    }
-
     /// @dev Effects of an authorized update (docs/protocol.md §5); all checks but the post-check done before.
     function _applyAuthorizedUpdate(Channel memory channel, ChannelState calldata state) internal {
         _applyBalances(channel, state);
@@ -745,20 +867,6 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _emitDidUpdateChannel(state);
     }
 
-    /// @dev `emit DidUpdateChannel(...)` with the state's fields copied straight from calldata:
-    ///      the state is a static struct, so its words from `weiBalances` to `threadCount`
-    ///      (16) are contiguous and already in the event's data order, behind `caller`.
-    function _emitDidUpdateChannel(ChannelState calldata state) internal {
-        bytes32 topic = DidUpdateChannel.selector;
-        address user = state.user;
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, caller())
-            calldatacopy(add(m, 0x20), add(state, 0x40), 0x200)
-            log2(m, 0x220, topic, user)
-        }
-    }
-
     /// @dev Executes the pending updates on balances and totals (channel in memory, globals in
     ///      storage), then the post-check hub + user ≤ new total.
     function _applyBalances(Channel memory channel, ChannelState calldata state) internal {
@@ -768,8 +876,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint256 tokenTotal = _newTotal(channel.tokenTotal, state.pendingTokenUpdates);
         _requireWithinTotal(weiHub, weiUser, weiTotal);
         _requireWithinTotal(tokenHub, tokenUser, tokenTotal);
-        _requireFits128(weiTotal);
-        _requireFits128(tokenTotal);
+        _requireFits(weiTotal, MAX_AMOUNT);
+        _requireFits(tokenTotal, MAX_AMOUNT);
 
         // Global totals move by the channel's change; a global total above 128 bits is refused.
         // Unchecked: both terms added are below 2^129, and a global total is at least the
@@ -780,8 +888,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
             globalWei = uint256(_totalChannelWei) + weiTotal - channel.weiTotal;
             globalToken = uint256(_totalChannelToken) + tokenTotal - channel.tokenTotal;
         }
-        _requireFits128(globalWei);
-        _requireFits128(globalToken);
+        _requireFits(globalWei, MAX_AMOUNT);
+        _requireFits(globalToken, MAX_AMOUNT);
         _totalChannelWei = uint128(globalWei);
         _totalChannelToken = uint128(globalToken);
 
@@ -801,7 +909,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         bytes calldata sigHub,
         bytes calldata sigUser
     ) internal view {
-        if (state.timeout != 0) revert TimeSensitiveState(state.timeout);
+        _requireNoTimeout(state.timeout);
         _requireStorable(state);
         _requireNewerState(channel, state);
         _requireBalancesWithinTotals(channel, state);
@@ -968,14 +1076,10 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         bytes calldata sig
     ) internal view returns (bytes32 key) {
         (bytes32 leaf, bytes32 root) = _requireThreadInitial(user, initial);
-        if (!_isValidSignatureNow(initial.sender, _hashTypedDataV4(leaf), sig)) {
-            revert InvalidThreadSignature(initial.sender);
-        }
+        _requireThreadSignature(initial.sender, leaf, sig);
         _requireInRoot(proof, root, leaf);
         key = _threadKey(initial.sender, initial.receiver, initial.threadId);
-        if (_threads[key].closingTime != 0) {
-            revert ThreadAlreadyDisputed(initial.sender, initial.receiver, initial.threadId);
-        }
+        _requireNeverDisputed(key, initial);
     }
 
     /// @dev Shared by thread exits and emptyThread: the user's channel in ThreadDispute, the
@@ -988,22 +1092,48 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireValidUser(user);
         _requireHubOrUser(user);
         Channel storage channel = _channels[user];
-        if (channel.status != Status.ThreadDispute) revert WrongChannelStatus(user, channel.status);
-        address sender = initial.sender;
-        address receiver = initial.receiver;
+        _requireStatus(user, channel.status, Status.ThreadDispute);
+        _requireThreadParties(user, initial.sender, initial.receiver);
+        _requireInitialState(initial);
+        // Thread amounts are stored in 96 bits (two-slot thread records).
+        _requireFits(initial.weiBalances[0], MAX_THREAD_AMOUNT);
+        _requireFits(initial.tokenBalances[0], MAX_THREAD_AMOUNT);
+        leaf = _threadStructHash(initial);
+        root = channel.threadRoot;
+    }
+
+    /// @dev Two distinct users (§2 valid users) are the thread's parties, and `user` is one of them.
+    function _requireThreadParties(address user, address sender, address receiver) internal view {
         if (
             sender == receiver || sender == address(0) || receiver == address(0) || sender == hub || receiver == hub
                 || sender == address(this) || receiver == address(this)
         ) revert InvalidThreadParties(sender, receiver);
         if (user != sender && user != receiver) revert UserNotThreadParty(user);
+    }
+
+    /// @dev An initial state pays the receiver nothing yet and starts the thread's count (§8).
+    function _requireInitialState(ThreadState calldata initial) internal pure {
         if (initial.txCount != 0 || initial.weiBalances[1] != 0 || initial.tokenBalances[1] != 0) {
             revert InvalidInitialThreadState();
         }
-        // Thread amounts are stored in 96 bits (two-slot thread records).
-        if (initial.weiBalances[0] > type(uint96).max) revert ValueTooLarge(initial.weiBalances[0]);
-        if (initial.tokenBalances[0] > type(uint96).max) revert ValueTooLarge(initial.tokenBalances[0]);
-        leaf = _threadStructHash(initial);
-        root = channel.threadRoot;
+    }
+
+    /// @dev A thread once disputed is never disputed again (its key is raised off-chain, §8).
+    function _requireNeverDisputed(bytes32 key, ThreadState calldata initial) internal view {
+        if (_threads[key].closingTime != 0) {
+            revert ThreadAlreadyDisputed(initial.sender, initial.receiver, initial.threadId);
+        }
+    }
+
+    /// @dev A thread is in dispute once its record has a closing time (never cleared).
+    function _requireThreadDisputed(uint256 closingTime, ThreadState calldata state) internal pure {
+        if (closingTime == 0) revert ThreadNotDisputed(state.sender, state.receiver, state.threadId);
+    }
+
+    /// @dev `matches`: the update names the initial state's thread (startExitThreadWithUpdate), or
+    ///      the initial state is the one the record was started from (emptyThread, H-1).
+    function _requireThreadMatch(bool matches) internal pure {
+        if (!matches) revert ThreadMismatch();
     }
 
     /// @dev A zero root contains no thread (v1 skipped the proof then).
@@ -1049,16 +1179,15 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
     function _emptyThreadSide(address user, ThreadState calldata initial) internal {
         Thread storage thread = _threads[_threadKey(initial.sender, initial.receiver, initial.threadId)];
         uint256 closingTime = thread.closingTime;
-        if (closingTime == 0) revert ThreadNotDisputed(initial.sender, initial.receiver, initial.threadId);
+        _requireThreadDisputed(closingTime, initial);
         uint256 weiAmount = initial.weiBalances[0];
         uint256 tokenAmount = initial.tokenBalances[0];
         // Bound to the initial state the record was started from (H-1: two "initial" states for
         // one key, proven in two channels' roots, paid one record's amounts out of the other).
-        if (
-            thread.weiSender + thread.weiReceiver != weiAmount
-                || thread.tokenSender + thread.tokenReceiver != tokenAmount
-        ) revert ThreadMismatch();
-        if (block.timestamp < closingTime) revert ChallengeWindowOpen(closingTime, block.timestamp);
+        _requireThreadMatch(
+            thread.weiSender + thread.weiReceiver == weiAmount && thread.tokenSender + thread.tokenReceiver == tokenAmount
+        );
+        _requireWindowClosed(closingTime);
 
         (uint256 weiPaid, uint256 tokenPaid) = _markSideEmptied(thread, user, user == initial.sender);
         (uint256 threadCount, uint256 weiRest, uint256 tokenRest) = _releaseThread(user, weiAmount, tokenAmount);
@@ -1078,12 +1207,11 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         internal
         returns (uint256 weiPaid, uint256 tokenPaid)
     {
+        if (isSender ? thread.senderEmptied : thread.receiverEmptied) revert ThreadSideAlreadyEmptied(user);
         if (isSender) {
-            if (thread.senderEmptied) revert ThreadSideAlreadyEmptied(user);
             thread.senderEmptied = true;
             return (thread.weiSender, thread.tokenSender);
         }
-        if (thread.receiverEmptied) revert ThreadSideAlreadyEmptied(user);
         thread.receiverEmptied = true;
         return (thread.weiReceiver, thread.tokenReceiver);
     }
@@ -1099,8 +1227,8 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         Channel storage channel = _channels[user];
         uint256 weiTotal = channel.weiTotal;
         uint256 tokenTotal = channel.tokenTotal;
-        if (weiAmount > weiTotal) revert InsufficientChannelFunds(weiAmount, weiTotal);
-        if (tokenAmount > tokenTotal) revert InsufficientChannelFunds(tokenAmount, tokenTotal);
+        _requireFundsCover(weiAmount, weiTotal);
+        _requireFundsCover(tokenAmount, tokenTotal);
         unchecked {
             // Checked above. ThreadDispute is only entered with threadCount > 0 and left at 0,
             // so the count cannot underflow.
@@ -1142,7 +1270,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         uint256 tokenSum
     ) internal {
         (uint256 weiReceiver, uint256 tokenReceiver) = _requireReceiverRaise(update, weiSum, tokenSum, 0, 0);
-        _requireThreadSignature(update, sig);
+        _requireThreadSignature(update.sender, _threadStructHash(update), sig);
         Thread storage thread = _threads[key];
         uint64 txCount = _saturatedTxCount(update.txCount, 0);
         _storeThreadRecord(thread, weiSum, tokenSum, weiReceiver, tokenReceiver, txCount);
@@ -1231,12 +1359,12 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
 
     function _sendEthOrRevert(address to, uint256 amount) internal {
         (bool ok,) = to.call{value: amount}("");
-        if (!ok) revert TransferFailed(to);
+        _requireTransferred(ok, to);
     }
 
     /// @dev Token transfer that must succeed (all gas forwarded); same acceptance rule as payouts.
     function _sendTokenOrRevert(address to, uint256 amount) internal {
-        if (!_sendToken(to, amount, gasleft())) revert TransferFailed(to);
+        _requireTransferred(_sendToken(to, amount, gasleft()), to);
     }
 
     /// @dev Dispute payout (docs/protocol.md §7): bounded gas, no return data copied, refusals credited.
