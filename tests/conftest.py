@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.signatures",
     "tests.fixtures.threads",
     "tests.fixtures.solvency",
+    "tests.fixtures.fuzz_profiles",
 ]

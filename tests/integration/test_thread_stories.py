@@ -304,6 +304,12 @@ def _alice_pays_bob(story: Story, alice: Any, bob: Any) -> ThreadState:
 SHARE = (3 * STEP_WEI, 3 * STEP_TOKEN)
 
 
+def _bob_gains(share: tuple[int, int], alice: Any, bob: Any, carol: Any, hub: Any) -> dict:
+    """The outcome every story expects: bob gains `share` (wei, token), alice loses it, the hub
+    and carol end where they started."""
+    return {alice: (-share[0], -share[1]), bob: share, hub: (0, 0), carol: (0, 0)}
+
+
 def test_story_cooperative_close(story, alice, bob, carol, hub):
     initial = _alice_pays_bob(story, alice, bob)
     story.close(initial)
@@ -324,15 +330,7 @@ def test_story_cooperative_close(story, alice, bob, carol, hub):
     story.withdraw_everything(alice)
     story.withdraw_everything(bob)
 
-    story.assert_outcome(
-        promised,
-        {
-            alice: (-SHARE[0], -SHARE[1]),
-            bob: SHARE,
-            hub: (0, 0),
-            carol: (0, 0),
-        },
-    )
+    story.assert_outcome(promised, _bob_gains(SHARE, alice, bob, carol, hub))
 
 
 def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, carol, hub):
@@ -362,15 +360,7 @@ def test_story_hub_disputes_sender_channel_with_thread_open(story, alice, bob, c
     story.empty(bob, initial, caller=bob)
 
     assert thread_record(story.manager, str(alice), str(bob), 1).emptied == (True, True)
-    story.assert_outcome(
-        promised,
-        {
-            alice: (-SHARE[0], -SHARE[1]),
-            bob: SHARE,
-            hub: (0, 0),
-            carol: (0, 0),
-        },
-    )
+    story.assert_outcome(promised, _bob_gains(SHARE, alice, bob, carol, hub))
 
 
 def test_story_receiver_answers_stale_thread_exit(story, alice, bob, carol, hub):
@@ -393,15 +383,7 @@ def test_story_receiver_answers_stale_thread_exit(story, alice, bob, carol, hub)
     story.empty(bob, initial, caller=bob)
 
     share = (4 * STEP_WEI, 4 * STEP_TOKEN)
-    story.assert_outcome(
-        promised,
-        {
-            alice: (-share[0], -share[1]),
-            bob: share,
-            hub: (0, 0),
-            carol: (0, 0),
-        },
-    )
+    story.assert_outcome(promised, _bob_gains(share, alice, bob, carol, hub))
 
 
 def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob, carol, hub):
@@ -441,13 +423,5 @@ def test_story_several_threads_some_never_disputed_then_nuked(story, alice, bob,
     assert int(tx.events["DidNukeThreads"]["weiAmount"]) == ETHER // 5 + ETHER // 20
     assert int(tx.events["DidNukeThreads"]["tokenAmount"]) == 5 * TOKEN
 
-    story.assert_outcome(
-        promised,
-        {
-            alice: (-SHARE[0], -SHARE[1]),
-            bob: SHARE,
-            carol: (0, 0),
-            hub: (0, 0),
-        },
-    )
+    story.assert_outcome(promised, _bob_gains(SHARE, alice, bob, carol, hub))
     assert initial_of(story.newest_thread[paid.key]) == paid

@@ -10,6 +10,10 @@ from channel_manager.aliases import ZERO_BYTES32
 from channel_manager.eip712 import thread_struct_hash
 from channel_manager.merkle import MerkleTree, hash_pair, verify
 from channel_manager.states import ThreadState
+from channel_manager.threads import initial_thread_state
+
+ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil accounts 1 and 2
+BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
 
 def leaves(n: int) -> list[bytes]:
@@ -54,6 +58,14 @@ def test_empty_tree_has_zero_root() -> None:
 def test_zero_root_verifies_nothing() -> None:
     assert not verify([], ZERO_BYTES32, ZERO_BYTES32)
     assert not verify([], ZERO_BYTES32, leaves(1)[0])
+
+
+def test_zero_root_proves_no_thread_leaf() -> None:
+    """The contract's zero-root rule (docs/protocol.md §3) for a thread leaf as the contract sees
+    it (a struct hash); the chain side is tested in tests/unit/thread/test_start_exit_thread.py
+    (ThreadNotInRoot against a zero root)."""
+    leaf = thread_struct_hash(initial_thread_state(ALICE, BOB, 0, wei=10**15, token=0))
+    assert not verify([], b"\x00" * 32, leaf)
 
 
 def test_duplicate_leaves_are_refused() -> None:

@@ -9,6 +9,7 @@ import pytest
 from brownie import chain
 
 from channel_manager import transitions
+from channel_manager.contract_views import ChannelStatus, channel_details
 from channel_manager.eip712 import Domain
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
@@ -27,7 +28,7 @@ from tests.fixtures.authorized_updates import (
     WEI_UNIT,
     Entry,
 )
-from tests.fixtures.channels import applied_side
+from tests.fixtures.channels import applied_side, tx_counts
 from tests.fixtures.signatures import SIGNATURE_MUTATIONS, mutate_signature
 from tests.helpers import ETHER, TOKEN, latest_timestamp, reverts, set_next_timestamp
 
@@ -121,7 +122,7 @@ def test_authorizedUpdate_accepts_a_state_one_second_before_its_timeout(
     tx = entry.submit(funded, signer, state)
 
     assert tx.timestamp == timeout - 1
-    assert tuple(funded.getChannelDetails(alice))[:2] == (3, 2)
+    assert tx_counts(channel_details(funded, str(alice))) == (3, 2)
 
 
 # ---------------------------------------------------------------------------- status and time
@@ -137,7 +138,7 @@ def test_authorizedUpdate_reverts_when_channel_is_in_channel_dispute(
     starter = {"alice": alice, "hub": hub}[DISPUTE_STARTER[entry.name]]
     funded.startExit(alice, {"from": starter})
 
-    with reverts("WrongChannelStatus", alice, 1):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.CHANNEL_DISPUTE):
         entry.submit(funded, signer, proposal)
 
 

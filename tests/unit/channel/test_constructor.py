@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from brownie import ChannelManager, chain
 
-from tests.helpers import CHALLENGE_PERIOD, reverts
+from tests.helpers import CHALLENGE_PERIOD, ZERO_ADDRESS, reverts
 
-ZERO = "0x" + "00" * 20
 YEAR = 365 * 24 * 3600
 
 
@@ -42,8 +41,8 @@ def test_constructor_accepts_challenge_period_bounds(hub, token, period):
 
 
 def test_constructor_reverts_when_hub_is_zero(hub, token):
-    with reverts("InvalidConfiguration", ZERO, CHALLENGE_PERIOD, token):
-        ChannelManager.deploy(ZERO, CHALLENGE_PERIOD, token, {"from": hub})
+    with reverts("InvalidConfiguration", ZERO_ADDRESS, CHALLENGE_PERIOD, token):
+        ChannelManager.deploy(ZERO_ADDRESS, CHALLENGE_PERIOD, token, {"from": hub})
 
 
 @pytest.mark.parametrize("period", [0, YEAR + 1], ids=["zero", "365_days_plus_one_second"])
@@ -54,6 +53,6 @@ def test_constructor_reverts_when_challenge_period_out_of_range(hub, token, peri
 
 @pytest.mark.parametrize("which", ["eoa", "zero"])
 def test_constructor_reverts_when_token_has_no_code(hub, stranger, which):
-    no_code = {"eoa": str(stranger), "zero": ZERO}[which]
+    no_code = {"eoa": str(stranger), "zero": ZERO_ADDRESS}[which]
     with reverts("InvalidConfiguration", hub, CHALLENGE_PERIOD, no_code):
         ChannelManager.deploy(hub, CHALLENGE_PERIOD, no_code, {"from": hub})

@@ -9,6 +9,7 @@ from brownie import accounts
 from brownie import reverts as brownie_reverts
 
 from channel_manager import transitions
+from channel_manager.contract_views import ChannelStatus, channel_details
 from channel_manager.states import ChannelState
 from tests.fixtures.authorized_updates import (
     HUB_TOKEN,
@@ -16,9 +17,11 @@ from tests.fixtures.authorized_updates import (
     USER_TOKEN,
     USER_WEI,
     WEI_UNIT,
+    assert_mixed_update_stored,
+    mixed_update,
     submit_by_hub,
 )
-from tests.fixtures.channels import assert_update_event
+from tests.fixtures.channels import INVALID_USERS, assert_update_event, invalid_user, tx_counts
 from tests.helpers import (
     ETHER,
     TOKEN,
@@ -31,38 +34,13 @@ from tests.helpers import (
 
 def test_hubAuthorizedUpdate_state(funded, token, signer, hub, alice, carol, opened, observe):
     root = bytes.fromhex("ab" * 32)
-    # ETH: hub deposits 5 and withdraws 2 (net +3, applied on-chain); user deposits 1 and
-    # withdraws 4 (net −3, already deducted). Token: the mirror image.
-    state = opened.evolve(
-        recipient=str(carol),
-        wei_balances=(HUB_WEI, USER_WEI - 3 * WEI_UNIT),
-        token_balances=(HUB_TOKEN - 20 * TOKEN, USER_TOKEN),
-        pending_wei_updates=(5 * WEI_UNIT, 2 * WEI_UNIT, 1 * WEI_UNIT, 4 * WEI_UNIT),
-        pending_token_updates=(10 * TOKEN, 30 * TOKEN, 50 * TOKEN, 20 * TOKEN),
-        tx_count=(3, 2),
-        thread_root=root,
-        thread_count=2,
-    )
+    state = mixed_update(opened, carol, root, thread_count=2)
     before = observe(funded, token, alice, hub, alice, carol)
 
     tx = submit_by_hub(funded, signer, state)
 
     after = observe(funded, token, alice, hub, alice, carol)
-    assert before.balances == (HUB_WEI, USER_WEI, 3 * ETHER, HUB_TOKEN, USER_TOKEN, 300 * TOKEN)
-    assert after.balances == (
-        HUB_WEI + 3 * WEI_UNIT,
-        USER_WEI - 3 * WEI_UNIT,
-        3 * ETHER,
-        HUB_TOKEN - 20 * TOKEN,
-        USER_TOKEN + 30 * TOKEN,
-        310 * TOKEN,
-    )
-    assert before.details == (1, 1, "0x" + "00" * 32, 0, "0x" + "00" * 20, 0, 0)
-    assert after.details == (3, 2, "0x" + root.hex(), 2, "0x" + "00" * 20, 0, 0)
-    assert (after.total_wei, after.total_token) == (
-        before.total_wei,
-        before.total_token + 10 * TOKEN,
-    )
+    assert_mixed_update_stored(before, after, root, thread_count=2)
     # Both deposits leave the reserve, the hub's withdrawal returns to it.
     assert after.reserve_wei == before.reserve_wei - 5 * WEI_UNIT - 1 * WEI_UNIT + 2 * WEI_UNIT
     assert after.reserve_token == before.reserve_token - 10 * TOKEN - 50 * TOKEN + 30 * TOKEN
@@ -95,7 +73,7 @@ def test_hubAuthorizedUpdate_accepts_a_state_without_pending_at_the_same_onchain
         USER_TOKEN - 5 * TOKEN,
         300 * TOKEN,
     )
-    assert after.details[:2] == (3, 1)
+    assert (after.details.tx_count_global, after.details.tx_count_chain) == (3, 1)
     assert (after.total_wei, after.total_token, after.reserve_wei, after.reserve_token) == (
         before.total_wei,
         before.total_token,
@@ -131,7 +109,7 @@ def test_hubAuthorizedUpdate_accepts_the_largest_storable_tx_count(funded, signe
 
     submit_by_hub(funded, signer, state)
 
-    assert tuple(funded.getChannelDetails(alice))[:2] == (2**64 - 1, 1)
+    assert tx_counts(channel_details(funded, str(alice))) == (2**64 - 1, 1)
 
 
 def test_hubAuthorizedUpdate_pays_recipient_in_a_token_that_returns_nothing(
@@ -167,9 +145,9 @@ def test_hubAuthorizedUpdate_reverts_when_caller_is_not_hub(funded, signer, prop
         )
 
 
-@pytest.mark.parametrize("who", ["zero", "hub", "contract"])
+@pytest.mark.parametrize("who", INVALID_USERS)
 def test_hubAuthorizedUpdate_reverts_when_user_is_invalid(funded, hub, who):
-    user = {"zero": "0x" + "00" * 20, "hub": str(hub), "contract": funded.address}[who]
+    user = invalid_user(who, hub, funded)
     state = ChannelState(user, user, pending_wei_updates=(1, 0, 0, 0), tx_count=(1, 1))
     with reverts("InvalidUser", user):
         funded.hubAuthorizedUpdate(state.to_tuple(), b"\x01" * 65, {"from": hub})
@@ -192,10 +170,10 @@ def test_hubAuthorizedUpdate_reverts_when_channel_is_in_thread_dispute(
     submit_by_hub(funded, signer, with_thread)
     funded.startExit(alice, {"from": alice})
     funded.emptyChannel(alice, {"from": hub})
-    assert tuple(funded.getChannelDetails(alice))[6] == 2
+    assert channel_details(funded, str(alice)).status == ChannelStatus.THREAD_DISPUTE
     later = with_thread.evolve(tx_count=(4, 1))
 
-    with reverts("WrongChannelStatus", alice, 2):
+    with reverts("WrongChannelStatus", alice, ChannelStatus.THREAD_DISPUTE):
         submit_by_hub(funded, signer, later)
 
 
@@ -288,7 +266,7 @@ def test_hubAuthorizedUpdate_passes_contract_user_signature_of_any_length(
 
     funded.hubAuthorizedUpdate(wallet_deposit.to_tuple(), sig, {"from": hub})
 
-    assert tuple(funded.getChannelDetails(wallet))[:2] == (1, 1)
+    assert tx_counts(channel_details(funded, str(wallet))) == (1, 1)
 
 
 def test_hubAuthorizedUpdate_reverts_when_contract_user_rejects_signature(

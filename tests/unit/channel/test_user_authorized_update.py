@@ -11,11 +11,9 @@ from brownie import reverts as brownie_reverts
 from channel_manager import transitions
 from channel_manager.states import ChannelState
 from tests.fixtures.authorized_updates import (
-    HUB_TOKEN,
-    HUB_WEI,
-    USER_TOKEN,
-    USER_WEI,
     WEI_UNIT,
+    assert_mixed_update_stored,
+    mixed_update,
     submit_by_user,
 )
 from tests.fixtures.channels import assert_update_event
@@ -32,36 +30,13 @@ from tests.helpers import (
 
 def test_userAuthorizedUpdate_state(funded, token, signer, hub, alice, carol, opened, observe):
     root = bytes.fromhex("cd" * 32)
-    state = opened.evolve(
-        recipient=str(carol),
-        wei_balances=(HUB_WEI, USER_WEI - 3 * WEI_UNIT),
-        token_balances=(HUB_TOKEN - 20 * TOKEN, USER_TOKEN),
-        pending_wei_updates=(5 * WEI_UNIT, 2 * WEI_UNIT, 1 * WEI_UNIT, 4 * WEI_UNIT),
-        pending_token_updates=(10 * TOKEN, 30 * TOKEN, 50 * TOKEN, 20 * TOKEN),
-        tx_count=(3, 2),
-        thread_root=root,
-        thread_count=3,
-    )
+    state = mixed_update(opened, carol, root, thread_count=3)
     before = observe(funded, token, alice, hub, alice, carol)
 
     tx = submit_by_user(funded, signer, state)
 
     after = observe(funded, token, alice, hub, alice, carol)
-    assert before.balances == (HUB_WEI, USER_WEI, 3 * ETHER, HUB_TOKEN, USER_TOKEN, 300 * TOKEN)
-    assert after.balances == (
-        HUB_WEI + 3 * WEI_UNIT,
-        USER_WEI - 3 * WEI_UNIT,
-        3 * ETHER,
-        HUB_TOKEN - 20 * TOKEN,
-        USER_TOKEN + 30 * TOKEN,
-        310 * TOKEN,
-    )
-    assert before.details == (1, 1, "0x" + "00" * 32, 0, "0x" + "00" * 20, 0, 0)
-    assert after.details == (3, 2, "0x" + root.hex(), 3, "0x" + "00" * 20, 0, 0)
-    assert (after.total_wei, after.total_token) == (
-        before.total_wei,
-        before.total_token + 10 * TOKEN,
-    )
+    assert_mixed_update_stored(before, after, root, thread_count=3)
     # Only the hub's deposit leaves the reserve; the hub's withdrawal returns to it.
     assert after.reserve_wei == before.reserve_wei - 5 * WEI_UNIT + 2 * WEI_UNIT
     assert after.reserve_token == before.reserve_token - 10 * TOKEN + 30 * TOKEN

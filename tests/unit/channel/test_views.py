@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from brownie import accounts, chain
 
+from channel_manager.contract_views import ChannelStatus, channel_details, thread_record
 from channel_manager.eip712 import Domain, channel_digest, thread_digest
 from channel_manager.states import ChannelState, ThreadState
-from tests.helpers import ETHER, TOKEN, reverts
-
-ZERO = "0x" + "00" * 20
+from tests.helpers import ETHER, TOKEN, ZERO_ADDRESS, reverts
 
 
 def test_getHubReserveTokens_is_zero_when_token_balance_reverts(reverting_env):
@@ -32,7 +31,15 @@ def test_getChannelBalances_of_untouched_user_is_zero(funded, stranger):
 
 
 def test_getChannelDetails_of_untouched_user_is_zero(funded, stranger):
-    assert tuple(funded.getChannelDetails(stranger)) == (0, 0, "0x" + "00" * 32, 0, ZERO, 0, 0)
+    assert channel_details(funded, str(stranger)) == (
+        0,
+        0,
+        bytes(32),
+        0,
+        ZERO_ADDRESS,
+        0,
+        ChannelStatus.OPEN,
+    )
 
 
 def test_credits_of_untouched_user_are_zero(funded, alice):
@@ -40,13 +47,12 @@ def test_credits_of_untouched_user_are_zero(funded, alice):
 
 
 def test_getThread_of_undisputed_thread_is_zero(funded, alice, bob):
-    wei, tok, tx_count, closing, emptied = funded.getThread(alice, bob, 0)
-    assert (list(wei), list(tok), tx_count, closing, list(emptied)) == (
-        [0, 0],
-        [0, 0],
+    assert thread_record(funded, str(alice), str(bob), 0) == (
+        (0, 0),
+        (0, 0),
         0,
         0,
-        [False, False],
+        (False, False),
     )
 
 

@@ -7,10 +7,9 @@ Tests open alice's channel with ETH hub 0.5 / user 1 (total 1.5) and TST hub 50 
 
 import brownie
 import pytest
-from brownie import ZERO_ADDRESS
 
 from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.channels import SOME_ROOT
+from tests.fixtures.channels import INVALID_USERS, SOME_ROOT, invalid_user, stored_channel
 from tests.helpers import (
     CHALLENGE_PERIOD,
     ETHER,
@@ -77,21 +76,7 @@ def test_empty_channel_state(
 
     if offset is not None:
         assert tx.timestamp == closing + offset
-    assert read_channel(alice) == {
-        "weiHub": 0,
-        "weiUser": 0,
-        "weiTotal": 0,
-        "tokenHub": 0,
-        "tokenUser": 0,
-        "tokenTotal": 0,
-        "txCountGlobal": 1,
-        "txCountChain": 1,
-        "threadRoot": ZERO_ROOT,
-        "threadCount": 0,
-        "exitInitiator": ZERO_ADDRESS,
-        "channelClosingTime": 0,
-        "status": ChannelStatus.OPEN,
-    }
+    assert read_channel(alice) == stored_channel(txCountGlobal=1, txCountChain=1)
     assert read_globals() == {
         "totalChannelWei": globals_before["totalChannelWei"] - WEI_HUB - WEI_USER,
         "totalChannelToken": globals_before["totalChannelToken"] - TOKEN_HUB - TOKEN_USER,
@@ -160,21 +145,16 @@ def test_empty_channel_with_threads_enters_thread_dispute(
 
     tx = funded.emptyChannel(alice, {"from": stranger})
 
-    assert read_channel(alice) == {
-        "weiHub": 0,
-        "weiUser": 0,
-        "weiTotal": ETHER // 2,
-        "tokenHub": 0,
-        "tokenUser": 0,
-        "tokenTotal": 30 * TOKEN,
-        "txCountGlobal": 2,
-        "txCountChain": 1,
-        "threadRoot": SOME_ROOT,
-        "threadCount": 1,
-        "exitInitiator": ZERO_ADDRESS,
-        "channelClosingTime": closing,
-        "status": ChannelStatus.THREAD_DISPUTE,
-    }
+    assert read_channel(alice) == stored_channel(
+        weiTotal=ETHER // 2,
+        tokenTotal=30 * TOKEN,
+        txCountGlobal=2,
+        txCountChain=1,
+        threadRoot=SOME_ROOT,
+        threadCount=1,
+        channelClosingTime=closing,
+        status=ChannelStatus.THREAD_DISPUTE,
+    )
     globals_after = read_globals()
     assert globals_after["totalChannelWei"] == globals_before["totalChannelWei"] - ETHER
     assert globals_after["totalChannelToken"] == globals_before["totalChannelToken"] - 120 * TOKEN
@@ -216,9 +196,9 @@ def test_empty_channel_reverts_when_window_open_right_after_start(
         funded.emptyChannel(alice, {"from": caller})
 
 
-@pytest.mark.parametrize("who", ["zero", "hub", "contract"])
+@pytest.mark.parametrize("who", INVALID_USERS)
 def test_empty_channel_reverts_when_user_is_invalid(funded, hub, who):
-    user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
+    user = invalid_user(who, hub, funded)
 
     with reverts("InvalidUser", user):
         funded.emptyChannel(user, {"from": hub})

@@ -7,10 +7,9 @@ txCount (1, 1)) and starts a dispute on it."""
 
 import brownie
 import pytest
-from brownie import ZERO_ADDRESS
 
 from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.channels import SOME_ROOT
+from tests.fixtures.channels import INVALID_USERS, SOME_ROOT, invalid_user, stored_channel
 from tests.helpers import (
     CHALLENGE_PERIOD,
     ETHER,
@@ -66,21 +65,7 @@ def test_empty_channel_with_challenge_state(
 
     tx = challenge(funded, answer, sign_both(answer), challenger)
 
-    assert read_channel(alice) == {
-        "weiHub": 0,
-        "weiUser": 0,
-        "weiTotal": 0,
-        "tokenHub": 0,
-        "tokenUser": 0,
-        "tokenTotal": 0,
-        "txCountGlobal": 3,
-        "txCountChain": 1,
-        "threadRoot": ZERO_ROOT,
-        "threadCount": 0,
-        "exitInitiator": ZERO_ADDRESS,
-        "channelClosingTime": 0,
-        "status": ChannelStatus.OPEN,
-    }
+    assert read_channel(alice) == stored_channel(txCountGlobal=3, txCountChain=1)
     globals_after = read_globals()
     assert globals_after == {
         "totalChannelWei": globals_before["totalChannelWei"] - ETHER,
@@ -128,22 +113,17 @@ def test_empty_channel_with_challenge_with_threads_enters_thread_dispute(
 
     tx = challenge(funded, state, sign_both(state), challenger)
 
-    assert read_channel(alice) == {
-        "weiHub": 0,
-        "weiUser": 0,
-        "weiTotal": ETHER // 4,
-        "tokenHub": 0,
-        "tokenUser": 0,
-        "tokenTotal": 20 * TOKEN,
-        "txCountGlobal": 3,
-        "txCountChain": 1,
-        "threadRoot": SOME_ROOT,
-        "threadCount": 1,
-        # the closing time is kept: it dates the nuke deadline
-        "exitInitiator": ZERO_ADDRESS,
-        "channelClosingTime": closing,
-        "status": ChannelStatus.THREAD_DISPUTE,
-    }
+    # the closing time is kept: it dates the nuke deadline
+    assert read_channel(alice) == stored_channel(
+        weiTotal=ETHER // 4,
+        tokenTotal=20 * TOKEN,
+        txCountGlobal=3,
+        txCountChain=1,
+        threadRoot=SOME_ROOT,
+        threadCount=1,
+        channelClosingTime=closing,
+        status=ChannelStatus.THREAD_DISPUTE,
+    )
     globals_after = read_globals()
     assert globals_after["totalChannelWei"] == globals_before["totalChannelWei"] - 3 * ETHER // 4
     assert globals_after["totalChannelToken"] == globals_before["totalChannelToken"] - 130 * TOKEN
@@ -267,11 +247,11 @@ def test_empty_channel_with_challenge_reverts_when_channel_in_thread_dispute(
         challenge(funded, state, sign_both(state), alice)
 
 
-@pytest.mark.parametrize("who", ["zero", "hub", "contract"])
+@pytest.mark.parametrize("who", INVALID_USERS)
 def test_empty_channel_with_challenge_reverts_when_user_is_invalid(
     funded, answer, key_signer, hub, alice, who
 ):
-    user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
+    user = invalid_user(who, hub, funded)
     state = answer.evolve(user=user)
 
     with reverts("InvalidUser", user):

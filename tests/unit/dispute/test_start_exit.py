@@ -2,10 +2,15 @@
 dispute on the stored state. Nothing but exitInitiator, channelClosingTime and status changes."""
 
 import pytest
-from brownie import ZERO_ADDRESS
 
 from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.channels import OPENED
+from tests.fixtures.channels import (
+    INVALID_USERS,
+    OPENED,
+    assert_only_gas_spent,
+    invalid_user,
+    stored_channel,
+)
 from tests.helpers import CHALLENGE_PERIOD, ZERO_ROOT, event_args, reverts
 
 
@@ -36,10 +41,7 @@ def test_start_exit_state(
     assert (after["txCountGlobal"], after["txCountChain"]) == OPENED.tx_count
     # no money moves: totals, reserve, contract holdings and the parties' balances unchanged
     assert read_globals() == globals_before
-    assert {a: a.balance() for a in (hub, alice)} == {
-        a: eth_before[a] - (tx.gas_used * tx.gas_price if a == caller else 0) for a in (hub, alice)
-    }
-    assert {a: token.balanceOf(a) for a in (hub, alice)} == tokens_before
+    assert_only_gas_spent(tx, caller, token, eth_before, tokens_before)
 
     assert len(tx.events) == 1
     assert event_args(tx, "DidStartExitChannel") == {
@@ -58,21 +60,11 @@ def test_start_exit_on_unused_channel_runs_on_zero_state(funded, read_channel, h
     """Every channel is open from deployment (docs/protocol.md §1): a never-used one can be disputed."""
     tx = funded.startExit(bob, {"from": bob})
 
-    assert read_channel(bob) == {
-        "weiHub": 0,
-        "weiUser": 0,
-        "weiTotal": 0,
-        "tokenHub": 0,
-        "tokenUser": 0,
-        "tokenTotal": 0,
-        "txCountGlobal": 0,
-        "txCountChain": 0,
-        "threadRoot": ZERO_ROOT,
-        "threadCount": 0,
-        "exitInitiator": str(bob),
-        "channelClosingTime": tx.timestamp + CHALLENGE_PERIOD,
-        "status": ChannelStatus.CHANNEL_DISPUTE,
-    }
+    assert read_channel(bob) == stored_channel(
+        exitInitiator=str(bob),
+        channelClosingTime=tx.timestamp + CHALLENGE_PERIOD,
+        status=ChannelStatus.CHANNEL_DISPUTE,
+    )
     assert event_args(tx, "DidStartExitChannel")["caller"] == bob.address
 
 
@@ -100,9 +92,9 @@ def test_start_exit_reverts_when_caller_is_not_hub_or_user(
         funded.startExit(alice, {"from": caller})
 
 
-@pytest.mark.parametrize("who", ["zero", "hub", "contract"])
+@pytest.mark.parametrize("who", INVALID_USERS)
 def test_start_exit_reverts_when_user_is_invalid(funded, hub, who):
-    user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
+    user = invalid_user(who, hub, funded)
 
     with reverts("InvalidUser", user):
         funded.startExit(user, {"from": hub})

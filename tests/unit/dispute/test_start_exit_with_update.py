@@ -9,16 +9,21 @@ Every test opens alice's channel with ETH hub 1 / user 1 (total 2) and TST hub 5
 """
 
 import pytest
-from brownie import ZERO_ADDRESS
 
 from channel_manager.contract_views import ChannelStatus
 from channel_manager.eip712 import Domain
-from tests.fixtures.channels import SOME_ROOT
+from tests.fixtures.channels import (
+    INVALID_USERS,
+    SOME_ROOT,
+    assert_only_gas_spent,
+    invalid_user,
+    stored_channel,
+)
+from tests.fixtures.signatures import high_s
 from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, Signer, event_args, reverts
 
 WEI_TOTAL = 2 * ETHER
 TOKEN_TOTAL = 150 * TOKEN
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 @pytest.fixture
@@ -57,26 +62,23 @@ def test_start_exit_with_update_state(
     tx = submit(funded, state, sign_both(state), caller)
 
     closing = tx.timestamp + CHALLENGE_PERIOD
-    assert read_channel(alice) == {
-        "weiHub": 6 * ETHER // 10,
-        "weiUser": 12 * ETHER // 10,
-        "weiTotal": WEI_TOTAL,
-        "tokenHub": 45 * TOKEN,
-        "tokenUser": 95 * TOKEN,
-        "tokenTotal": TOKEN_TOTAL,
-        "txCountGlobal": 5,
-        "txCountChain": 1,
-        "threadRoot": SOME_ROOT,
-        "threadCount": 1,
-        "exitInitiator": caller.address,
-        "channelClosingTime": closing,
-        "status": ChannelStatus.CHANNEL_DISPUTE,
-    }
+    assert read_channel(alice) == stored_channel(
+        weiHub=6 * ETHER // 10,
+        weiUser=12 * ETHER // 10,
+        weiTotal=WEI_TOTAL,
+        tokenHub=45 * TOKEN,
+        tokenUser=95 * TOKEN,
+        tokenTotal=TOKEN_TOTAL,
+        txCountGlobal=5,
+        txCountChain=1,
+        threadRoot=SOME_ROOT,
+        threadCount=1,
+        exitInitiator=caller.address,
+        channelClosingTime=closing,
+        status=ChannelStatus.CHANNEL_DISPUTE,
+    )
     assert read_globals() == globals_before
-    assert {a: a.balance() for a in (hub, alice)} == {
-        a: eth_before[a] - (tx.gas_used * tx.gas_price if a == caller else 0) for a in (hub, alice)
-    }
-    assert {a: token.balanceOf(a) for a in (hub, alice)} == tokens_before
+    assert_only_gas_spent(tx, caller, token, eth_before, tokens_before)
     assert len(tx.events) == 1
     assert event_args(tx, "DidStartExitChannel") == {
         "user": alice.address,
@@ -94,22 +96,17 @@ def test_start_exit_with_update_state(
 # under test carries the pending pair on both assets; the expected adjustment is added to that
 # side's balance. Rows: (side, deposit, withdrawal, executed, adjustment), amounts in tenths of
 # an ETH and in units of 10 TST.
+# (deposit, withdrawal, adjustment when applied, adjustment when reverted)
+PENDING_CASES = [
+    (3, 1, 2, 0),  # deposit > withdrawal: apply adds the net deposit, revert leaves the balance
+    (1, 3, 0, 2),  # deposit < withdrawal: apply leaves it (deducted off-chain), revert restores it
+    (2, 2, 0, 0),  # deposit == withdrawal (the "<=" branch): nothing either way
+]
 PENDING_MATRIX = [
-    # deposit > withdrawal: apply adds the net deposit, revert leaves the balance
-    ("hub", 3, 1, True, 2),
-    ("hub", 3, 1, False, 0),
-    ("user", 3, 1, True, 2),
-    ("user", 3, 1, False, 0),
-    # deposit < withdrawal: apply leaves the balance (deducted off-chain), revert restores it
-    ("hub", 1, 3, True, 0),
-    ("hub", 1, 3, False, 2),
-    ("user", 1, 3, True, 0),
-    ("user", 1, 3, False, 2),
-    # deposit == withdrawal (the "<=" branch): nothing either way
-    ("hub", 2, 2, True, 0),
-    ("hub", 2, 2, False, 0),
-    ("user", 2, 2, True, 0),
-    ("user", 2, 2, False, 0),
+    (side, deposit, withdrawal, executed, applied if executed else reverted)
+    for deposit, withdrawal, applied, reverted in PENDING_CASES
+    for side in ("hub", "user")
+    for executed in (True, False)
 ]
 
 
@@ -317,12 +314,6 @@ def test_start_exit_with_update_reverts_when_balances_exceed_total(
         submit(funded, state, sign_both(state), hub)
 
 
-def _high_s(signature: bytes) -> bytes:
-    """The malleable twin of a signature: s → n − s, v flipped (same signer, rejected)."""
-    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
-    return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
-
-
 BAD_SIGNATURES = ["wrong_key", "other_state", "empty", "compact_64_bytes", "high_s", "v_0_or_1"]
 
 
@@ -337,7 +328,7 @@ def _bad_signature(kind, signer, state, good_signer, wrong_signer):
     if kind == "compact_64_bytes":
         return good[:64]
     if kind == "high_s":
-        return _high_s(good)
+        return high_s(good)
     return good[:64] + bytes([good[64] - 27])
 
 
@@ -440,11 +431,11 @@ def test_start_exit_with_update_reverts_when_caller_is_not_hub_or_user(
         submit(funded, plain_state, sign_both(plain_state), caller)
 
 
-@pytest.mark.parametrize("who", ["zero", "hub", "contract"])
+@pytest.mark.parametrize("who", INVALID_USERS)
 def test_start_exit_with_update_reverts_when_user_is_invalid(
     funded, plain_state, key_signer, hub, alice, who
 ):
-    user = {"zero": ZERO_ADDRESS, "hub": hub.address, "contract": funded.address}[who]
+    user = invalid_user(who, hub, funded)
     state = plain_state.evolve(user=user)
     sigs = (key_signer.channel(state, hub), key_signer.channel(state, alice))
 

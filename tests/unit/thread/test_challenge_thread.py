@@ -9,7 +9,13 @@ from __future__ import annotations
 import pytest
 
 from channel_manager.states import ThreadState
-from tests.fixtures.threads import STEP_TOKEN, STEP_WEI, THREAD_TOKEN, THREAD_WEI
+from tests.fixtures.threads import (
+    STEP_TOKEN,
+    STEP_WEI,
+    THREAD_TOKEN,
+    THREAD_WEI,
+    assert_nothing_moved,
+)
 from tests.helpers import event_args, plain, reverts, set_next_timestamp
 
 
@@ -30,11 +36,7 @@ def test_challengeThread_state(thread_exited, alice, bob, caller_name, request):
         "emptied": [False, False],
     }
     after = w.snapshot(alice, bob)
-    assert after.balances == before.balances
-    assert after.details == before.details
-    assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
-    assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
-    assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
+    assert_nothing_moved(before, after)
     assert event_args(tx, "DidChallengeThread") == plain(
         {
             "sender": alice,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from channel_manager.contract_views import ChannelStatus
+from channel_manager.contract_views import ChannelStatus, channel_balances
 from channel_manager.states import ThreadState
+from tests.fixtures.channels import dispute_fields, tx_counts
 from tests.fixtures.threads import (
     RECEIVER_DEPOSIT,
     SENDER_DEPOSIT,
@@ -17,11 +18,18 @@ from tests.fixtures.threads import (
     THREAD_TOKEN,
     THREAD_WEI,
 )
-from tests.helpers import ZERO_ROOT, event_args, fee_of, plain, reverts, set_next_timestamp
+from tests.helpers import (
+    ZERO_ADDRESS,
+    ZERO_ROOT,
+    event_args,
+    fee_of,
+    plain,
+    reverts,
+    set_next_timestamp,
+)
 
 PAID_WEI, PAID_TOKEN = 3 * STEP_WEI, 3 * STEP_TOKEN  # the receiver's share after the challenge
 LEFT_WEI, LEFT_TOKEN = THREAD_WEI - PAID_WEI, THREAD_TOKEN - PAID_TOKEN
-NO_INITIATOR = "0x" + "00" * 20
 
 
 @pytest.fixture
@@ -34,6 +42,31 @@ def settled(thread_exited, bob):
     return thread_exited
 
 
+def assert_side_settled(before, after, tx, user, other, paid, returned) -> None:
+    """`user`'s side of the thread was settled by `tx` (sent by `user`): it got `paid` (wei,
+    token) out of the contract, `returned` went back to the reserve, the whole thread amount
+    left its channel and the totals, the other channel is untouched, and the channel is
+    Open again with no thread (the last one)."""
+    assert after.eth[str(user)] == before.eth[str(user)] + paid[0] - fee_of(tx)
+    assert after.tokens[str(user)] == before.tokens[str(user)] + paid[1]
+    assert after.manager_eth == before.manager_eth - paid[0]
+    assert after.manager_token == before.manager_token - paid[1]
+    assert after.reserve_wei == before.reserve_wei + returned[0]
+    assert after.reserve_token == before.reserve_token + returned[1]
+    assert before.balances[str(user)] == (0, 0, THREAD_WEI, 0, 0, THREAD_TOKEN)
+    assert after.balances[str(user)] == (0, 0, 0, 0, 0, 0)
+    assert after.total_wei == before.total_wei - THREAD_WEI
+    assert after.total_token == before.total_token - THREAD_TOKEN
+    assert after.balances[str(other)] == before.balances[str(other)]
+    assert dispute_fields(after.details[str(user)]) == (
+        ZERO_ROOT,
+        0,
+        ZERO_ADDRESS,
+        0,
+        ChannelStatus.OPEN,
+    )
+
+
 def test_emptyThread_state_sender_side(settled, alice, bob, hub):
     w, initial = settled.world, settled.initial
     before = w.snapshot(alice, bob)
@@ -43,28 +76,11 @@ def test_emptyThread_state_sender_side(settled, alice, bob, hub):
     after = w.snapshot(alice, bob)
     assert tx.timestamp == settled.thread_closing
     # the sender is paid its remainder; the receiver's share returns to the reserve
-    assert after.eth[str(alice)] == before.eth[str(alice)] + LEFT_WEI - fee_of(tx)
-    assert after.tokens[str(alice)] == before.tokens[str(alice)] + LEFT_TOKEN
-    assert after.manager_eth == before.manager_eth - LEFT_WEI
-    assert after.manager_token == before.manager_token - LEFT_TOKEN
-    assert after.reserve_wei == before.reserve_wei + PAID_WEI
-    assert after.reserve_token == before.reserve_token + PAID_TOKEN
-    # the whole thread amount leaves the channel and the global totals
-    assert before.balances[str(alice)] == (0, 0, THREAD_WEI, 0, 0, THREAD_TOKEN)
-    assert after.balances[str(alice)] == (0, 0, 0, 0, 0, 0)
-    assert after.total_wei == before.total_wei - THREAD_WEI
-    assert after.total_token == before.total_token - THREAD_TOKEN
-    assert after.balances[str(bob)] == before.balances[str(bob)]
-    # the last thread: root and closing time cleared, channel open, txCounts kept
-    tx_global, tx_chain, root, count, initiator, closing, status = after.details[str(alice)]
-    assert (tx_global, tx_chain) == tuple(before.details[str(alice)][:2])
-    assert (root, count, initiator, closing, status) == (
-        ZERO_ROOT,
-        0,
-        NO_INITIATOR,
-        0,
-        ChannelStatus.OPEN,
+    assert_side_settled(
+        before, after, tx, alice, bob, (LEFT_WEI, LEFT_TOKEN), (PAID_WEI, PAID_TOKEN)
     )
+    # the last thread: root and closing time cleared, channel open, txCounts kept
+    assert tx_counts(after.details[str(alice)]) == tx_counts(before.details[str(alice)])
     assert w.thread(initial)["emptied"] == [True, False]
     assert w.thread(initial)["weiBalances"] == [LEFT_WEI, PAID_WEI]  # the record stays
     assert after.credits[str(alice)] == (0, 0)
@@ -90,18 +106,9 @@ def test_emptyThread_state_receiver_side(settled, alice, bob):
 
     after = w.snapshot(alice, bob)
     # the receiver is paid its share out of the hub's collateral; the remainder returns
-    assert after.eth[str(bob)] == before.eth[str(bob)] + PAID_WEI - fee_of(tx)
-    assert after.tokens[str(bob)] == before.tokens[str(bob)] + PAID_TOKEN
-    assert after.manager_eth == before.manager_eth - PAID_WEI
-    assert after.manager_token == before.manager_token - PAID_TOKEN
-    assert after.reserve_wei == before.reserve_wei + LEFT_WEI
-    assert after.reserve_token == before.reserve_token + LEFT_TOKEN
-    assert before.balances[str(bob)] == (0, 0, THREAD_WEI, 0, 0, THREAD_TOKEN)
-    assert after.balances[str(bob)] == (0, 0, 0, 0, 0, 0)
-    assert after.total_wei == before.total_wei - THREAD_WEI
-    assert after.total_token == before.total_token - THREAD_TOKEN
-    assert after.balances[str(alice)] == before.balances[str(alice)]
-    assert after.details[str(bob)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, ChannelStatus.OPEN)
+    assert_side_settled(
+        before, after, tx, bob, alice, (PAID_WEI, PAID_TOKEN), (LEFT_WEI, LEFT_TOKEN)
+    )
     assert w.thread(initial)["emptied"] == [False, True]
     assert event_args(tx, "DidEmptyThread") == plain(
         {
@@ -135,7 +142,7 @@ def test_emptyThread_both_sides_settle_the_thread(settled, alice, bob, hub):
         before.total_wei - 2 * THREAD_WEI,
         before.total_token - 2 * THREAD_TOKEN,
     )
-    assert after.details[str(alice)][6] == after.details[str(bob)][6] == ChannelStatus.OPEN
+    assert after.details[str(alice)].status == after.details[str(bob)].status == ChannelStatus.OPEN
 
 
 def test_emptyThread_by_hub_pays_the_user(settled, alice, bob, hub):
@@ -203,10 +210,10 @@ def test_emptyThread_keeps_channel_in_dispute_while_threads_remain(two_threads, 
         0,
     )  # carol's thread stays locked
     root = "0x" + world.channel(alice).state.thread_root.hex()
-    assert after.details[str(alice)][2:] == (
+    assert dispute_fields(after.details[str(alice)]) == (
         root,
         1,
-        NO_INITIATOR,
+        ZERO_ADDRESS,
         channel_closing,
         ChannelStatus.THREAD_DISPUTE,
     )
@@ -296,8 +303,8 @@ def test_emptyThread_reverts_when_channel_funds_short(world, alice, bob, asset):
         world.exit_thread(alice, initial).events["DidStartExitThread"]["threadClosingTime"]
     )
     set_next_timestamp(closing)
-    short_wei = plain(world.manager.getChannelBalances(alice))[2]
-    short_token = plain(world.manager.getChannelBalances(alice))[5]
+    short = channel_balances(world.manager, str(alice))
+    short_wei, short_token = short.wei_total, short.token_total
     if asset == "wei":
         assert short_wei == 0
         expected = (THREAD_WEI, 0)

@@ -12,6 +12,7 @@ from eth_utils import keccak
 from channel_manager.eip712 import thread_struct_hash
 from channel_manager.merkle import MerkleTree, verify
 from channel_manager.threads import initial_thread_state
+from tests.helpers import hexes
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil accounts 1 and 2
 BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
@@ -30,10 +31,6 @@ def thread_leaves(count: int, salt: int = 0) -> list[bytes]:
         )
         for i in range(count)
     ]
-
-
-def hexes(items: list[bytes]) -> list[str]:
-    return ["0x" + x.hex() for x in items]
 
 
 def check_tree_on_chain(harness, leaves: list[bytes]) -> None:
@@ -107,10 +104,3 @@ def test_proof_of_one_leaf_does_not_prove_another(harness):
     for i, leaf in enumerate(leaves):
         other = leaves[(i + 3) % 8]
         assert not harness.verifyCalldata(hexes(tree.proof(leaf)), root, "0x" + other.hex())
-
-
-def test_zero_root_proves_nothing_in_python():
-    """The contract's zero-root rule (docs/protocol.md §3) has its Python twin; the chain side is tested in
-    test_start_exit_thread (ThreadNotInRoot against a zero root)."""
-    (leaf,) = thread_leaves(1)
-    assert not verify([], b"\x00" * 32, leaf)

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import pytest
 
-from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.threads import RECEIVER_DEPOSIT, SENDER_DEPOSIT, THREAD_TOKEN, THREAD_WEI
+from channel_manager.contract_views import ChannelStatus, channel_details
+from tests.fixtures.channels import dispute_fields, tx_counts
+from tests.fixtures.threads import (
+    RECEIVER_DEPOSIT,
+    SENDER_DEPOSIT,
+    THREAD_TOKEN,
+    THREAD_WEI,
+)
 from tests.helpers import (
     CHALLENGE_PERIOD,
+    ZERO_ADDRESS,
     ZERO_ROOT,
     event_args,
     fee_of,
@@ -20,7 +27,6 @@ from tests.helpers import (
 )
 
 NUKE_DELAY = 10 * CHALLENGE_PERIOD
-NO_INITIATOR = "0x" + "00" * 20
 
 
 def test_nukeThreads_state(sender_disputed, alice, bob, stranger):
@@ -42,13 +48,11 @@ def test_nukeThreads_state(sender_disputed, alice, bob, stranger):
     assert after.total_wei == before.total_wei - THREAD_WEI
     assert after.total_token == before.total_token - THREAD_TOKEN
     assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
-    tx_global, tx_chain = before.details[str(alice)][:2]
-    assert after.details[str(alice)] == (
-        tx_global,
-        tx_chain,
+    assert tx_counts(after.details[str(alice)]) == tx_counts(before.details[str(alice)])
+    assert dispute_fields(after.details[str(alice)]) == (
         ZERO_ROOT,
         0,
-        NO_INITIATOR,
+        ZERO_ADDRESS,
         0,
         ChannelStatus.OPEN,
     )
@@ -77,7 +81,7 @@ def test_nukeThreads_accepted_one_second_late(sender_disputed, alice, hub):
 
     tx = w.manager.nukeThreads(alice, {"from": hub})
 
-    assert plain(w.manager.getChannelDetails(alice))[6] == ChannelStatus.OPEN
+    assert channel_details(w.manager, str(alice)).status == ChannelStatus.OPEN
     assert event_args(tx, "DidNukeThreads")["caller"] == plain(hub)
 
 
@@ -119,7 +123,13 @@ def test_nukeThreads_frees_what_remains_after_partial_settlement(
     assert after.eth[str(alice)] == before.eth[str(alice)] + 2 * THREAD_WEI
     assert after.tokens[str(alice)] == before.tokens[str(alice)] + THREAD_TOKEN // 2
     assert after.balances[str(alice)] == (0, 0, 0, 0, 0, 0)
-    assert after.details[str(alice)][2:] == (ZERO_ROOT, 0, NO_INITIATOR, 0, ChannelStatus.OPEN)
+    assert dispute_fields(after.details[str(alice)]) == (
+        ZERO_ROOT,
+        0,
+        ZERO_ADDRESS,
+        0,
+        ChannelStatus.OPEN,
+    )
     assert event_args(tx, "DidNukeThreads")["weiAmount"] == 2 * THREAD_WEI
 
 
@@ -178,6 +188,6 @@ def test_nukeThreads_reverts_twice(sender_disputed, alice, stranger):
 @pytest.mark.parametrize("who", ["hub", "zero", "manager"])
 def test_nukeThreads_reverts_for_invalid_user(sender_disputed, hub, stranger, who):
     w = sender_disputed.world
-    user = {"hub": str(hub), "zero": NO_INITIATOR, "manager": w.manager.address}[who]
+    user = {"hub": str(hub), "zero": ZERO_ADDRESS, "manager": w.manager.address}[who]
     with reverts("InvalidUser", user):
         w.manager.nukeThreads(user, {"from": stranger})

@@ -9,9 +9,16 @@ import pytest
 from channel_manager.contract_views import ChannelStatus, channel_details
 from channel_manager.eip712 import thread_struct_hash
 from channel_manager.states import ThreadState
-from tests.fixtures.threads import RECEIVER_DEPOSIT, SENDER_DEPOSIT, THREAD_TOKEN, THREAD_WEI
+from tests.fixtures.threads import (
+    RECEIVER_DEPOSIT,
+    SENDER_DEPOSIT,
+    THREAD_TOKEN,
+    THREAD_WEI,
+    assert_nothing_moved,
+)
 from tests.helpers import (
     CHALLENGE_PERIOD,
+    ZERO_ADDRESS,
     ZERO_ROOT,
     b32,
     event_args,
@@ -20,8 +27,6 @@ from tests.helpers import (
     plain,
     reverts,
 )
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 def test_startExitThread_state(both_disputed, alice, bob):
@@ -40,12 +45,8 @@ def test_startExitThread_state(both_disputed, alice, bob):
     }
     after = w.snapshot(alice, bob)
     # nothing moves: the channels keep the locked amounts until a side is emptied
-    assert after.balances == before.balances
+    assert_nothing_moved(before, after)
     assert after.balances[str(alice)] == (0, 0, THREAD_WEI, 0, 0, THREAD_TOKEN)
-    assert after.details == before.details
-    assert (after.total_wei, after.total_token) == (before.total_wei, before.total_token)
-    assert (after.reserve_wei, after.reserve_token) == (before.reserve_wei, before.reserve_token)
-    assert (after.manager_eth, after.manager_token) == (before.manager_eth, before.manager_token)
     assert after.eth[str(alice)] == before.eth[str(alice)] - fee_of(tx)
     assert event_args(tx, "DidStartExitThread") == plain(
         {

@@ -11,7 +11,7 @@ from brownie import web3
 from brownie.test import given, strategy
 from hypothesis import HealthCheck, example, settings
 
-from channel_manager.contract_views import ChannelStatus
+from channel_manager.contract_views import ChannelStatus, channel_balances, channel_details
 from tests.fixtures.threads import ThreadWorld
 from tests.helpers import reverts, set_next_timestamp
 
@@ -103,8 +103,8 @@ def test_thread_record_round_trips_and_settles_exactly(
         fee = tx.gas_used * tx.gas_price
         assert web3.eth.get_balance(str(user)) - eth_before[user] == wei - fee
         assert int(token.balanceOf(user)) - tokens_before[user] == tok
-        balances = funded.getChannelBalances(user)
-        assert (balances[2], balances[5]) == (0, 0)  # the whole thread left both channels
-        assert funded.getChannelDetails(user)[6] == ChannelStatus.OPEN
+        balances = channel_balances(funded, str(user))
+        assert (balances.wei_total, balances.token_total) == (0, 0)  # the thread left both
+        assert channel_details(funded, str(user)).status == ChannelStatus.OPEN
     assert world.thread(initial)["emptied"] == [True, True]
     assert world.thread(initial)["txCount"] == tx_count
