@@ -195,7 +195,7 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireCallerIsUser(state.user);
         Channel memory channel = _loadChannel(state.user, Status.Open);
         _requireRecipient(state.recipient, true);
-        _requireDepositValue(state.pendingWeiUpdates[2]);
+        _requireDepositValue(msg.value, state.pendingWeiUpdates[2]);
         _requireAuthorizedUpdate(channel, state);
         // Only the hub's deposits come from the reserve, measured before this call: the user's
         // msg.value and pulled tokens are never reserve (v1 let them back a hub deposit).
@@ -639,8 +639,9 @@ contract ChannelManager is IChannelManager, EIP712, ReentrancyGuardTransient {
         _requireBalancesWithinTotals(channel, state);
     }
 
-    function _requireDepositValue(uint256 expected) internal view {
-        if (msg.value != expected) revert WrongDepositValue(msg.value, expected);
+    /// @dev `sent` is the call's `msg.value` (passed in: only payable callers may read it).
+    function _requireDepositValue(uint256 sent, uint256 expected) internal pure {
+        if (sent != expected) revert WrongDepositValue(sent, expected);
     }
 
     /// @dev The reserve as it was before this call covers the deposits taken from it, gross.

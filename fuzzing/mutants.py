@@ -171,7 +171,7 @@ HAND_WRITTEN: tuple[Mutant, ...] = (
        _drop("            _requireFundsCover(required, available);\n")),
     _m("rule-deposit-value", "rule", "msg.value above the user's ETH deposit accepted (`!=` to `<`)",
        "§5 WrongDepositValue",
-       ("if (msg.value != expected) revert WrongDepositValue", "if (msg.value < expected) revert WrongDepositValue")),
+       ("if (sent != expected) revert WrongDepositValue", "if (sent < expected) revert WrongDepositValue")),
     _m("rule-token-shortfall", "rule", "a token deposit that delivered less is accepted",
        "§5 TokenTransferShortfall (exact token pulls); property 10.1",
        ("if (received != amount) revert TokenTransferShortfall", "if (false) revert TokenTransferShortfall")),
