@@ -236,7 +236,7 @@ def test_empty_thread_reverts_when_the_record_was_started_from_another_initial_s
     w.assert_solvent()
 
 
-def test_empty_thread_reverts_for_the_big_initial_state_when_started_from_the_small_one():
+def test_empty_thread_reverts_when_given_the_big_initial_state_after_a_small_start():
     """The variant: the record starts from the 1-wei initial state in carol's channel; bob's
     channel cannot settle the 5-ETH one against it."""
     w, big, small = two_initial_states_world()

@@ -153,7 +153,7 @@ def test_hubAuthorizedUpdate_reverts_when_user_is_invalid(funded, hub, who):
         funded.hubAuthorizedUpdate(state.to_tuple(), b"\x01" * 65, {"from": hub})
 
 
-def test_hubAuthorizedUpdate_is_not_payable(funded, signer, hub, proposal):
+def test_hubAuthorizedUpdate_reverts_when_value_is_sent(funded, signer, hub, proposal):
     with brownie_reverts():
         funded.hubAuthorizedUpdate(
             proposal.to_tuple(), signer.channel(proposal, proposal.user), {"from": hub, "value": 1}

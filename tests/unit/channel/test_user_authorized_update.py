@@ -140,9 +140,7 @@ def test_userAuthorizedUpdate_reverts_when_user_is_hub(funded, signer, hub):
 
 
 @pytest.mark.parametrize("who", ["zero", "contract"])
-def test_userAuthorizedUpdate_reverts_with_not_user_for_users_that_cannot_call(
-    funded, signer, alice, who
-):
+def test_userAuthorizedUpdate_reverts_when_user_cannot_be_the_caller(funded, signer, alice, who):
     """Zero and the manager itself can never be msg.sender, so NotUser fires before InvalidUser."""
     user = {"zero": "0x" + "00" * 20, "contract": funded.address}[who]
     state = ChannelState(user, user, pending_wei_updates=(1, 0, 0, 0), tx_count=(1, 1))

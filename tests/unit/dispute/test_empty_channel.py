@@ -61,7 +61,7 @@ WHO_AND_WHEN = [
         "initiator_much_later",
     ],
 )
-def test_empty_channel_state(
+def test_emptyChannel_state(
     funded, token, dispute, read_channel, read_globals, hub, alice, stranger, who, offset
 ):
     closing = dispute("hub")
@@ -108,7 +108,7 @@ def test_empty_channel_state(
     }
 
 
-def test_empty_channel_by_hub_before_closing_when_user_started(
+def test_emptyChannel_by_hub_before_closing_when_user_started(
     funded, dispute, read_channel, hub, alice
 ):
     closing = dispute("user")
@@ -121,7 +121,7 @@ def test_empty_channel_by_hub_before_closing_when_user_started(
     assert event_args(tx, "DidEmptyChannel")["caller"] == hub.address
 
 
-def test_empty_channel_with_threads_enters_thread_dispute(
+def test_emptyChannel_with_threads_enters_thread_dispute(
     funded, open_channel, new_state, sign_both, read_channel, read_globals, hub, alice, stranger
 ):
     open_channel(
@@ -169,7 +169,7 @@ def test_empty_channel_with_threads_enters_thread_dispute(
 
 @pytest.mark.parametrize("who", ["initiator", "stranger"])
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_empty_channel_reverts_when_window_open_at_closing_minus_1(
+def test_emptyChannel_reverts_when_window_open_at_closing_minus_1(
     funded, dispute, read_channel, hub, alice, stranger, initiator, who
 ):
     closing = dispute(initiator)
@@ -184,7 +184,7 @@ def test_empty_channel_reverts_when_window_open_at_closing_minus_1(
 
 
 @pytest.mark.parametrize("who", ["initiator", "stranger", "other_user"])
-def test_empty_channel_reverts_when_window_open_right_after_start(
+def test_emptyChannel_reverts_when_window_open_right_after_start(
     funded, dispute, hub, alice, bob, stranger, who
 ):
     closing = dispute("hub")
@@ -197,21 +197,21 @@ def test_empty_channel_reverts_when_window_open_right_after_start(
 
 
 @pytest.mark.parametrize("who", INVALID_USERS)
-def test_empty_channel_reverts_when_user_is_invalid(funded, hub, who):
+def test_emptyChannel_reverts_when_user_is_invalid(funded, hub, who):
     user = invalid_user(who, hub, funded)
 
     with reverts("InvalidUser", user):
         funded.emptyChannel(user, {"from": hub})
 
 
-def test_empty_channel_reverts_when_channel_open(funded, open_channel, hub, alice):
+def test_emptyChannel_reverts_when_channel_open(funded, open_channel, hub, alice):
     open_channel(alice)
 
     with reverts("WrongChannelStatus", alice, ChannelStatus.OPEN):
         funded.emptyChannel(alice, {"from": hub})
 
 
-def test_empty_channel_reverts_when_already_emptied(funded, dispute, hub, alice):
+def test_emptyChannel_reverts_when_already_emptied(funded, dispute, hub, alice):
     dispute("hub")
     funded.emptyChannel(alice, {"from": alice})
 
@@ -219,7 +219,7 @@ def test_empty_channel_reverts_when_already_emptied(funded, dispute, hub, alice)
         funded.emptyChannel(alice, {"from": alice})
 
 
-def test_empty_channel_reverts_when_channel_in_thread_dispute(
+def test_emptyChannel_reverts_when_channel_in_thread_dispute(
     funded, open_channel, put_in_thread_dispute, hub, alice
 ):
     open_channel(alice)

@@ -55,7 +55,7 @@ def challenge(manager, state, sigs, caller, **tx):
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_empty_channel_with_challenge_state(
+def test_emptyChannelWithChallenge_state(
     funded, token, dispute, answer, sign_both, read_channel, read_globals, hub, alice, initiator
 ):
     challenger, _ = dispute(initiator)
@@ -96,7 +96,7 @@ def test_empty_channel_with_challenge_state(
     }
 
 
-def test_empty_channel_with_challenge_with_threads_enters_thread_dispute(
+def test_emptyChannelWithChallenge_with_threads_enters_thread_dispute(
     funded, dispute, new_state, sign_both, read_channel, read_globals, alice
 ):
     challenger, closing = dispute("hub")
@@ -147,7 +147,7 @@ PENDING = [
     PENDING,
     ids=["deposit_apply", "withdrawal_revert", "deposit_revert", "withdrawal_apply"],
 )
-def test_empty_channel_with_challenge_pays_after_apply_or_revert(
+def test_emptyChannelWithChallenge_pays_after_apply_or_revert(
     funded, dispute, new_state, sign_both, read_channel, hub, alice, pending, tx_count, paid
 ):
     challenger, _ = dispute("hub")
@@ -176,7 +176,7 @@ def test_empty_channel_with_challenge_pays_after_apply_or_revert(
 # ------------------------------------------------------------------------------------ time
 
 
-def test_empty_channel_with_challenge_accepted_one_second_before_closing(
+def test_emptyChannelWithChallenge_accepts_one_second_before_closing(
     funded, dispute, answer, sign_both, read_channel, alice
 ):
     challenger, closing = dispute("hub")
@@ -189,7 +189,7 @@ def test_empty_channel_with_challenge_accepted_one_second_before_closing(
 
 
 @pytest.mark.parametrize("offset", [0, 1], ids=["at_closing", "closing_plus_1"])
-def test_empty_channel_with_challenge_reverts_when_window_closed(
+def test_emptyChannelWithChallenge_reverts_when_window_closed(
     funded, dispute, answer, sign_both, read_channel, alice, offset
 ):
     challenger, closing = dispute("hub")
@@ -206,7 +206,7 @@ def test_empty_channel_with_challenge_reverts_when_window_closed(
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_empty_channel_with_challenge_reverts_when_caller_is_exit_initiator(
+def test_emptyChannelWithChallenge_reverts_when_caller_is_exit_initiator(
     funded, dispute, answer, sign_both, hub, alice, initiator
 ):
     dispute(initiator)
@@ -217,7 +217,7 @@ def test_empty_channel_with_challenge_reverts_when_caller_is_exit_initiator(
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
-def test_empty_channel_with_challenge_reverts_when_caller_is_not_hub_or_user(
+def test_emptyChannelWithChallenge_reverts_when_caller_is_not_hub_or_user(
     funded, dispute, answer, sign_both, alice, bob, stranger, caller_name
 ):
     dispute("hub")
@@ -227,7 +227,7 @@ def test_empty_channel_with_challenge_reverts_when_caller_is_not_hub_or_user(
         challenge(funded, answer, sign_both(answer), caller)
 
 
-def test_empty_channel_with_challenge_reverts_when_channel_open(
+def test_emptyChannelWithChallenge_reverts_when_channel_open(
     funded, open_channel, answer, sign_both, alice
 ):
     open_channel(alice)
@@ -236,7 +236,7 @@ def test_empty_channel_with_challenge_reverts_when_channel_open(
         challenge(funded, answer, sign_both(answer), alice)
 
 
-def test_empty_channel_with_challenge_reverts_when_channel_in_thread_dispute(
+def test_emptyChannelWithChallenge_reverts_when_channel_in_thread_dispute(
     funded, open_channel, put_in_thread_dispute, new_state, sign_both, alice
 ):
     open_channel(alice)
@@ -248,7 +248,7 @@ def test_empty_channel_with_challenge_reverts_when_channel_in_thread_dispute(
 
 
 @pytest.mark.parametrize("who", INVALID_USERS)
-def test_empty_channel_with_challenge_reverts_when_user_is_invalid(
+def test_emptyChannelWithChallenge_reverts_when_user_is_invalid(
     funded, answer, key_signer, hub, alice, who
 ):
     user = invalid_user(who, hub, funded)
@@ -304,7 +304,7 @@ STALE_ANSWERS = [
         "exceeds_total_after_revert",
     ],
 )
-def test_empty_channel_with_challenge_reverts_when_answer_is_stale_or_invalid(
+def test_emptyChannelWithChallenge_reverts_when_answer_is_stale_or_invalid(
     funded, open_channel, new_state, sign_both, hub, alice, changes, error, args
 ):
     open_channel(alice)
@@ -329,7 +329,7 @@ def test_empty_channel_with_challenge_reverts_when_answer_is_stale_or_invalid(
         challenge(funded, state, sign_both(state), alice)
 
 
-def test_empty_channel_with_challenge_reverts_when_hub_signature_invalid(
+def test_emptyChannelWithChallenge_reverts_when_hub_signature_invalid(
     funded, dispute, answer, key_signer, alice
 ):
     challenger, _ = dispute("hub")
@@ -339,7 +339,7 @@ def test_empty_channel_with_challenge_reverts_when_hub_signature_invalid(
         challenge(funded, answer, sigs, challenger)
 
 
-def test_empty_channel_with_challenge_reverts_when_user_signature_invalid(
+def test_emptyChannelWithChallenge_reverts_when_user_signature_invalid(
     funded, dispute, answer, key_signer, hub, alice, bob
 ):
     challenger, _ = dispute("user")

@@ -15,7 +15,7 @@ from tests.helpers import CHALLENGE_PERIOD, ZERO_ROOT, event_args, reverts
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_start_exit_state(
+def test_startExit_state(
     funded, token, open_channel, read_channel, read_globals, hub, alice, initiator
 ):
     open_channel(alice)
@@ -56,7 +56,7 @@ def test_start_exit_state(
     }
 
 
-def test_start_exit_on_unused_channel_runs_on_zero_state(funded, read_channel, hub, bob):
+def test_startExit_on_unused_channel_runs_on_zero_state(funded, read_channel, hub, bob):
     """Every channel is open from deployment (docs/protocol.md §1): a never-used one can be disputed."""
     tx = funded.startExit(bob, {"from": bob})
 
@@ -68,9 +68,7 @@ def test_start_exit_on_unused_channel_runs_on_zero_state(funded, read_channel, h
     assert event_args(tx, "DidStartExitChannel")["caller"] == bob.address
 
 
-def test_start_exit_leaves_other_channels_alone(
-    funded, open_channel, read_channel, hub, alice, bob
-):
+def test_startExit_leaves_other_channels_alone(funded, open_channel, read_channel, hub, alice, bob):
     open_channel(alice)
     open_channel(bob)
     bob_before = read_channel(bob)
@@ -82,7 +80,7 @@ def test_start_exit_leaves_other_channels_alone(
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
-def test_start_exit_reverts_when_caller_is_not_hub_or_user(
+def test_startExit_reverts_when_caller_is_not_hub_or_user(
     funded, open_channel, alice, bob, stranger, caller_name
 ):
     open_channel(alice)
@@ -93,14 +91,14 @@ def test_start_exit_reverts_when_caller_is_not_hub_or_user(
 
 
 @pytest.mark.parametrize("who", INVALID_USERS)
-def test_start_exit_reverts_when_user_is_invalid(funded, hub, who):
+def test_startExit_reverts_when_user_is_invalid(funded, hub, who):
     user = invalid_user(who, hub, funded)
 
     with reverts("InvalidUser", user):
         funded.startExit(user, {"from": hub})
 
 
-def test_start_exit_reverts_when_channel_in_channel_dispute(funded, open_channel, hub, alice):
+def test_startExit_reverts_when_channel_in_channel_dispute(funded, open_channel, hub, alice):
     open_channel(alice)
     funded.startExit(alice, {"from": hub})
 
@@ -108,7 +106,7 @@ def test_start_exit_reverts_when_channel_in_channel_dispute(funded, open_channel
         funded.startExit(alice, {"from": alice})
 
 
-def test_start_exit_reverts_when_channel_in_thread_dispute(
+def test_startExit_reverts_when_channel_in_thread_dispute(
     funded, open_channel, put_in_thread_dispute, read_channel, hub, alice
 ):
     open_channel(alice)

@@ -42,7 +42,7 @@ def submit(manager, state, sigs, caller):
 
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
-def test_start_exit_with_update_state(
+def test_startExitWithUpdate_state(
     funded, token, opened, new_state, sign_both, read_channel, read_globals, hub, alice, initiator
 ):
     caller = hub if initiator == "hub" else alice
@@ -118,7 +118,7 @@ def _matrix_id(row):
 
 
 @pytest.mark.parametrize("row", PENDING_MATRIX, ids=[_matrix_id(r) for r in PENDING_MATRIX])
-def test_start_exit_with_update_applies_or_reverts_pending(
+def test_startExitWithUpdate_applies_or_reverts_pending(
     funded, token, opened, new_state, sign_both, read_channel, read_globals, hub, alice, row
 ):
     side, deposit, withdrawal, executed, adjustment = row
@@ -159,7 +159,7 @@ def test_start_exit_with_update_applies_or_reverts_pending(
     assert event["txCount"] == (2, 1)
 
 
-def test_start_exit_with_update_keeps_stored_onchain_count(
+def test_startExitWithUpdate_keeps_stored_onchain_count(
     funded, opened, new_state, sign_both, read_channel, hub, alice
 ):
     """A state without pending updates but a higher txCount[1] (a voided proposal): only
@@ -177,7 +177,7 @@ def test_start_exit_with_update_keeps_stored_onchain_count(
     assert (after["txCountGlobal"], after["txCountChain"]) == (3, 1)
 
 
-def test_start_exit_with_update_accepts_balances_equal_to_total_after_apply(
+def test_startExitWithUpdate_accepts_balances_equal_to_total_after_apply(
     funded, opened, new_state, sign_both, read_channel, hub, alice
 ):
     """Boundary of the post-check: hub + user == total after applying is allowed."""
@@ -201,7 +201,7 @@ def test_start_exit_with_update_accepts_balances_equal_to_total_after_apply(
 
 
 @pytest.mark.parametrize("timeout", [1, 2**40], ids=["past_timeout", "future_timeout"])
-def test_start_exit_with_update_reverts_when_state_has_timeout(
+def test_startExitWithUpdate_reverts_when_state_has_timeout(
     funded, opened, new_state, sign_both, hub, alice, timeout
 ):
     state = new_state(
@@ -230,7 +230,7 @@ STALE_COUNTS = [
     STALE_COUNTS,
     ids=["global_equal", "global_below", "global_equal_onchain_higher", "onchain_below"],
 )
-def test_start_exit_with_update_reverts_when_state_is_stale(
+def test_startExitWithUpdate_reverts_when_state_is_stale(
     funded, opened, new_state, sign_both, hub, alice, tx_count, error, args
 ):
     state = new_state(
@@ -300,7 +300,7 @@ EXCEEDING = [
         "token_after_revert",
     ],
 )
-def test_start_exit_with_update_reverts_when_balances_exceed_total(
+def test_startExitWithUpdate_reverts_when_balances_exceed_total(
     funded, opened, new_state, sign_both, hub, alice, fields, args
 ):
     base = {
@@ -343,7 +343,7 @@ def plain_state(new_state, alice):
 
 
 @pytest.mark.parametrize("kind", BAD_SIGNATURES)
-def test_start_exit_with_update_reverts_when_hub_signature_invalid(
+def test_startExitWithUpdate_reverts_when_hub_signature_invalid(
     funded, opened, plain_state, key_signer, hub, alice, kind
 ):
     sig_hub = _bad_signature(kind, key_signer, plain_state, hub, alice)
@@ -353,7 +353,7 @@ def test_start_exit_with_update_reverts_when_hub_signature_invalid(
 
 
 @pytest.mark.parametrize("kind", BAD_SIGNATURES)
-def test_start_exit_with_update_reverts_when_user_signature_invalid(
+def test_startExitWithUpdate_reverts_when_user_signature_invalid(
     funded, opened, plain_state, key_signer, hub, alice, bob, kind
 ):
     sig_user = _bad_signature(kind, key_signer, plain_state, alice, bob)
@@ -362,7 +362,7 @@ def test_start_exit_with_update_reverts_when_user_signature_invalid(
         submit(funded, plain_state, (key_signer.channel(plain_state, hub), sig_user), hub)
 
 
-def test_start_exit_with_update_reverts_when_signed_for_another_domain(
+def test_startExitWithUpdate_reverts_when_signed_for_another_domain(
     funded, opened, plain_state, key_signer, hub, alice
 ):
     other = Signer(Domain(key_signer.domain.chain_id + 1, funded.address), key_signer.keys)
@@ -388,7 +388,7 @@ TAMPERED = {
 
 @pytest.mark.parametrize("stale_sig", ["hub", "user"])
 @pytest.mark.parametrize("field", list(TAMPERED))
-def test_start_exit_with_update_reverts_when_signed_field_tampered(
+def test_startExitWithUpdate_reverts_when_signed_field_tampered(
     funded, opened, open_channel, new_state, key_signer, hub, alice, bob, field, stale_sig
 ):
     open_channel(bob, user_wei=ETHER, user_token=100 * TOKEN, hub_wei=ETHER, hub_token=50 * TOKEN)
@@ -422,7 +422,7 @@ def test_start_exit_with_update_reverts_when_signed_field_tampered(
 
 
 @pytest.mark.parametrize("caller_name", ["stranger", "bob"], ids=["stranger", "other_user"])
-def test_start_exit_with_update_reverts_when_caller_is_not_hub_or_user(
+def test_startExitWithUpdate_reverts_when_caller_is_not_hub_or_user(
     funded, opened, plain_state, sign_both, alice, bob, stranger, caller_name
 ):
     caller = {"stranger": stranger, "bob": bob}[caller_name]
@@ -432,7 +432,7 @@ def test_start_exit_with_update_reverts_when_caller_is_not_hub_or_user(
 
 
 @pytest.mark.parametrize("who", INVALID_USERS)
-def test_start_exit_with_update_reverts_when_user_is_invalid(
+def test_startExitWithUpdate_reverts_when_user_is_invalid(
     funded, plain_state, key_signer, hub, alice, who
 ):
     user = invalid_user(who, hub, funded)
@@ -443,7 +443,7 @@ def test_start_exit_with_update_reverts_when_user_is_invalid(
         submit(funded, state, sigs, hub)
 
 
-def test_start_exit_with_update_reverts_when_channel_in_channel_dispute(
+def test_startExitWithUpdate_reverts_when_channel_in_channel_dispute(
     funded, opened, plain_state, sign_both, hub, alice
 ):
     funded.startExit(alice, {"from": hub})
@@ -452,7 +452,7 @@ def test_start_exit_with_update_reverts_when_channel_in_channel_dispute(
         submit(funded, plain_state, sign_both(plain_state), alice)
 
 
-def test_start_exit_with_update_reverts_when_channel_in_thread_dispute(
+def test_startExitWithUpdate_reverts_when_channel_in_thread_dispute(
     funded, opened, plain_state, put_in_thread_dispute, sign_both, hub, alice
 ):
     put_in_thread_dispute(alice)

@@ -50,7 +50,7 @@ def test_challengeThread_state(thread_exited, alice, bob, caller_name, request):
     )
 
 
-def test_challengeThread_successive_challenges(thread_exited, bob, hub):
+def test_challengeThread_accepts_successive_challenges(thread_exited, bob, hub):
     w, initial = thread_exited.world, thread_exited.initial
     first = w.pay(initial, times=1)
     second = w.pay(first, times=4)
@@ -77,7 +77,7 @@ def test_challengeThread_reverts_when_balances_unchanged_whatever_the_tx_count(
     assert w.thread(initial) == stored
 
 
-def test_challengeThread_with_token_only_payments(thread_exited, bob):
+def test_challengeThread_accepts_token_only_payments(thread_exited, bob):
     """The receiver's balances are stored when either asset moved, not only ETH."""
     w, initial = thread_exited.world, thread_exited.initial
     update = w.pay(initial, times=2, wei=0)
@@ -103,7 +103,7 @@ def test_challengeThread_saturates_a_tx_count_above_64_bits(thread_exited, bob):
     assert event_args(tx, "DidChallengeThread")["txCount"] == 2**64 - 1
 
 
-def test_challengeThread_after_exit_with_update(both_disputed, alice, bob):
+def test_challengeThread_accepts_after_exit_with_update(both_disputed, alice, bob):
     w, initial = both_disputed.world, both_disputed.initial
     stale = w.pay(initial, times=1)
     w.exit_thread_with_update(alice, initial, stale)
@@ -116,7 +116,7 @@ def test_challengeThread_after_exit_with_update(both_disputed, alice, bob):
 # ------------------------------------------------------------------ time
 
 
-def test_challengeThread_accepted_at_closing_minus_one(thread_exited, bob):
+def test_challengeThread_accepts_at_closing_minus_one(thread_exited, bob):
     w, initial = thread_exited.world, thread_exited.initial
     closing = thread_exited.thread_closing
 
@@ -152,7 +152,7 @@ def test_challengeThread_reverts_when_thread_not_disputed(both_disputed, alice, 
         w.challenge(w.pay(initial), bob)
 
 
-def test_challengeThread_reverts_for_another_thread_id(thread_exited, alice, bob):
+def test_challengeThread_reverts_when_thread_id_differs(thread_exited, alice, bob):
     """The update names the thread; another id of the same pair is another, undisputed thread."""
     w, initial = thread_exited.world, thread_exited.initial
     with reverts("ThreadNotDisputed", alice, bob, 2):

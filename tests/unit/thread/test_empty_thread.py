@@ -226,7 +226,7 @@ def test_emptyThread_keeps_channel_in_dispute_while_threads_remain(two_threads, 
 # ------------------------------------------------------------------ time
 
 
-def test_emptyThread_reverts_before_window_closes(thread_exited, alice):
+def test_emptyThread_reverts_when_window_still_open(thread_exited, alice):
     w, initial = thread_exited.world, thread_exited.initial
     closing = thread_exited.thread_closing
     set_next_timestamp(closing - 1)
@@ -234,7 +234,7 @@ def test_emptyThread_reverts_before_window_closes(thread_exited, alice):
         w.empty(alice, initial)
 
 
-def test_emptyThread_accepted_at_closing(thread_exited, alice):
+def test_emptyThread_accepts_at_closing(thread_exited, alice):
     w, initial = thread_exited.world, thread_exited.initial
 
     tx = w.empty(alice, initial, at=thread_exited.thread_closing)
@@ -276,7 +276,7 @@ def test_emptyThread_reverts_when_receiver_side_already_emptied(world, alice, bo
         world.empty(bob, from_alice)
 
 
-def test_emptyThread_reverts_after_last_thread_emptied(settled, alice):
+def test_emptyThread_reverts_when_last_thread_emptied(settled, alice):
     """With its last thread settled the channel is Open again: no second settlement."""
     w, initial = settled.world, settled.initial
     w.empty(alice, initial)
@@ -359,7 +359,7 @@ def test_emptyThread_does_not_check_its_signature_argument(settled, alice, bob, 
 # tests/unit/exploits/test_h1_thread_drain.py, where two channels commit to two initial states.
 
 
-def test_emptyThread_reverts_with_a_later_state_as_initial(settled, alice):
+def test_emptyThread_reverts_when_initial_is_a_later_state(settled, alice):
     """The settlement follows the stored dispute; a later state is no initial state."""
     w, initial = settled.world, settled.initial
     later = w.pay(initial, times=5)

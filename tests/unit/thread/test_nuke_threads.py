@@ -67,7 +67,7 @@ def test_nukeThreads_state(sender_disputed, alice, bob, stranger):
     )
 
 
-def test_nukeThreads_reverts_one_second_early(sender_disputed, alice, stranger):
+def test_nukeThreads_reverts_when_one_second_early(sender_disputed, alice, stranger):
     w = sender_disputed.world
     nuke_time = sender_disputed.sender_closing + NUKE_DELAY
     set_next_timestamp(nuke_time - 1)
@@ -75,7 +75,7 @@ def test_nukeThreads_reverts_one_second_early(sender_disputed, alice, stranger):
         w.manager.nukeThreads(alice, {"from": stranger})
 
 
-def test_nukeThreads_accepted_one_second_late(sender_disputed, alice, hub):
+def test_nukeThreads_accepts_one_second_late(sender_disputed, alice, hub):
     w = sender_disputed.world
     set_next_timestamp(sender_disputed.sender_closing + NUKE_DELAY + 1)
 
@@ -168,7 +168,7 @@ def test_nukeThreads_reverts_when_channel_in_channel_dispute(opened, alice, hub,
         w.manager.nukeThreads(alice, {"from": stranger})
 
 
-def test_nukeThreads_reverts_after_last_thread_emptied(thread_exited, alice, stranger):
+def test_nukeThreads_reverts_when_last_thread_emptied(thread_exited, alice, stranger):
     """Settling the last thread reopened the channel: nothing is left to nuke."""
     w, initial = thread_exited.world, thread_exited.initial
     w.empty(alice, initial, at=thread_exited.thread_closing)
@@ -177,7 +177,7 @@ def test_nukeThreads_reverts_after_last_thread_emptied(thread_exited, alice, str
         w.manager.nukeThreads(alice, {"from": stranger})
 
 
-def test_nukeThreads_reverts_twice(sender_disputed, alice, stranger):
+def test_nukeThreads_reverts_when_already_nuked(sender_disputed, alice, stranger):
     w = sender_disputed.world
     set_next_timestamp(sender_disputed.sender_closing + NUKE_DELAY)
     w.manager.nukeThreads(alice, {"from": stranger})
@@ -186,7 +186,7 @@ def test_nukeThreads_reverts_twice(sender_disputed, alice, stranger):
 
 
 @pytest.mark.parametrize("who", ["hub", "zero", "manager"])
-def test_nukeThreads_reverts_for_invalid_user(sender_disputed, hub, stranger, who):
+def test_nukeThreads_reverts_when_user_is_invalid(sender_disputed, hub, stranger, who):
     w = sender_disputed.world
     user = {"hub": str(hub), "zero": ZERO_ADDRESS, "manager": w.manager.address}[who]
     with reverts("InvalidUser", user):

@@ -234,7 +234,7 @@ def test_startExitThread_reverts_when_state_not_in_root(sender_disputed, alice):
         w.manager.startExitThread(alice, other.to_tuple(), [], w.sig(other), {"from": alice})
 
 
-def test_startExitThread_reverts_with_proof_of_another_leaf(world, alice, bob, carol):
+def test_startExitThread_reverts_when_proof_is_of_another_leaf(world, alice, bob, carol):
 
     world.open_channel(alice, **SENDER_DEPOSIT)
     world.open_channel(bob, **RECEIVER_DEPOSIT)
@@ -257,7 +257,7 @@ def test_startExitThread_reverts_with_proof_of_another_leaf(world, alice, bob, c
     world.exit_thread(alice, to_bob)
 
 
-def test_startExitThread_reverts_with_proof_from_another_channel(world, alice, bob, carol):
+def test_startExitThread_reverts_when_proof_is_from_another_channel(world, alice, bob, carol):
     """A proof valid in alice's root (two threads) does not prove the thread in bob's root."""
 
     world.open_channel(alice, **SENDER_DEPOSIT)
@@ -280,7 +280,7 @@ def test_startExitThread_reverts_with_proof_from_another_channel(world, alice, b
 
 
 @pytest.mark.parametrize("proof_kind", ["empty", "leaf", "zero"])
-def test_startExitThread_reverts_against_zero_root(world, alice, bob, hub, proof_kind):
+def test_startExitThread_reverts_when_root_is_zero(world, alice, bob, hub, proof_kind):
     """A state signed with threadCount 1 but a zero root puts the channel in ThreadDispute with a
     zero root: no proof whatsoever is accepted against it (v1 skipped the proof then)."""
 
