@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from channel_manager import transitions
+from channel_manager.contract_views import ChannelDetails
 from channel_manager.devkeys import anvil_key
 from channel_manager.eip712 import Domain
 from channel_manager.merkle import MerkleTree
@@ -423,7 +424,7 @@ class GasScenario:
         )
 
     def nuke(self) -> Iterator[Step]:
-        closing = self.chain.call(self.m, "getChannelDetails", self.user_c)[5]
+        closing = ChannelDetails.decode(self.chain.call(self.m, "getChannelDetails", self.user_c)).closing_time
         yield from self.send(
             "nukeThreads",
             self.m,

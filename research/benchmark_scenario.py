@@ -24,6 +24,7 @@ from brownie import accounts, chain, web3
 from eth_account import Account
 
 from channel_manager import transitions
+from channel_manager.contract_views import channel_details
 from channel_manager.eip712 import Domain
 from channel_manager.merkle import MerkleTree
 from channel_manager.signing import sign_channel_state, sign_thread_state
@@ -217,7 +218,7 @@ class _Scenario:
         return transitions.acknowledge(proposal)
 
     def closing_time(self, user: Any) -> int:
-        return int(self.manager.getChannelDetails(user)[5])
+        return channel_details(self.manager, user).closing_time
 
     # -- the scenario --------------------------------------------------------------------
     def play(self) -> ScenarioResult:

@@ -475,16 +475,22 @@ class Adversary(Honest):
     def act_delegate(self) -> bool:
         """EIP-7702: a cheater or puppet delegates to code refusing every ERC-1271 query (trying
         to revoke what its key signed), an honest user to code refusing ETH (payouts become
-        credits); or a delegation is removed."""
+        credits); anyone to code that re-enters the manager from every ETH payment it receives;
+        or a delegation is removed."""
         p = self.rng.choice(self.w.parties)
         chain = self.ep.chain
         if chain.code(p.address) and self.rng.random() < 0.5:
             chain.delegate(p.address, None)
             self.ep.note(f"{p.name} removes its delegation")
             return True
-        target = self.w.rejecter if p.kind == HONEST or self.rng.random() < 0.3 else self.w.revoker
+        r = self.rng.random()
+        if r < 0.3:
+            target, what = self.w.reenterer, "re-enters the manager from every ETH payment"
+        elif p.kind == HONEST or r < 0.5:
+            target, what = self.w.rejecter, "refuses ETH"
+        else:
+            target, what = self.w.revoker, "refuses every ERC-1271 signature"
         chain.delegate(p.address, target)
-        what = "refuses ETH" if target is self.w.rejecter else "refuses every ERC-1271 signature"
         self.ep.note(f"{p.name} delegates its address (EIP-7702) to code that {what}")
         return True
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from channel_manager.signing import SECP256K1_N
 from fuzzing.engine.adversary import Adversary
 from fuzzing.engine.books import HONEST, PUPPET, Party
 from fuzzing.engine.calls import Call
 from fuzzing.engine.fast import derived_key, evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
 
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO = "0x0000000000000000000000000000000000000000"
 #: Signs what honest parties did not: a key that belongs to no party.
 FORGER = derived_key("forger")

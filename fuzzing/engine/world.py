@@ -98,6 +98,7 @@ class World:
             manager_artifact, hub, config.challenge_period, self.token, sender=hub
         )
         self.revoker: Contract = chain.deploy(helper_artifact("RevokingDelegate"), sender=hub)
+        self.reenterer: Contract = chain.deploy(helper_artifact("ReenteringDelegate"), sender=hub)
         self.rejecter: Contract = chain.deploy(
             helper_artifact("RejectingRecipient"), self.manager, hub, sender=hub
         )

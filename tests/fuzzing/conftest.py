@@ -15,10 +15,7 @@ from fuzzing.artifacts import load_build_artifact
 from fuzzing.chain.anvil_chain import AnvilChain
 from fuzzing.chain.base import Chain, Contract
 from fuzzing.chain.revm_chain import RevmChain
-
-ETHER = 10**18
-TOKEN = 10**18
-CHALLENGE_PERIOD = 3600
+from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN
 
 
 @pytest.fixture(params=["revm", "anvil"])
@@ -30,8 +27,10 @@ def chain(request) -> Chain:
 
 @pytest.fixture(scope="session")
 def artifacts():
-    return {name: load_build_artifact(name)
-            for name in ("ChannelManager", "TestToken", "RejectingRecipient", "ERC1271Wallet")}
+    return {
+        name: load_build_artifact(name)
+        for name in ("ChannelManager", "TestToken", "RejectingRecipient", "ERC1271Wallet")
+    }
 
 
 @dataclass
@@ -63,8 +62,19 @@ def deployed(chain, artifacts) -> Deployed:
         chain.send(hub, manager, 10 * ETHER),
         chain.transact(token, "mint", manager, 1_000 * TOKEN, sender=hub),
         *(chain.transact(token, "mint", user, 100 * TOKEN, sender=hub) for user in (alice, bob)),
-        *(chain.transact(token, "approve", manager, 2**256 - 1, sender=user) for user in (alice, bob)),
+        *(
+            chain.transact(token, "approve", manager, 2**256 - 1, sender=user)
+            for user in (alice, bob)
+        ),
     ):
         assert result.success, result.revert_text()
-    return Deployed(chain, manager, token, Domain(chain.chain_id, manager.address), hub, alice,
-                    bob, chain.accounts[9])
+    return Deployed(
+        chain,
+        manager,
+        token,
+        Domain(chain.chain_id, manager.address),
+        hub,
+        alice,
+        bob,
+        chain.accounts[9],
+    )

@@ -9,25 +9,31 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from channel_manager import transitions
+from channel_manager.contract_views import ChannelDetails, ChannelStatus
 from channel_manager.devkeys import anvil_key
 from channel_manager.errors import ERRORS
 from channel_manager.signing import sign_channel_state
 from channel_manager.states import ChannelState
 from fuzzing.artifacts import Artifact
 from fuzzing.chain.base import CallReverted, ChainError, calldata_floor
-from tests.fuzzing.conftest import CHALLENGE_PERIOD, ETHER, TOKEN
+from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN
 
 
 def create_address(sender: str, nonce: int) -> str:
     return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
 
 
+def details(d) -> ChannelDetails:
+    return ChannelDetails.decode(d.chain.call(d.manager, "getChannelDetails", d.alice))
+
+
 def deposit(d, user: str, wei: int = ETHER, token: int = 10 * TOKEN):
     """userAuthorizedUpdate of a first deposit; returns (the proposal stored on chain, result)."""
     proposal = transitions.propose_deposit(ChannelState(user, user), user_wei=wei, user_token=token)
     sig_hub = sign_channel_state(d.key(d.hub), d.domain, proposal)
-    result = d.chain.transact(d.manager, "userAuthorizedUpdate", proposal.to_tuple(), sig_hub,
-                              sender=user, value=wei)
+    result = d.chain.transact(
+        d.manager, "userAuthorizedUpdate", proposal.to_tuple(), sig_hub, sender=user, value=wei
+    )
     assert result.success, result.revert_text()
     return proposal, result
 
@@ -49,7 +55,8 @@ def test_transaction_moves_value_exactly_and_decodes_events(deployed):
     result = d.chain.transact(d.manager, "hubContractWithdraw", ETHER, 10 * TOKEN, sender=d.hub)
     assert result.success and result.error is None
     assert result.events_named("DidHubContractWithdraw")[0].args == {
-        "weiAmount": ETHER, "tokenAmount": 10 * TOKEN,
+        "weiAmount": ETHER,
+        "tokenAmount": 10 * TOKEN,
     }
     transfer = result.events_named("Transfer")[0]
     assert transfer.address == d.token.address
@@ -67,15 +74,22 @@ def test_revert_is_decoded_to_the_custom_error_and_changes_nothing(deployed):
     too_much = d.chain.transact(d.manager, "hubContractWithdraw", 11 * ETHER, 0, sender=d.hub)
     assert too_much.reverted_with("InsufficientReserve", 11 * ETHER, 10 * ETHER)
     assert d.chain.call(d.manager, "getHubReserveWei") == 10 * ETHER
-    assert d.chain.call(d.manager, "getChannelDetails", d.alice)[6] == 0  # still Open
+    assert details(d).status == ChannelStatus.OPEN  # still Open
 
 
 def test_signed_update_is_applied(deployed):
     d = deployed
     proposal, result = deposit(d, d.alice)
     assert result.events_named("DidUpdateChannel")
-    assert d.chain.call(d.manager, "getChannelBalances", d.alice) == (0, ETHER, ETHER, 0, 10 * TOKEN, 10 * TOKEN)
-    assert d.chain.call(d.manager, "getChannelDetails", d.alice)[:2] == proposal.tx_count == (1, 1)
+    assert d.chain.call(d.manager, "getChannelBalances", d.alice) == (
+        0,
+        ETHER,
+        ETHER,
+        0,
+        10 * TOKEN,
+        10 * TOKEN,
+    )
+    assert (details(d).tx_count_global, details(d).tx_count_chain) == proposal.tx_count == (1, 1)
     assert d.chain.call(d.manager, "totalChannelWei") == ETHER
 
 
@@ -87,7 +101,7 @@ def test_transactions_run_at_exactly_the_time_set(deployed):
     exit_ = d.chain.transact(d.manager, "startExit", d.alice, sender=d.hub)
     assert exit_.success and exit_.timestamp == start
     closing = start + CHALLENGE_PERIOD
-    assert d.chain.call(d.manager, "getChannelDetails", d.alice)[5] == closing
+    assert details(d).closing_time == closing
     d.chain.set_time(closing - 1)
     early = d.chain.transact(d.manager, "emptyChannel", d.alice, sender=d.hub)
     assert early.reverted_with("ChallengeWindowOpen", closing, closing - 1)
@@ -122,7 +136,11 @@ def test_snapshot_restores_state_time_and_nonce_and_stays_usable(deployed):
         d.chain.revert(snap)
         assert d.chain.call(d.manager, "getHubReserveWei") == 10 * ETHER
         assert d.chain.call(d.manager, "getChannelBalances", d.alice) == (0,) * 6
-        assert (d.chain.time, d.chain.nonce(d.hub), d.chain.balance(d.hub)) == (time, nonce, hub_eth)
+        assert (d.chain.time, d.chain.nonce(d.hub), d.chain.balance(d.hub)) == (
+            time,
+            nonce,
+            hub_eth,
+        )
         with pytest.raises(ChainError, match="snapshot"):
             d.chain.revert(later)
 
@@ -149,7 +167,7 @@ def test_transactions_the_chain_refuses_raise(deployed):
     poor = "0x00000000000000000000000000000000DeaDBeef"
     with pytest.raises(ChainError):
         d.chain.send(poor, d.hub, 1)  # no ETH to send
-    with pytest.raises(ChainError, match="code|Caller"):
+    with pytest.raises(ChainError, match=r"code|Caller"):
         d.chain.send(d.manager, d.hub, 0)  # a sender with code (EIP-3607)
 
 
@@ -178,7 +196,9 @@ def test_delegated_eoa_runs_its_delegate_and_still_sends(deployed, artifacts):
     emptied = d.chain.transact(d.manager, "emptyChannel", d.alice, sender=d.hub)
     assert emptied.success
     assert emptied.events_named("DidCreditUser")[0].args == {
-        "user": d.alice, "weiAmount": ETHER, "tokenAmount": 0,
+        "user": d.alice,
+        "weiAmount": ETHER,
+        "tokenAmount": 0,
     }
     assert d.chain.call(d.manager, "creditWei", d.alice) == ETHER
     d.chain.delegate(d.alice, None)
@@ -193,13 +213,35 @@ def test_dev_accounts_are_anvils_funded_mnemonic_accounts(chain):
 
 
 # A contract that TSTOREs 1 when called without data and returns TLOAD(0) otherwise.
-_TRANSIENT_RUNTIME = bytes.fromhex("3615601057" "60005c60005260206000f3" "5b600160005d00")
+_TRANSIENT_RUNTIME = bytes.fromhex("361560105760005c60005260206000f35b600160005d00")
 TRANSIENT_PROBE = Artifact(
     name="TransientProbe",
-    abi=[{"type": "function", "name": "load", "inputs": [], "outputs": [{"name": "", "type": "uint256"}],
-          "stateMutability": "view"}],
-    bytecode=bytes([0x60, len(_TRANSIENT_RUNTIME), 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60,
-                    len(_TRANSIENT_RUNTIME), 0x60, 0x00, 0xF3]) + _TRANSIENT_RUNTIME,
+    abi=[
+        {
+            "type": "function",
+            "name": "load",
+            "inputs": [],
+            "outputs": [{"name": "", "type": "uint256"}],
+            "stateMutability": "view",
+        }
+    ],
+    bytecode=bytes(
+        [
+            0x60,
+            len(_TRANSIENT_RUNTIME),
+            0x60,
+            0x0C,
+            0x60,
+            0x00,
+            0x39,
+            0x60,
+            len(_TRANSIENT_RUNTIME),
+            0x60,
+            0x00,
+            0xF3,
+        ]
+    )
+    + _TRANSIENT_RUNTIME,
 )
 
 
@@ -217,7 +259,9 @@ def test_each_transaction_starts_cold(deployed):
     """EIP-2929/2200: every identical transfer (two non-zero balances changed) pays for cold
     slots and fresh original values again; pyrevm alone made the repeats 9,600 gas cheaper."""
     d = deployed
-    costs = [d.chain.transact(d.token, "transfer", d.bob, 1, sender=d.alice).gas_used for _ in range(3)]
+    costs = [
+        d.chain.transact(d.token, "transfer", d.bob, 1, sender=d.alice).gas_used for _ in range(3)
+    ]
     assert costs == [34_441] * 3
 
 
@@ -238,6 +282,11 @@ def test_a_reverting_call_raises_the_decoded_error_and_changes_nothing(deployed)
     d = deployed
     with pytest.raises(CallReverted) as reverted:
         d.chain.call(d.manager, "hubContractWithdraw", 11 * ETHER, 0, sender=d.hub)
-    assert (reverted.value.error, reverted.value.error_args) == ("InsufficientReserve", (11 * ETHER, 10 * ETHER))
-    assert d.chain.call(d.manager, "hubContractWithdraw", ETHER, 0, sender=d.hub) is None  # simulated
+    assert (reverted.value.error, reverted.value.error_args) == (
+        "InsufficientReserve",
+        (11 * ETHER, 10 * ETHER),
+    )
+    assert (
+        d.chain.call(d.manager, "hubContractWithdraw", ETHER, 0, sender=d.hub) is None
+    )  # simulated
     assert d.chain.call(d.manager, "getHubReserveWei") == 10 * ETHER

@@ -44,14 +44,18 @@ def test_a_contract_without_the_abi_is_refused_and_the_cache_follows_imports(tmp
     (tmp_path / "Part.sol").write_text(PART)
     variant = tmp_path / "Variant.sol"
     variant.write_text(NOT_A_MANAGER)
-    with pytest.raises(ContractSourceError, match="lacks the ChannelManager ABI: missing ") as failure:
+    with pytest.raises(
+        ContractSourceError, match="lacks the ChannelManager ABI: missing "
+    ) as failure:
         load_channel_manager(variant)
     assert "\n" not in str(failure.value)
     assert "one()" in {fn.signature for fn in compile_contract(variant).codec.functions.values()}
     started = time.monotonic()
     compile_contract(variant)
     assert time.monotonic() - started < 1.0  # served from the cache
-    (tmp_path / "Part.sol").write_text(PART.replace("one()", "two()").replace("return 1", "return 2"))
+    (tmp_path / "Part.sol").write_text(
+        PART.replace("one()", "two()").replace("return 1", "return 2")
+    )
     signatures = {fn.signature for fn in compile_contract(variant).codec.functions.values()}
     assert "two()" in signatures and "one()" not in signatures  # the changed import recompiled
 
@@ -61,7 +65,7 @@ def test_missing_file_and_ambiguous_contract_are_one_line_errors(tmp_path):
         load_channel_manager(tmp_path / "Nothing.sol")
     two = tmp_path / "Two.sol"
     two.write_text("pragma solidity 0.8.30;\ncontract A {}\ncontract B {}\n")
-    with pytest.raises(ContractSourceError, match="name the contract to test .*A, B"):
+    with pytest.raises(ContractSourceError, match=r"name the contract to test .*A, B"):
         load_channel_manager(two)
     with pytest.raises(ContractSourceError, match="no contract named C"):
         load_channel_manager(two, "C")

@@ -19,7 +19,7 @@ from fuzzing.channel_walk import ChannelWalk
 from fuzzing.gas_scenario import GasScenario, Step
 from fuzzing.views import manager_views
 from research.benchmark_scenario import OPERATIONS, run_scenario
-from tests.fuzzing.conftest import CHALLENGE_PERIOD, ETHER
+from tests.helpers import CHALLENGE_PERIOD, ETHER
 
 COLD_ACCOUNT_ACCESS = 2_600  # EIP-2929, charged by EIP-7702 for reading the delegate
 
@@ -30,9 +30,14 @@ def play(chain: Chain, artifacts: dict) -> tuple[GasScenario, list[tuple[Step, d
     for step in scenario.play():
         views: dict[str, Any] = {}
         if scenario.manager is not None:
-            views = manager_views(chain, scenario.manager, users=chain.accounts[1:4],
-                                  threads=scenario.threads, token=scenario.token,
-                                  holders=chain.accounts[:4])
+            views = manager_views(
+                chain,
+                scenario.manager,
+                users=chain.accounts[1:4],
+                threads=scenario.threads,
+                token=scenario.token,
+                holders=chain.accounts[:4],
+            )
             views["time"] = chain.time
             views["hub nonce"] = chain.nonce(chain.accounts[0])
         observed.append((step, views))
@@ -92,8 +97,11 @@ def delegated_refusal(chain: Chain, artifacts: dict) -> list[Any]:
     state = ChannelState(alice, alice, pending_wei_updates=(0, 0, ETHER, 0), tx_count=(1, 1))
     sig_hub = sign_channel_state(anvil_key(0), Domain(chain.chain_id, manager.address), state)
     rejecting = chain.deploy(artifacts["RejectingRecipient"], manager, alice, sender=hub)
-    results = [chain.transact(manager, "userAuthorizedUpdate", state.to_tuple(), sig_hub,
-                              sender=alice, value=ETHER)]
+    results = [
+        chain.transact(
+            manager, "userAuthorizedUpdate", state.to_tuple(), sig_hub, sender=alice, value=ETHER
+        )
+    ]
     chain.delegate(alice, rejecting)
     results.append(chain.transact(manager, "startExit", alice, sender=alice))
     chain.advance(CHALLENGE_PERIOD)

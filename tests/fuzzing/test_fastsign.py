@@ -20,8 +20,19 @@ QUAD = st.tuples(AMOUNT, AMOUNT, AMOUNT, AMOUNT)
 DOMAIN = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
 KEYS = [anvil_key(i) for i in range(3)]
 
-channel_states = st.builds(ChannelState, ADDRESS, ADDRESS, PAIR, PAIR, QUAD, QUAD, PAIR,
-                           st.binary(min_size=32, max_size=32), AMOUNT, AMOUNT)
+channel_states = st.builds(
+    ChannelState,
+    ADDRESS,
+    ADDRESS,
+    PAIR,
+    PAIR,
+    QUAD,
+    QUAD,
+    PAIR,
+    st.binary(min_size=32, max_size=32),
+    AMOUNT,
+    AMOUNT,
+)
 thread_states = st.builds(ThreadState, ADDRESS, ADDRESS, AMOUNT, PAIR, PAIR, AMOUNT)
 
 

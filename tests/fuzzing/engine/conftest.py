@@ -37,8 +37,14 @@ def pre_v3_path(tmp_path_factory) -> Path:
     for source in ("contracts/ChannelManager.sol", "interfaces/IChannelManager.sol"):
         target = folder / source
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(subprocess.run(["git", "show", f"{PRE_V3_COMMIT}:{source}"], cwd=ROOT,
-                                          capture_output=True, check=True).stdout)
+        target.write_bytes(
+            subprocess.run(
+                ["git", "show", f"{PRE_V3_COMMIT}:{source}"],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
     return folder / "contracts" / "ChannelManager.sol"
 
 
@@ -49,9 +55,25 @@ def pre_v3_artifact(pre_v3_path):
 
 @pytest.fixture
 def scripted():
-    def make(artifact, *, period: int = 10, reserve_wei: int = 10**22, reserve_token: int = 10**22) -> Episode:
-        config = Config(challenge_period=period, reserve_wei=reserve_wei, reserve_token=reserve_token,
-                        honest=2, cheaters=1, puppets=2)
-        return Episode(artifact, config, random.Random(0), PathCounter(), [], step_limit=10**6, check_rules=True)
+    def make(
+        artifact, *, period: int = 10, reserve_wei: int = 10**22, reserve_token: int = 10**22
+    ) -> Episode:
+        config = Config(
+            challenge_period=period,
+            reserve_wei=reserve_wei,
+            reserve_token=reserve_token,
+            honest=2,
+            cheaters=1,
+            puppets=2,
+        )
+        return Episode(
+            artifact,
+            config,
+            random.Random(0),
+            PathCounter(),
+            [],
+            step_limit=10**6,
+            check_rules=True,
+        )
 
     return make

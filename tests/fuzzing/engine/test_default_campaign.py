@@ -13,9 +13,13 @@ SEED = 20261207
 STEPS = 40_000
 
 
-def test_deep_default_campaign_on_v3_passes_both_oracles_and_reaches_every_dispute_path(v3_artifact):
+def test_deep_default_campaign_on_v3_passes_both_oracles_and_reaches_every_dispute_path(
+    v3_artifact,
+):
     verdict = run_campaign(v3_artifact, seed=SEED, max_steps=STEPS, oracle="both")
-    assert verdict.passed, f"{verdict.failure}: {verdict.detail}\n" + "\n".join(verdict.counterexample)
+    assert verdict.passed, f"{verdict.failure}: {verdict.detail}\n" + "\n".join(
+        verdict.counterexample
+    )
     assert verdict.steps >= STEPS and verdict.property_checks >= STEPS
     unreached = [path for path in DISPUTE_PATHS if verdict.path_hits.get(path, 0) == 0]
     assert not unreached, unreached

@@ -25,10 +25,21 @@ def into_thread_dispute(ep: Episode, name: str, leaves: tuple) -> None:
     hub concedes at once: the channel is in ThreadDispute."""
     p = party(ep, name)
     book = ep.books[p.address]
-    state = evolve(book.base, tx_count=(1, 0), thread_root=ep.roots.root_of(leaves), thread_count=len(leaves))
+    state = evolve(
+        book.base, tx_count=(1, 0), thread_root=ep.roots.root_of(leaves), thread_count=len(leaves)
+    )
     signed = book.sign(state, leaves)
-    ep.send(Call("startExitWithUpdate", (state.to_tuple(), signed.sig_hub, signed.sig_user), p.address,
-                 f"{name} exits into threads", users=(p.address,), genuine=True, state=state))
+    ep.send(
+        Call(
+            "startExitWithUpdate",
+            (state.to_tuple(), signed.sig_hub, signed.sig_user),
+            p.address,
+            f"{name} exits into threads",
+            users=(p.address,),
+            genuine=True,
+            state=state,
+        )
+    )
     ep.send(Call("emptyChannel", (p.address,), ep.world.hub, "hub concedes", users=(p.address,)))
 
 
@@ -36,11 +47,28 @@ def deposit(ep: Episode, book: ChannelBook, user_wei: int = 0, hub_wei: int = 0)
     signed = book.propose((hub_wei, 0, user_wei, 0), ZERO4, book.user, 0)
     s = signed.state
     if hub_wei:
-        call = Call("hubAuthorizedUpdate", (s.to_tuple(), signed.sig_user), ep.world.hub, "hub deposits",
-                    users=(book.user,), payees=(book.user,), genuine=True, state=s)
+        call = Call(
+            "hubAuthorizedUpdate",
+            (s.to_tuple(), signed.sig_user),
+            ep.world.hub,
+            "hub deposits",
+            users=(book.user,),
+            payees=(book.user,),
+            genuine=True,
+            state=s,
+        )
     else:
-        call = Call("userAuthorizedUpdate", (s.to_tuple(), signed.sig_hub), book.user, "user deposits",
-                    value=user_wei, users=(book.user,), payees=(book.user,), genuine=True, state=s)
+        call = Call(
+            "userAuthorizedUpdate",
+            (s.to_tuple(), signed.sig_hub),
+            book.user,
+            "user deposits",
+            value=user_wei,
+            users=(book.user,),
+            payees=(book.user,),
+            genuine=True,
+            state=s,
+        )
     assert ep.send(call).success
     book.acknowledge()
 
@@ -56,14 +84,36 @@ def play_h1(ep: Episode) -> None:
     sig_big, sig_small = (s.key.sign(ep.world.hasher.thread_digest(x)) for x in (big, small))
     into_thread_dispute(ep, "P1", (big,))
     into_thread_dispute(ep, "P0", (small,))
-    assert ep.send(Call("startExitThread", (r.address, big.to_tuple(), [], sig_big), r.address, "record from big",
-                        users=(r.address,), thread=big.key, initial=big, genuine=True)).success
+    assert ep.send(
+        Call(
+            "startExitThread",
+            (r.address, big.to_tuple(), [], sig_big),
+            r.address,
+            "record from big",
+            users=(r.address,),
+            thread=big.key,
+            initial=big,
+            genuine=True,
+        )
+    ).success
     ep.advance_to(ep.oracle.thread_view(big.key).closing)
-    ep.send(Call("emptyThread", (s.address, small.to_tuple(), [], sig_small), s.address, "settle with small",
-                 users=(s.address,), thread=small.key, initial=small, genuine=True))
+    ep.send(
+        Call(
+            "emptyThread",
+            (s.address, small.to_tuple(), [], sig_small),
+            s.address,
+            "settle with small",
+            users=(s.address,),
+            thread=small.key,
+            initial=small,
+            genuine=True,
+        )
+    )
 
 
-def test_h1_drain_is_a_payout_failure_on_pre_v3_even_with_a_large_reserve(scripted, pre_v3_artifact):
+def test_h1_drain_is_a_payout_failure_on_pre_v3_even_with_a_large_reserve(
+    scripted, pre_v3_artifact
+):
     ep = scripted(pre_v3_artifact, reserve_wei=10**22)
     with pytest.raises(PropertyFailure) as failure:
         play_h1(ep)
@@ -86,7 +136,9 @@ def play_m1(ep: Episode) -> None:
     deposit(ep, book, user_wei=10 * UNIT)
     book.next_plain((8 * UNIT, 2 * UNIT), (0, 0), ())
     ep.chain.delegate(c.address, ep.world.revoker)
-    assert ep.send(Call("startExit", (c.address,), c.address, "stale exit", users=(c.address,))).success
+    assert ep.send(
+        Call("startExit", (c.address,), c.address, "stale exit", users=(c.address,))
+    ).success
     assert ep.answer(c.address, ep.world.hub, book.final).success
 
 
@@ -120,24 +172,63 @@ def play_m2(ep: Episode) -> None:
     receiver.next_plain((0, UNIT), (0, 0), (initial,))
     paid = thread_state(c.address, h.address, 1, (2 * UNIT, 3 * UNIT), (0, 0), 3)
     sig_paid = c.key.sign(ep.world.hasher.thread_digest(paid))
-    ep.thread_books[initial.key] = ThreadBook(initial, c, h, sig, paid, sig_paid, [(initial, sig), (paid, sig_paid)])
+    ep.thread_books[initial.key] = ThreadBook(
+        initial, c, h, sig, paid, sig_paid, [(initial, sig), (paid, sig_paid)]
+    )
 
     s = sender.final.state
-    assert ep.send(Call("startExitWithUpdate", (s.to_tuple(), sender.final.sig_hub, sender.final.sig_user),
-                        c.address, "sender exits", users=(c.address,), genuine=True, state=s)).success
+    assert ep.send(
+        Call(
+            "startExitWithUpdate",
+            (s.to_tuple(), sender.final.sig_hub, sender.final.sig_user),
+            c.address,
+            "sender exits",
+            users=(c.address,),
+            genuine=True,
+            state=s,
+        )
+    ).success
     ep.send(Call("emptyChannel", (c.address,), ep.world.hub, "hub concedes", users=(c.address,)))
     jump = thread_state(c.address, h.address, 1, (5 * UNIT - 1, 1), (0, 0), 2**64 - 1)
     sig_jump = c.key.sign(ep.world.hasher.thread_digest(jump))
-    assert ep.send(Call("startExitThreadWithUpdate", (c.address, initial.to_tuple(), [], sig, jump.to_tuple(),
-                                                      sig_jump), c.address, "the txCount jump", users=(c.address,),
-                        thread=initial.key, initial=initial, genuine=True)).success
+    assert ep.send(
+        Call(
+            "startExitThreadWithUpdate",
+            (c.address, initial.to_tuple(), [], sig, jump.to_tuple(), sig_jump),
+            c.address,
+            "the txCount jump",
+            users=(c.address,),
+            thread=initial.key,
+            initial=initial,
+            genuine=True,
+        )
+    ).success
     r = receiver.final.state
-    assert ep.send(Call("startExitWithUpdate", (r.to_tuple(), receiver.final.sig_hub, receiver.final.sig_user),
-                        h.address, "receiver exits", users=(h.address,), genuine=True, state=r)).success
+    assert ep.send(
+        Call(
+            "startExitWithUpdate",
+            (r.to_tuple(), receiver.final.sig_hub, receiver.final.sig_user),
+            h.address,
+            "receiver exits",
+            users=(h.address,),
+            genuine=True,
+            state=r,
+        )
+    ).success
     ep.send(Call("emptyChannel", (h.address,), ep.world.hub, "hub concedes", users=(h.address,)))
     ep.advance_to(ep.oracle.thread_view(initial.key).closing)  # the watchtower answers first
-    ep.send(Call("emptyThread", (h.address, initial.to_tuple(), [], sig), h.address, "receiver settles",
-                 users=(h.address,), thread=initial.key, initial=initial, genuine=True))
+    ep.send(
+        Call(
+            "emptyThread",
+            (h.address, initial.to_tuple(), [], sig),
+            h.address,
+            "receiver settles",
+            users=(h.address,),
+            thread=initial.key,
+            initial=initial,
+            genuine=True,
+        )
+    )
 
 
 def test_m2_txcount_jump_is_an_honest_receiver_failure_on_pre_v3(scripted, pre_v3_artifact):
@@ -145,7 +236,9 @@ def test_m2_txcount_jump_is_an_honest_receiver_failure_on_pre_v3(scripted, pre_v
     with pytest.raises(PropertyFailure) as failure:
         play_m2(ep)
     assert failure.value.name == "honest-receiver-safety"
-    assert any("challenges thread" in line and "ThreadTxCountNotHigher" in line for line in ep.trace)
+    assert any(
+        "challenges thread" in line and "ThreadTxCountNotHigher" in line for line in ep.trace
+    )
 
 
 def test_m2_receiver_is_paid_its_newest_state_on_v3(scripted, v3_artifact):

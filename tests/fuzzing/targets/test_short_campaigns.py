@@ -19,7 +19,7 @@ from fuzzing.engine.campaign import run_campaign
 from fuzzing.mutants import all_mutants, build_mutant
 
 sys.path.insert(0, str(PROJECT_ROOT / "research"))
-from rediscover import PRE_V3, classify  # noqa: E402
+from rediscover import PRE_V3, classify
 
 SEED = 1
 STEPS = 3000
@@ -62,6 +62,13 @@ def test_the_representative_mutants_cover_every_hand_written_kind():
 
 
 def test_the_pre_v3_contract_fails_a_short_campaign_with_a_known_finding():
-    verdict = run_campaign(load_channel_manager(PRE_V3), seed=SEED, max_steps=STEPS, oracle="properties")
+    verdict = run_campaign(
+        load_channel_manager(PRE_V3), seed=SEED, max_steps=STEPS, oracle="properties"
+    )
     assert not verdict.passed
-    assert classify(verdict.failure, verdict.detail, verdict.counterexample) in {"H-1", "M-2", "M-1", "L-1"}
+    assert classify(verdict.failure, verdict.detail, verdict.counterexample) in {
+        "H-1",
+        "M-2",
+        "M-1",
+        "L-1",
+    }

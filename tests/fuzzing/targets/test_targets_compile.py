@@ -15,8 +15,8 @@ import pytest
 from fuzzing.artifacts import PROJECT_ROOT
 from fuzzing.compile import load_channel_manager
 from fuzzing.mutants import (
-    Edit,
     HAND_WRITTEN,
+    Edit,
     Mutant,
     MutantError,
     all_mutants,
@@ -58,7 +58,9 @@ def test_pre_v3_files_are_commit_0e20cbd_under_a_fuzz_target_header(path):
 
 
 def test_pre_v3_contract_header_names_the_flaws():
-    assert (PRE_V3 / "contracts" / "ChannelManager.sol").read_text().splitlines()[1] == HEADER_FIRST_LINE
+    assert (PRE_V3 / "contracts" / "ChannelManager.sol").read_text().splitlines()[
+        1
+    ] == HEADER_FIRST_LINE
 
 
 def test_pre_v3_compiles_with_the_channel_manager_abi_and_differs_from_v3(v3):
@@ -70,7 +72,16 @@ def test_pre_v3_compiles_with_the_channel_manager_abi_and_differs_from_v3(v3):
 def test_the_mutant_set_covers_every_kind_of_edit():
     kinds = Counter(m.category for m in MUTANTS)
     assert len(MUTANTS) >= 40
-    for kind in ("rule", "time", "assembly", "unchecked", "packing", "v3-fix", "thread", "generated"):
+    for kind in (
+        "rule",
+        "time",
+        "assembly",
+        "unchecked",
+        "packing",
+        "v3-fix",
+        "thread",
+        "generated",
+    ):
         assert kinds[kind] > 0, kind
     ids = [m.id for m in MUTANTS]
     assert len(ids) == len(set(ids))
