@@ -231,6 +231,13 @@ class ChannelMachine(RuleBasedStateMachine):
             )
         return fn(*args, {"from": sender, "value": value})
 
+    def _act_double_signed(self, fn_name: str, model_fn, rec: Signed, sender):
+        """`_act` for a function taking a double-signed state: (state, sigHub, sigUser)."""
+        sigs = (rec.sig_hub, rec.sig_user)
+        return self._act(
+            fn_name, model_fn, (rec.state, *sigs), (rec.state.to_tuple(), *sigs), sender
+        )
+
     def _act(
         self, fn_name: str, model_fn, model_args: tuple, chain_args: tuple, sender, value: int = 0
     ):
@@ -461,12 +468,8 @@ class ChannelMachine(RuleBasedStateMachine):
         elif entry == 1:
             out = self._user_update(s, rec.sig_hub, who)
         elif entry == 2:
-            out = self._act(
-                "startExitWithUpdate",
-                self.model.start_exit_with_update,
-                (s, rec.sig_hub, rec.sig_user),
-                (s.to_tuple(), rec.sig_hub, rec.sig_user),
-                who,
+            out = self._act_double_signed(
+                "startExitWithUpdate", self.model.start_exit_with_update, rec, who
             )
             if out is not None and rec is hist[-1]:
                 self.honest_exit[user] = (caller, s)
@@ -474,12 +477,8 @@ class ChannelMachine(RuleBasedStateMachine):
                 self.dispute_log[user] = {"initiator": caller, "newest": rec is hist[-1]}
             return
         elif entry == 3:
-            out = self._act(
-                "emptyChannelWithChallenge",
-                self.model.empty_channel_with_challenge,
-                (s, rec.sig_hub, rec.sig_user),
-                (s.to_tuple(), rec.sig_hub, rec.sig_user),
-                who,
+            out = self._act_double_signed(
+                "emptyChannelWithChallenge", self.model.empty_channel_with_challenge, rec, who
             )
             if out is not None:
                 self._record_dispute(user, answered_by=caller)
@@ -545,12 +544,8 @@ class ChannelMachine(RuleBasedStateMachine):
             if stale and len(hist) > 1:
                 rec = hist[0]
                 s = rec.state
-                out = self._act(
-                    "startExitWithUpdate",
-                    self.model.start_exit_with_update,
-                    (s, rec.sig_hub, rec.sig_user),
-                    (s.to_tuple(), rec.sig_hub, rec.sig_user),
-                    who,
+                out = self._act_double_signed(
+                    "startExitWithUpdate", self.model.start_exit_with_update, rec, who
                 )
             else:
                 out = self._act("startExit", self.model.start_exit, (user,), (user,), who)
@@ -573,11 +568,10 @@ class ChannelMachine(RuleBasedStateMachine):
             challenger = (
                 counterparty if action == "challenge" else ("hub" if started_by_hub else "user")
             )
-            out = self._act(
+            out = self._act_double_signed(
                 "emptyChannelWithChallenge",
                 self.model.empty_channel_with_challenge,
-                (s, rec.sig_hub, rec.sig_user),
-                (s.to_tuple(), rec.sig_hub, rec.sig_user),
+                rec,
                 self._who(challenger, user),
             )
             if out is not None and action == "initiator_challenges":
@@ -714,12 +708,10 @@ class ChannelMachine(RuleBasedStateMachine):
                 rec = self.ledger.history[user][-1] if self.ledger.history[user] else None
             if rec is None or rec.state.thread_count == 0:
                 return
-            s = rec.state
-            out = self._act(
+            out = self._act_double_signed(
                 "startExitWithUpdate",
                 self.model.start_exit_with_update,
-                (s, rec.sig_hub, rec.sig_user),
-                (s.to_tuple(), rec.sig_hub, rec.sig_user),
+                rec,
                 self._who("hub" if by_hub else "user", user),
             )
             if out is None:
@@ -768,12 +760,8 @@ class ChannelMachine(RuleBasedStateMachine):
         if rec is not None and rec.state.tx_count[0] > c.tx_count_global:
             s = rec.state
             newest_exec = s.tx_count[1] == c.tx_count_chain
-            out = self._act(
-                "emptyChannelWithChallenge",
-                self.model.empty_channel_with_challenge,
-                (s, rec.sig_hub, rec.sig_user),
-                (s.to_tuple(), rec.sig_hub, rec.sig_user),
-                who,
+            out = self._act_double_signed(
+                "emptyChannelWithChallenge", self.model.empty_channel_with_challenge, rec, who
             )
             assert out is not None, (
                 "an honest answer with the newest state inside the window was refused"
@@ -1367,11 +1355,10 @@ class ChannelMachine(RuleBasedStateMachine):
         rec = self.ledger.sign(s, record=False)
         if entry == 2:
             executed = s.tx_count[1] == c.tx_count_chain
-            out = self._act(
+            out = self._act_double_signed(
                 "startExitWithUpdate",
                 self.model.start_exit_with_update,
-                (s, rec.sig_hub, rec.sig_user),
-                (s.to_tuple(), rec.sig_hub, rec.sig_user),
+                rec,
                 self.env.hub if by_hub else user,
             )
             if out is not None:
