@@ -8,7 +8,7 @@ export PYTHONWARNINGS := ignore::FutureWarning
 NETWORK ?= anvil
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test gas coverage fuzz mutation slither clean
+.PHONY: setup compile demo lint test gas coverage fuzz mutation slither clean
 
 setup:
 	@tools/setup.sh
@@ -19,7 +19,16 @@ compile: setup
 demo: setup
 	.venv/bin/python tools/run_script.py scripts/demo.py --network $(NETWORK)
 
-test: setup
+# The lint gate, run first by `make test` (so CI enforces it): ruff's lint and formatting over
+# the Python tree, strict mypy on the channel_manager package, solhint on the contract and its
+# interface (settings: pyproject.toml, .solhint.json).
+lint: setup
+	ruff check .
+	ruff format --check .
+	mypy
+	solhint --max-warnings 0 contracts/ChannelManager.sol interfaces/IChannelManager.sol
+
+test: setup lint
 	brownie test --network $(NETWORK) $(PYTEST_ARGS)
 
 # The breakdown table needs opcode traces, so the benchmark runs on a steps-tracing anvil

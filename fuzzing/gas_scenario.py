@@ -424,7 +424,9 @@ class GasScenario:
         )
 
     def nuke(self) -> Iterator[Step]:
-        closing = ChannelDetails.decode(self.chain.call(self.m, "getChannelDetails", self.user_c)).closing_time
+        closing = ChannelDetails.decode(
+            self.chain.call(self.m, "getChannelDetails", self.user_c)
+        ).closing_time
         yield from self.send(
             "nukeThreads",
             self.m,

@@ -87,7 +87,9 @@ def _matches_with_immutables(actual: bytes, expected: bytes) -> bool:
         if run_start is not None and i - run_start >= 32:
             in_placeholder[run_start:i] = b"\x01" * (i - run_start)
         run_start = None
-    return all(a == e or in_placeholder[i] for i, (a, e) in enumerate(zip(actual, expected)))
+    return all(
+        a == e or in_placeholder[i] for i, (a, e) in enumerate(zip(actual, expected, strict=True))
+    )
 
 
 def _patch_immutable_check() -> None:

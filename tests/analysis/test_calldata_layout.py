@@ -29,7 +29,9 @@ WORD = 0x20
 
 _STRUCT = re.compile(r"struct (\w+) \{(.*?)\}", re.S)
 _MEMBER = re.compile(r"^\s*(\w+)(?:\[(\d+)\])?\s+(\w+);", re.M)
-_TABLE_ROW = re.compile(r"^\s*//\s+(ChannelState|ThreadState)\.(\w+)\s+(0x[0-9a-f]+)\s+(\d+)\s*$", re.M)
+_TABLE_ROW = re.compile(
+    r"^\s*//\s+(ChannelState|ThreadState)\.(\w+)\s+(0x[0-9a-f]+)\s+(\d+)\s*$", re.M
+)
 _MARK = re.compile(r"layout: (\w+)\.(\w+)(?:\.\.(\w+))?")
 _STRUCT_PARAM = re.compile(r"function \w+\((?:ChannelState|ThreadState) calldata (\w+)\)")
 _CALLDATA_READ = re.compile(r"calldata(?:load|copy)\(")
@@ -113,7 +115,7 @@ def _copy_length(code: str) -> int | None:
     if start < 0:
         return None
     args, depth, current = [], 0, ""
-    for char in code[start + len("calldatacopy("):]:
+    for char in code[start + len("calldatacopy(") :]:
         if char == "," and depth == 0:
             args.append(current.strip())
             current = ""
@@ -152,21 +154,30 @@ def layout_errors(contract: str, interface: str) -> list[str]:
         except AssertionError as exc:
             errors.append(f"{where}: {exc}")
             continue
-        offsets = [int(x, 16) for x in re.findall(rf"add\({re.escape(read.pointer)}, (0x[0-9a-f]+)\)", read.text)]
+        offsets = [
+            int(x, 16)
+            for x in re.findall(rf"add\({re.escape(read.pointer)}, (0x[0-9a-f]+)\)", read.text)
+        ]
         if not offsets:
             errors.append(f"{where}: no read at an offset from the struct pointer `{read.pointer}`")
             continue
         if offsets[0] != start:
-            errors.append(f"{where}: reads {read.struct}.{read.first} at {offsets[0]:#x}, the table says {start:#x}")
+            errors.append(
+                f"{where}: reads {read.struct}.{read.first} at {offsets[0]:#x}, the table says {start:#x}"
+            )
         if len(offsets) > 1 and offsets[1] != end:  # a loop bound: the end of the span
-            errors.append(f"{where}: stops at {offsets[1]:#x}, {read.struct}.{read.last} ends at {end:#x}")
+            errors.append(
+                f"{where}: stops at {offsets[1]:#x}, {read.struct}.{read.last} ends at {end:#x}"
+            )
         copied = _copy_length(read.text)
         if copied is not None and copied != end - start:
             errors.append(
                 f"{where}: copies {copied:#x} bytes, {read.struct}.{read.first}..{read.last} is {end - start:#x}"
             )
         if "calldataload" in read.text and end - start != WORD:
-            errors.append(f"{where}: loads one word, {read.first}..{read.last} is {end - start:#x} bytes")
+            errors.append(
+                f"{where}: loads one word, {read.first}..{read.last} is {end - start:#x} bytes"
+            )
     return errors
 
 
@@ -177,7 +188,12 @@ def unmarked_reads(contract: str) -> list[str]:
     for number, line in enumerate(contract.splitlines(), 1):
         pointer = _pointer(line, pointer)
         code = line.split("//")[0]
-        if pointer and _CALLDATA_READ.search(code) and f"add({pointer}, 0x" in code and number not in marked:
+        if (
+            pointer
+            and _CALLDATA_READ.search(code)
+            and f"add({pointer}, 0x" in code
+            and number not in marked
+        ):
             found.append(f"line {number}: {code.strip()}")
         if pointer and re.search(rf"let \w+ := add\({pointer}, 0x", code) and number not in marked:
             found.append(f"line {number}: {code.strip()}")
@@ -209,7 +225,10 @@ def test_the_compiled_abi_has_the_interface_field_order():
         pytest.skip("build/contracts/ChannelManager.json missing (run brownie compile)")
     abi = json.loads(BUILD.read_text())["abi"]
     structs = struct_layout(INTERFACE.read_text())
-    for function, struct in (("channelStateDigest", "ChannelState"), ("threadStateDigest", "ThreadState")):
+    for function, struct in (
+        ("channelStateDigest", "ChannelState"),
+        ("threadStateDigest", "ThreadState"),
+    ):
         (entry,) = [e for e in abi if e.get("name") == function]
         components = entry["inputs"][0]["components"]
         assert [c["name"] for c in components] == [f.name for f in structs[struct]]
@@ -224,7 +243,10 @@ def test_did_update_channel_data_is_the_state_words_it_copies():
     event = re.search(r"event DidUpdateChannel\((.*?)\);", interface, re.S).group(1)
     params = [p.split()[-1] for p in event.split(",") if "indexed" not in p]
     fields = [f.name for f in struct_layout(interface)["ChannelState"]]
-    assert params == ["caller", *fields[fields.index("weiBalances"): fields.index("threadCount") + 1]]
+    assert params == [
+        "caller",
+        *fields[fields.index("weiBalances") : fields.index("threadCount") + 1],
+    ]
 
 
 # ---------------------------------------------------------------------------- the checker
@@ -250,24 +272,32 @@ def _swap_members(interface: str, struct: str, a: str, b: str) -> str:
 def test_a_reordered_struct_is_caught(struct, a, b):
     interface = _swap_members(INTERFACE.read_text(), struct, a, b)
     assert interface != INTERFACE.read_text()
-    assert any(f"layout table of {struct}" in e for e in layout_errors(CONTRACT.read_text(), interface))
+    assert any(
+        f"layout table of {struct}" in e for e in layout_errors(CONTRACT.read_text(), interface)
+    )
 
 
 def test_a_retyped_field_is_caught():
-    interface = INTERFACE.read_text().replace("uint256[4] pendingWeiUpdates;", "uint256[3] pendingWeiUpdates;")
+    interface = INTERFACE.read_text().replace(
+        "uint256[4] pendingWeiUpdates;", "uint256[3] pendingWeiUpdates;"
+    )
     errors = layout_errors(CONTRACT.read_text(), interface)
     assert any("layout table of ChannelState" in e for e in errors)
     assert any("ChannelState.pendingWeiUpdates" in e and "0x60" in e for e in errors)
 
 
 def test_a_moved_assembly_offset_is_caught():
-    contract = CONTRACT.read_text().replace("add(s, 0x1c0), 0x40) // layout", "add(s, 0x1a0), 0x40) // layout")
+    contract = CONTRACT.read_text().replace(
+        "add(s, 0x1c0), 0x40) // layout", "add(s, 0x1a0), 0x40) // layout"
+    )
     assert contract != CONTRACT.read_text()
     assert any("txCount at 0x1a0" in e for e in layout_errors(contract, INTERFACE.read_text()))
 
 
 def test_a_short_copy_is_caught():
-    contract = CONTRACT.read_text().replace("add(s, 0x200), 0x60) // layout", "add(s, 0x200), 0x40) // layout")
+    contract = CONTRACT.read_text().replace(
+        "add(s, 0x200), 0x60) // layout", "add(s, 0x200), 0x40) // layout"
+    )
     assert contract != CONTRACT.read_text()
     assert any("copies 0x40 bytes" in e for e in layout_errors(contract, INTERFACE.read_text()))
 

@@ -41,9 +41,7 @@ def test_property_failure_exits_1_and_its_replay_command_reproduces_it(pre_v3_pa
     assert run.returncode == 1, run.stdout + run.stderr
     verdict = run.stdout.strip().splitlines()[-1]
     # With this seed the first pre-v3 bug met is L-1 (a surplus stranded in a reopened channel).
-    assert verdict.startswith("FAILED no-stranded-surplus after ") and verdict.endswith(
-        "(seed 10)"
-    )
+    assert verdict.startswith("FAILED no-stranded-surplus after ") and verdict.endswith("(seed 10)")
     replay = next(
         line.strip()
         for line in run.stdout.splitlines()
