@@ -525,16 +525,15 @@ class ChannelManagerModel:
         return (Initiator.HUB if caller == self.hub else Initiator.USER) == ch.initiator
 
     def _open_channel(self, user: str) -> Channel:
-        self._require_valid_user(user)
-        ch = self.channel(user)
-        if ch.status != Status.OPEN:
-            raise E.WrongChannelStatus(user, int(ch.status))
-        return ch
+        return self._channel_in(user, Status.OPEN)
 
     def _disputed_channel(self, user: str) -> Channel:
+        return self._channel_in(user, Status.CHANNEL_DISPUTE)
+
+    def _channel_in(self, user: str, status: Status) -> Channel:
         self._require_valid_user(user)
         ch = self.channel(user)
-        if ch.status != Status.CHANNEL_DISPUTE:
+        if ch.status != status:
             raise E.WrongChannelStatus(user, int(ch.status))
         return ch
 
@@ -602,17 +601,9 @@ class ChannelManagerModel:
         for value in (global_wei, global_token):
             if value > MAX_AMOUNT:
                 raise E.ValueTooLarge(value)
-        new = ch.copy()
-        new.wei_hub, new.wei_user, new.token_hub, new.token_user = (
-            wei_hub,
-            wei_user,
-            token_hub,
-            token_user,
-        )
+        new = self._with_balances(ch, s, (wei_hub, wei_user), (token_hub, token_user))
         new.wei_total, new.token_total = wei_total, token_total
-        new.tx_count_global, new.tx_count_chain = s.tx_count
-        new.thread_root = s.thread_root
-        new.thread_count = s.thread_count
+        new.tx_count_chain = s.tx_count[1]
         return new, global_wei, global_token
 
     def _require_recipient_not_self(self, recipient: str) -> None:
@@ -656,13 +647,16 @@ class ChannelManagerModel:
         token_hub, token_user = self.settle(s.token_balances, s.pending_token_updates, executed)
         self._require_within(wei_hub, wei_user, ch.wei_total)
         self._require_within(token_hub, token_user, ch.token_total)
+        return self._with_balances(ch, s, (wei_hub, wei_user), (token_hub, token_user))
+
+    @staticmethod
+    def _with_balances(
+        ch: Channel, s: ChannelState, wei: tuple[int, int], token: tuple[int, int]
+    ) -> Channel:
+        """A copy of `ch` holding the settled (hub, user) balances and `s`'s txCount[0] and threads."""
         new = ch.copy()
-        new.wei_hub, new.wei_user, new.token_hub, new.token_user = (
-            wei_hub,
-            wei_user,
-            token_hub,
-            token_user,
-        )
+        new.wei_hub, new.wei_user = wei
+        new.token_hub, new.token_user = token
         new.tx_count_global = s.tx_count[0]
         new.thread_root = s.thread_root
         new.thread_count = s.thread_count

@@ -100,28 +100,22 @@ def propose_withdrawal(
 
 def acknowledge(prev: ChannelState) -> ChannelState:
     """The pending updates were executed on-chain: fold them into the balances."""
-    if not prev.has_pending:
-        raise ValueError("nothing pending to acknowledge")
-    wei, token = settle_state(prev, executed=True)
-    return _next(
-        prev,
-        onchain_bump=False,
-        wei_balances=wei,
-        token_balances=token,
-        pending_wei_updates=_ZERO4,
-        pending_token_updates=_ZERO4,
-        timeout=0,
-    )
+    return _settled(prev, executed=True, what="acknowledge")
 
 
 def void_pending(prev: ChannelState) -> ChannelState:
     """The proposal's timeout passed unexecuted: restore what it deducted, raise txCount[1]."""
+    return _settled(prev, executed=False, what="void")
+
+
+def _settled(prev: ChannelState, *, executed: bool, what: str) -> ChannelState:
+    """The next state with the pending updates settled; only a voided proposal raises txCount[1]."""
     if not prev.has_pending:
-        raise ValueError("nothing pending to void")
-    wei, token = settle_state(prev, executed=False)
+        raise ValueError(f"nothing pending to {what}")
+    wei, token = settle_state(prev, executed=executed)
     return _next(
         prev,
-        onchain_bump=True,
+        onchain_bump=not executed,
         wei_balances=wei,
         token_balances=token,
         pending_wei_updates=_ZERO4,
