@@ -16,7 +16,7 @@ from channel_manager import errors as E
 from channel_manager.rules import validate_thread_update
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, ChannelBook, Party, Signed, ThreadBook
-from fuzzing.engine.calls import Call
+from fuzzing.engine.calls import Call, update_call
 from fuzzing.engine.episode import NUKE_PERIODS, Episode
 from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
@@ -115,32 +115,14 @@ class Honest(Base):
     # ------------------------------------------------------------------ cooperative updates
     def submit(self, book: ChannelBook, signed: Signed, by_hub: bool) -> TxResult:
         s = signed.state
-        user = book.user
-        if by_hub:
-            call = Call(
-                "hubAuthorizedUpdate",
-                (s.to_tuple(), signed.sig_user),
-                self.hub,
-                f"hub submits {book.party.name}'s update {s.tx_count}: pending wei "
-                f"{s.pending_wei_updates} token {s.pending_token_updates}",
-                users=(user,),
-                payees=(s.recipient,),
-                genuine=True,
-                state=s,
-            )
-        else:
-            call = Call(
-                "userAuthorizedUpdate",
-                (s.to_tuple(), signed.sig_hub),
-                user,
-                f"{book.party.name} submits its update {s.tx_count}: pending wei "
-                f"{s.pending_wei_updates} token {s.pending_token_updates}",
-                value=s.pending_wei_updates[2],
-                users=(user,),
-                payees=(s.recipient,),
-                genuine=True,
-                state=s,
-            )
+        call = update_call(
+            signed,
+            user=book.user,
+            hub=self.hub,
+            by_hub=by_hub,
+            label=f"{book.party.name}'s update {s.tx_count}: pending wei "
+            f"{s.pending_wei_updates} token {s.pending_token_updates}",
+        )
         result = self.send(call)
         if result.success and book.outstanding is signed:
             book.acknowledge()

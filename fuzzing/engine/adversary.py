@@ -10,7 +10,7 @@ from typing import Any
 
 from fuzzing.engine.actors import Honest
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
-from fuzzing.engine.calls import Call
+from fuzzing.engine.calls import Call, double_signed_call, update_call
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
 
@@ -275,31 +275,13 @@ class Adversary(Honest):
             return False
         signed = self.puppet_state(p, "update")
         s = signed.state
-        if self.rng.random() < 0.5:
-            call = Call(
-                "hubAuthorizedUpdate",
-                (s.to_tuple(), signed.sig_user),
-                self.hub,
-                f"hub submits puppet {p.name}'s update {s.tx_count} pending wei {s.pending_wei_updates} "
-                f"token {s.pending_token_updates}",
-                users=(p.address,),
-                payees=(s.recipient,),
-                genuine=True,
-                state=s,
-            )
-        else:
-            call = Call(
-                "userAuthorizedUpdate",
-                (s.to_tuple(), signed.sig_hub),
-                p.address,
-                f"puppet {p.name} submits its update {s.tx_count} pending wei {s.pending_wei_updates} "
-                f"token {s.pending_token_updates}",
-                value=s.pending_wei_updates[2],
-                users=(p.address,),
-                payees=(s.recipient,),
-                genuine=True,
-                state=s,
-            )
+        label = (
+            f"puppet {p.name}'s update {s.tx_count} pending wei {s.pending_wei_updates} "
+            f"token {s.pending_token_updates}"
+        )
+        call = update_call(
+            signed, user=p.address, hub=self.hub, by_hub=self.rng.random() < 0.5, label=label
+        )
         self.send(call)
         return True
 
@@ -323,30 +305,10 @@ class Adversary(Honest):
             tx_count=(signed.state.tx_count[0], self.view(p.address).tx_chain),
         )
         signed = self.book(p).sign(s, signed.leaves)
-        label = f"puppet {p.name}'s update {s.tx_count} replays pending word {word} at the stored onchain count"
-        if self.rng.random() < 0.5:
-            call = Call(
-                "hubAuthorizedUpdate",
-                (s.to_tuple(), signed.sig_user),
-                self.hub,
-                f"hub submits {label}",
-                users=(p.address,),
-                payees=(s.recipient,),
-                genuine=True,
-                state=s,
-            )
-        else:
-            call = Call(
-                "userAuthorizedUpdate",
-                (s.to_tuple(), signed.sig_hub),
-                p.address,
-                f"{p.name} submits {label}",
-                value=s.pending_wei_updates[2],
-                users=(p.address,),
-                payees=(s.recipient,),
-                genuine=True,
-                state=s,
-            )
+        label = f"puppet {p.name}'s update {s.tx_count}, replaying pending word {word} at the stored onchain count"
+        call = update_call(
+            signed, user=p.address, hub=self.hub, by_hub=self.rng.random() < 0.5, label=label
+        )
         self.send(call)
         return True
 
@@ -368,16 +330,13 @@ class Adversary(Honest):
             return True
         signed = self.puppet_state(p, "dispute")
         s = signed.state
+        label = (
+            f"{self.name(caller)} exits puppet {p.name}'s channel with {s.tx_count}: wei {s.wei_balances} "
+            f"token {s.token_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}"
+        )
         self.send(
-            Call(
-                "startExitWithUpdate",
-                (s.to_tuple(), signed.sig_hub, signed.sig_user),
-                caller,
-                f"{self.name(caller)} exits puppet {p.name}'s channel with {s.tx_count}: wei {s.wei_balances} "
-                f"token {s.token_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}",
-                users=(p.address,),
-                genuine=True,
-                state=s,
+            double_signed_call(
+                "startExitWithUpdate", signed, caller=caller, user=p.address, label=label
             )
         )
         return True
@@ -393,16 +352,13 @@ class Adversary(Honest):
             caller = v.initiator  # CallerIsExitInitiator
         signed = self.puppet_state(p, "dispute")
         s = signed.state
+        label = (
+            f"{self.name(caller)} answers puppet {p.name}'s dispute with {s.tx_count}: wei "
+            f"{s.wei_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}"
+        )
         self.send(
-            Call(
-                "emptyChannelWithChallenge",
-                (s.to_tuple(), signed.sig_hub, signed.sig_user),
-                caller,
-                f"{self.name(caller)} answers puppet {p.name}'s dispute with {s.tx_count}: wei "
-                f"{s.wei_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}",
-                users=(p.address,),
-                genuine=True,
-                state=s,
+            double_signed_call(
+                "emptyChannelWithChallenge", signed, caller=caller, user=p.address, label=label
             )
         )
         return True
@@ -434,16 +390,13 @@ class Adversary(Honest):
             return True
         signed = self.rng.choice(stale)
         s = signed.state
+        label = (
+            f"{self.name(caller)} exits {p.name}'s channel on the stale state {s.tx_count} (newest "
+            f"{book.final.state.tx_count if book.final else None})"
+        )
         self.send(
-            Call(
-                "startExitWithUpdate",
-                (s.to_tuple(), signed.sig_hub, signed.sig_user),
-                caller,
-                f"{self.name(caller)} exits {p.name}'s channel on the stale state {s.tx_count} (newest "
-                f"{book.final.state.tx_count if book.final else None})",
-                users=(p.address,),
-                genuine=True,
-                state=s,
+            double_signed_call(
+                "startExitWithUpdate", signed, caller=caller, user=p.address, label=label
             )
         )
         return True
@@ -459,15 +412,10 @@ class Adversary(Honest):
             return False
         signed = self.rng.choice(book.history)
         s = signed.state
+        label = f"{p.name} answers its own channel's dispute with the old state {s.tx_count}"
         self.send(
-            Call(
-                "emptyChannelWithChallenge",
-                (s.to_tuple(), signed.sig_hub, signed.sig_user),
-                p.address,
-                f"{p.name} answers its own channel's dispute with the old state {s.tx_count}",
-                users=(p.address,),
-                genuine=True,
-                state=s,
+            double_signed_call(
+                "emptyChannelWithChallenge", signed, caller=p.address, user=p.address, label=label
             )
         )
         return True

@@ -47,3 +47,41 @@ class Call:
     genuine: bool = False
     state: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+def update_call(signed: Any, *, user: str, hub: str, by_hub: bool, label: str) -> Call:
+    """`signed` (a double-signed channel state) as an authorized update: the hub submits it with
+    the user's signature, or the user with the hub's, paying its ETH deposit (§5). `label` names
+    the update; the submitter is prefixed."""
+    s = signed.state
+    if by_hub:
+        fn, args, sender, value = "hubAuthorizedUpdate", (s.to_tuple(), signed.sig_user), hub, 0
+    else:
+        fn, args, sender = "userAuthorizedUpdate", (s.to_tuple(), signed.sig_hub), user
+        value = s.pending_wei_updates[2]
+    who = "hub" if by_hub else "user"
+    return Call(
+        fn,
+        args,
+        sender,
+        f"{who} submits {label}",
+        value=value,
+        users=(user,),
+        payees=(s.recipient,),
+        genuine=True,
+        state=s,
+    )
+
+
+def double_signed_call(fn: str, signed: Any, *, caller: str, user: str, label: str) -> Call:
+    """`fn` (startExitWithUpdate or emptyChannelWithChallenge) with a state both parties signed."""
+    s = signed.state
+    return Call(
+        fn,
+        (s.to_tuple(), signed.sig_hub, signed.sig_user),
+        caller,
+        label,
+        users=(user,),
+        genuine=True,
+        state=s,
+    )

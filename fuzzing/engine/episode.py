@@ -17,7 +17,7 @@ from typing import Any
 from fuzzing.artifacts import Artifact
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, ChannelBook, Lifecycle, Roots, Signed, ThreadBook
-from fuzzing.engine.calls import Call
+from fuzzing.engine.calls import Call, double_signed_call
 from fuzzing.engine.paths import PathCounter
 from fuzzing.engine.properties import NUKE_PERIODS, Oracle, PropertyFailure
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
@@ -188,17 +188,13 @@ class Episode:
             chain.set_time(target)
 
     def answer(self, user: str, caller: str, signed: Signed) -> TxResult:
-        s = signed.state
+        label = (
+            f"{self.world.name(caller)} answers {self.world.name(user)}'s dispute with its newest "
+            f"state (txCount {signed.state.tx_count})"
+        )
         return self.send(
-            Call(
-                "emptyChannelWithChallenge",
-                (s.to_tuple(), signed.sig_hub, signed.sig_user),
-                caller,
-                f"{self.world.name(caller)} answers {self.world.name(user)}'s dispute with its newest "
-                f"state (txCount {s.tx_count})",
-                users=(user,),
-                genuine=True,
-                state=s,
+            double_signed_call(
+                "emptyChannelWithChallenge", signed, caller=caller, user=user, label=label
             )
         )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from fuzzing.engine.books import ChannelBook, ThreadBook
-from fuzzing.engine.calls import Call
+from fuzzing.engine.calls import Call, double_signed_call, update_call
 from fuzzing.engine.episode import Episode
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.properties import PropertyFailure
@@ -30,14 +30,12 @@ def into_thread_dispute(ep: Episode, name: str, leaves: tuple) -> None:
     )
     signed = book.sign(state, leaves)
     ep.send(
-        Call(
+        double_signed_call(
             "startExitWithUpdate",
-            (state.to_tuple(), signed.sig_hub, signed.sig_user),
-            p.address,
-            f"{name} exits into threads",
-            users=(p.address,),
-            genuine=True,
-            state=state,
+            signed,
+            caller=p.address,
+            user=p.address,
+            label=f"{name} exits into threads",
         )
     )
     ep.send(Call("emptyChannel", (p.address,), ep.world.hub, "hub concedes", users=(p.address,)))
@@ -45,30 +43,9 @@ def into_thread_dispute(ep: Episode, name: str, leaves: tuple) -> None:
 
 def deposit(ep: Episode, book: ChannelBook, user_wei: int = 0, hub_wei: int = 0) -> None:
     signed = book.propose((hub_wei, 0, user_wei, 0), ZERO4, book.user, 0)
-    s = signed.state
-    if hub_wei:
-        call = Call(
-            "hubAuthorizedUpdate",
-            (s.to_tuple(), signed.sig_user),
-            ep.world.hub,
-            "hub deposits",
-            users=(book.user,),
-            payees=(book.user,),
-            genuine=True,
-            state=s,
-        )
-    else:
-        call = Call(
-            "userAuthorizedUpdate",
-            (s.to_tuple(), signed.sig_hub),
-            book.user,
-            "user deposits",
-            value=user_wei,
-            users=(book.user,),
-            payees=(book.user,),
-            genuine=True,
-            state=s,
-        )
+    call = update_call(
+        signed, user=book.user, hub=ep.world.hub, by_hub=bool(hub_wei), label="a deposit"
+    )
     assert ep.send(call).success
     book.acknowledge()
 
