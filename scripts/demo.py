@@ -233,6 +233,20 @@ def main() -> None:
     )
 
 
+def exit_and_empty(
+    story: Story, manager, s: ChannelState, sign, hub, user, name: str, *, starter, emptier
+) -> None:
+    """startExitWithUpdate on `s` sent by `starter`, then emptyChannel at once by `emptier`."""
+    story.tx(
+        "startExitWithUpdate",
+        send(
+            manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, user), sender=starter
+        ),
+    )
+    story.tx("emptyChannel", send(manager.emptyChannel, user, sender=emptier))
+    show_channel(manager, user, name)
+
+
 def play_thread(story: Story, manager, hub, carol, dave, sign, keys) -> None:
     """A thread from carol to dave through the hub, paid through, disputed and settled."""
     domain = Domain(chain.id, manager.address)
@@ -284,13 +298,9 @@ def play_thread(story: Story, manager, hub, carol, dave, sign, keys) -> None:
     story.say(
         "carol exits her channel on the state that locks the thread; the hub empties it at once"
     )
-    s = carol_ch.state
-    story.tx(
-        "startExitWithUpdate",
-        send(manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, carol), sender=carol),
+    exit_and_empty(
+        story, manager, carol_ch.state, sign, hub, carol, "carol", starter=carol, emptier=hub
     )
-    story.tx("emptyChannel", send(manager.emptyChannel, carol, sender=hub))
-    show_channel(manager, carol, "carol")
 
     story.say("Thread dispute: carol starts it with the initial state, which shows dave nothing")
     story.tx(
@@ -313,13 +323,9 @@ def play_thread(story: Story, manager, hub, carol, dave, sign, keys) -> None:
     show_thread(manager, initial)
 
     story.say("The hub exits dave's channel on the state that locks the thread; dave empties it")
-    s = dave_ch.state
-    story.tx(
-        "startExitWithUpdate",
-        send(manager.startExitWithUpdate, s.to_tuple(), sign(s, hub), sign(s, dave), sender=hub),
+    exit_and_empty(
+        story, manager, dave_ch.state, sign, hub, dave, "dave", starter=hub, emptier=dave
     )
-    story.tx("emptyChannel", send(manager.emptyChannel, dave, sender=dave))
-    show_channel(manager, dave, "dave")
 
     story.say(
         "After the thread window each side settles: emptyThread in carol's channel, then in dave's"

@@ -77,13 +77,19 @@ def status(*, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return info
 
 
-@command
-def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> list[Any]:
-    """Send ETH and/or tokens from the account to the contract: they become hub reserve."""
+def _amounts(wei: str, token: str, verb: str) -> tuple[int, int]:
+    """The ETH and token amounts of a reserve command, at least one of them non-zero."""
     amount_wei = parse_amount(wei, "ETH amount")
     amount_token = parse_amount(token, "token amount")
     if not amount_wei and not amount_token:
-        raise OpsError("nothing to fund: give an ETH amount and/or a token amount")
+        raise OpsError(f"nothing to {verb}: give an ETH amount and/or a token amount")
+    return amount_wei, amount_token
+
+
+@command
+def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> list[Any]:
+    """Send ETH and/or tokens from the account to the contract: they become hub reserve."""
+    amount_wei, amount_token = _amounts(wei, token, "fund")
     ctx = _common.context(env)
     contract = _deployment.manager(ctx)
     sender = ctx.account
@@ -128,10 +134,7 @@ def fund(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = No
 @command
 def withdraw(wei: str = "0", token: str = "0", *, env: Mapping[str, str] | None = None) -> Any:
     """hubContractWithdraw: the hub takes ETH and/or tokens out of its reserve."""
-    amount_wei = parse_amount(wei, "ETH amount")
-    amount_token = parse_amount(token, "token amount")
-    if not amount_wei and not amount_token:
-        raise OpsError("nothing to withdraw: give an ETH amount and/or a token amount")
+    amount_wei, amount_token = _amounts(wei, token, "withdraw")
     ctx = _common.context(env)
     contract = _deployment.manager(ctx)
     view = _chain_reads.chain_view(contract, development=ctx.development)

@@ -3,6 +3,7 @@ return values, and the assertion that a script refused with one line and sent no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ def record_file(folder: Path) -> Path:
     (`dev/<chain-id>-<first 8 hex digits of the genesis hash>.json`)."""
     genesis = "0x" + bytes(web3.eth.get_block(0)["hash"]).hex()
     return folder / "dev" / f"{chain.id}-{genesis[2:10]}.json"
+
+
+def write_record(folder: Path, record: dict[str, Any]) -> None:
+    """Put `record` where the scripts look for this chain's deployment record under `folder`."""
+    path = record_file(folder)
+    path.parent.mkdir()
+    path.write_text(json.dumps(record))
 
 
 def ints(values: Any) -> tuple[int, ...]:

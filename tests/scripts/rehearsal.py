@@ -85,25 +85,31 @@ def run_script(
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """`python tools/run_script.py ARGS…` in the checkout, as a deployer types it."""
+    return run_in(
+        checkout, home, [str(PYTHON), "tools/run_script.py", *args], env=env, timeout=timeout
+    )
+
+
+def brownie_cli(checkout: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_in(checkout, home, [str(BROWNIE), *args])
+
+
+def run_in(
+    checkout: Path,
+    home: Path,
+    command: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`command` in the checkout with the private home, output captured, no input."""
     return subprocess.run(
-        [str(PYTHON), "tools/run_script.py", *args],
+        command,
         cwd=checkout,
         env=script_env(home, env),
         capture_output=True,
         text=True,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def brownie_cli(checkout: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BROWNIE), *args],
-        cwd=checkout,
-        env=script_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
         stdin=subprocess.DEVNULL,
     )
 

@@ -5,14 +5,12 @@ per-transaction lines stay out of the story."""
 
 from __future__ import annotations
 
-import subprocess
-
 from tests.scripts.rehearsal import (
     brownie_cli,
     dotted_checkout_with_make,
     free_port,
     private_home,
-    script_env,
+    run_in,
 )
 
 BROWNIE_TX_LINES = ("Transaction sent", "Gas price", "Block: ", "confirmed", "Running '")
@@ -28,15 +26,7 @@ def test_make_demo_plays_a_thread_from_a_dotted_path(tmp_path):
         "host=http://127.0.0.1", f"port={port}", "accounts=10", "chain_id=31337", "base_fee=0", "gas_limit=30000000",
     )  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
-    result = subprocess.run(
-        ["make", "demo", "NETWORK=demo-chain"],
-        cwd=checkout,
-        env=script_env(home),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_in(checkout, home, ["make", "demo", "NETWORK=demo-chain"], timeout=300)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     for step in (

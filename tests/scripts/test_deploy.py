@@ -283,46 +283,31 @@ def test_bad_input_is_refused_and_nothing_sent(fresh, tmp_path, capsys, extra, f
     assert "deployment on" not in capsys.readouterr().out  # refused before the summary
 
 
+def _deploy_refused(capsys, env: dict[str, str], *fragments: str) -> None:
+    """deploy.run(env) refuses with every fragment and the deployer sends nothing."""
+    refused(capsys, lambda: deploy.run(env=env), *fragments, sender=accounts[0])
+
+
 def test_token_that_is_not_an_erc20_is_refused(fresh, deployed, capsys):
     not_a_token = deployed["address"]  # a ChannelManager: code, but no decimals()
-    refused(
-        capsys,
-        lambda: deploy.run(env={**fresh, "CM_TOKEN": not_a_token}),
-        "does not answer ERC20 calls",
-        sender=accounts[0],
-    )
+    _deploy_refused(capsys, {**fresh, "CM_TOKEN": not_a_token}, "does not answer ERC20 calls")
 
 
 def test_unknown_network_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, "networks:\n  mainnet:\n    chain_id: 1\n")
-    refused(
-        capsys,
-        lambda: deploy.run(env={**fresh, "CM_CONFIG": config}),
-        "has no entry in deployments/config.yaml",
-        sender=accounts[0],
+    _deploy_refused(
+        capsys, {**fresh, "CM_CONFIG": config}, "has no entry in deployments/config.yaml"
     )
 
 
 def test_wrong_chain_id_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, DEV.format(chain=11155111))
-    refused(
-        capsys,
-        lambda: deploy.run(env={**fresh, "CM_CONFIG": config}),
-        "wrong chain id",
-        "11155111",
-        "31337",
-        sender=accounts[0],
-    )
+    _deploy_refused(capsys, {**fresh, "CM_CONFIG": config}, "wrong chain id", "11155111", "31337")
 
 
 def test_config_that_does_not_parse_is_refused(fresh, tmp_path, capsys):
     config = _config(tmp_path, "development: [unclosed\n")
-    refused(
-        capsys,
-        lambda: deploy.run(env={**fresh, "CM_CONFIG": config}),
-        "do not parse",
-        sender=accounts[0],
-    )
+    _deploy_refused(capsys, {**fresh, "CM_CONFIG": config}, "do not parse")
 
 
 def test_deployer_that_cannot_pay_is_refused(fresh, capsys):

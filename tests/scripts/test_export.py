@@ -13,7 +13,7 @@ import solcx
 from brownie import ChannelManager, web3
 
 from scripts import _common, deploy_export
-from tests.scripts.helpers import record_file, refused
+from tests.scripts.helpers import refused, write_record
 
 
 def test_export_reproduces_the_deployed_creation_code(base_env, deployed, tmp_path, capsys):
@@ -45,9 +45,7 @@ def test_export_reproduces_the_deployed_creation_code(base_env, deployed, tmp_pa
 
 
 def test_a_record_of_another_build_is_not_exported(tmp_path, deployed, capsys):
-    path = record_file(tmp_path)
-    path.parent.mkdir()
-    path.write_text(json.dumps(dict(deployed, deployed_bytecode_keccak="0x" + "00" * 32)))
+    write_record(tmp_path, dict(deployed, deployed_bytecode_keccak="0x" + "00" * 32))
     refused(
         capsys,
         lambda: deploy_export.export(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),

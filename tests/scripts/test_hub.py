@@ -7,7 +7,7 @@ from brownie import accounts, chain, web3
 
 from channel_manager.contract_views import channel_details
 from scripts import channel, hub
-from tests.scripts.helpers import ETHER, record_file, refused
+from tests.scripts.helpers import ETHER, refused, write_record
 
 
 def test_status_reports_reserve_and_totals(base_env, cm, tdai, capsys):
@@ -134,11 +134,7 @@ def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
 
 
 def test_record_of_a_reset_chain_is_not_used(tmp_path, deployed, capsys):
-    import json
-
-    path = record_file(tmp_path)
-    path.parent.mkdir()
-    path.write_text(json.dumps(dict(deployed, block_hash="0x" + "00" * 32)))
+    write_record(tmp_path, dict(deployed, block_hash="0x" + "00" * 32))
     refused(
         capsys,
         lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),

@@ -3,14 +3,13 @@ constructor settings or a doctored record do not."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from brownie import ChannelManager, accounts
 
 from scripts import verify_deployment
-from tests.scripts.helpers import record_file, refused
+from tests.scripts.helpers import refused, write_record
 
 CHECKS = {
     "stated settings",
@@ -57,8 +56,7 @@ def test_other_constructor_settings_do_not_match(tmp_path, deployed):
     doctored = dict(
         deployed, constructor_args={**deployed["constructor_args"], "challengePeriod": 7200}
     )
-    record_file(tmp_path).parent.mkdir()
-    record_file(tmp_path).write_text(json.dumps(doctored))
+    write_record(tmp_path, doctored)
     report = verify_deployment.verify(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)})
     assert not report.matches
     assert {"immutables", "constructor settings", "creation transaction"} <= set(report.failed())
@@ -76,9 +74,7 @@ def test_same_build_other_arguments_do_not_match_the_record(tmp_path, deployed):
     assert report.matches, report.checks
     report = verify_deployment.verify(env=env)
     assert report.failed() == ["stated settings"]
-    path = record_file(tmp_path)
-    path.parent.mkdir()
-    path.write_text(json.dumps(dict(deployed, address=other.address)))
+    write_record(tmp_path, dict(deployed, address=other.address))
     report = verify_deployment.verify(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)})
     assert {"immutables", "constructor settings", "creation transaction"} <= set(report.failed())
 
