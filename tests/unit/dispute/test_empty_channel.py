@@ -9,7 +9,14 @@ import brownie
 import pytest
 
 from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.channels import INVALID_USERS, SOME_ROOT, invalid_user, stored_channel
+from tests.fixtures.channels import (
+    INVALID_USERS,
+    SOME_ROOT,
+    assert_globals_moved,
+    invalid_user,
+    stored_channel,
+    stored_in_thread_dispute,
+)
 from tests.helpers import (
     CHALLENGE_PERIOD,
     ETHER,
@@ -145,21 +152,17 @@ def test_emptyChannel_with_threads_enters_thread_dispute(
 
     tx = funded.emptyChannel(alice, {"from": stranger})
 
-    assert read_channel(alice) == stored_channel(
-        weiTotal=ETHER // 2,
-        tokenTotal=30 * TOKEN,
-        txCountGlobal=2,
-        txCountChain=1,
-        threadRoot=SOME_ROOT,
-        threadCount=1,
-        channelClosingTime=closing,
-        status=ChannelStatus.THREAD_DISPUTE,
+    assert read_channel(alice) == stored_in_thread_dispute(
+        weiTotal=ETHER // 2, tokenTotal=30 * TOKEN, txCountGlobal=2, channelClosingTime=closing
     )
-    globals_after = read_globals()
-    assert globals_after["totalChannelWei"] == globals_before["totalChannelWei"] - ETHER
-    assert globals_after["totalChannelToken"] == globals_before["totalChannelToken"] - 120 * TOKEN
-    assert globals_after["reserveWei"] == globals_before["reserveWei"] + ETHER // 4
-    assert globals_after["reserveTokens"] == globals_before["reserveTokens"] + 20 * TOKEN
+    assert_globals_moved(
+        globals_before,
+        read_globals(),
+        totalChannelWei=-ETHER,
+        totalChannelToken=-120 * TOKEN,
+        reserveWei=ETHER // 4,
+        reserveTokens=20 * TOKEN,
+    )
     event = event_args(tx, "DidEmptyChannel")
     assert (event["threadRoot"], event["threadCount"], event["txCount"]) == (SOME_ROOT, 1, (2, 1))
 

@@ -9,7 +9,14 @@ import brownie
 import pytest
 
 from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.channels import INVALID_USERS, SOME_ROOT, invalid_user, stored_channel
+from tests.fixtures.channels import (
+    INVALID_USERS,
+    SOME_ROOT,
+    assert_globals_moved,
+    invalid_user,
+    stored_channel,
+    stored_in_thread_dispute,
+)
 from tests.helpers import (
     CHALLENGE_PERIOD,
     ETHER,
@@ -114,21 +121,17 @@ def test_emptyChannelWithChallenge_with_threads_enters_thread_dispute(
     tx = challenge(funded, state, sign_both(state), challenger)
 
     # the closing time is kept: it dates the nuke deadline
-    assert read_channel(alice) == stored_channel(
-        weiTotal=ETHER // 4,
-        tokenTotal=20 * TOKEN,
-        txCountGlobal=3,
-        txCountChain=1,
-        threadRoot=SOME_ROOT,
-        threadCount=1,
-        channelClosingTime=closing,
-        status=ChannelStatus.THREAD_DISPUTE,
+    assert read_channel(alice) == stored_in_thread_dispute(
+        weiTotal=ETHER // 4, tokenTotal=20 * TOKEN, txCountGlobal=3, channelClosingTime=closing
     )
-    globals_after = read_globals()
-    assert globals_after["totalChannelWei"] == globals_before["totalChannelWei"] - 3 * ETHER // 4
-    assert globals_after["totalChannelToken"] == globals_before["totalChannelToken"] - 130 * TOKEN
-    assert globals_after["reserveWei"] == globals_before["reserveWei"] + ETHER // 4
-    assert globals_after["reserveTokens"] == globals_before["reserveTokens"] + 30 * TOKEN
+    assert_globals_moved(
+        globals_before,
+        read_globals(),
+        totalChannelWei=-(3 * ETHER // 4),
+        totalChannelToken=-130 * TOKEN,
+        reserveWei=ETHER // 4,
+        reserveTokens=30 * TOKEN,
+    )
     event = event_args(tx, "DidEmptyChannel")
     assert (event["threadRoot"], event["threadCount"]) == (SOME_ROOT, 1)
 

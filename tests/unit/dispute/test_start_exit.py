@@ -7,6 +7,7 @@ from channel_manager.contract_views import ChannelStatus
 from tests.fixtures.channels import (
     INVALID_USERS,
     OPENED,
+    assert_only_exit_event,
     assert_only_gas_spent,
     invalid_user,
     stored_channel,
@@ -43,17 +44,17 @@ def test_startExit_state(
     assert read_globals() == globals_before
     assert_only_gas_spent(tx, caller, token, eth_before, tokens_before)
 
-    assert len(tx.events) == 1
-    assert event_args(tx, "DidStartExitChannel") == {
-        "user": alice.address,
-        "caller": caller.address,
-        "weiBalances": (OPENED.wei_hub, OPENED.wei_user),
-        "tokenBalances": (OPENED.token_hub, OPENED.token_user),
-        "txCount": OPENED.tx_count,
-        "threadRoot": ZERO_ROOT,
-        "threadCount": 0,
-        "channelClosingTime": closing,
-    }
+    assert_only_exit_event(
+        tx,
+        alice,
+        caller,
+        closing,
+        weiBalances=(OPENED.wei_hub, OPENED.wei_user),
+        tokenBalances=(OPENED.token_hub, OPENED.token_user),
+        txCount=OPENED.tx_count,
+        threadRoot=ZERO_ROOT,
+        threadCount=0,
+    )
 
 
 def test_startExit_on_unused_channel_runs_on_zero_state(funded, read_channel, hub, bob):

@@ -15,6 +15,7 @@ from channel_manager.eip712 import Domain
 from tests.fixtures.channels import (
     INVALID_USERS,
     SOME_ROOT,
+    assert_only_exit_event,
     assert_only_gas_spent,
     invalid_user,
     stored_channel,
@@ -79,17 +80,17 @@ def test_startExitWithUpdate_state(
     )
     assert read_globals() == globals_before
     assert_only_gas_spent(tx, caller, token, eth_before, tokens_before)
-    assert len(tx.events) == 1
-    assert event_args(tx, "DidStartExitChannel") == {
-        "user": alice.address,
-        "caller": caller.address,
-        "weiBalances": (6 * ETHER // 10, 12 * ETHER // 10),
-        "tokenBalances": (45 * TOKEN, 95 * TOKEN),
-        "txCount": (5, 1),
-        "threadRoot": SOME_ROOT,
-        "threadCount": 1,
-        "channelClosingTime": closing,
-    }
+    assert_only_exit_event(
+        tx,
+        alice,
+        caller,
+        closing,
+        weiBalances=(6 * ETHER // 10, 12 * ETHER // 10),
+        tokenBalances=(45 * TOKEN, 95 * TOKEN),
+        txCount=(5, 1),
+        threadRoot=SOME_ROOT,
+        threadCount=1,
+    )
 
 
 # Pending-update matrix (docs/protocol.md §4). State balances are ETH (0.5, 0.5), TST (20, 40); the side
