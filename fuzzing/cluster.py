@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fuzzing.artifacts import Artifact
-from fuzzing.replay import ReplaySpec, episode_length, shrink
+from fuzzing.replay import ReplaySpec, episode_length, failure_result, shrink
 
 MODES = ("first", "hunt")
 PROGRESS_EVERY = 2.0  # seconds between a shard's progress events
@@ -217,6 +217,23 @@ class _StopCheck:
             return False
 
 
+def _no_counts() -> dict[str, Any]:
+    """A shard's counted results before it has run (every count zero, nothing found)."""
+    return {
+        "steps": 0,
+        "replay_steps": 0,
+        "episodes": 0,
+        "property_checks": 0,
+        "seconds": 0.0,
+        "cpu_seconds": 0.0,
+        "path_hits": {},
+        "outcomes": {},
+        "never_reached": [],
+        "rules": None,
+        "failures": [],
+    }
+
+
 def run_shard(
     spec: ShardSpec,
     artifact: Artifact,
@@ -239,17 +256,7 @@ def run_shard(
         **identity,
         "status": "passed",
         "started_at": time.time(),
-        "steps": 0,
-        "replay_steps": 0,
-        "episodes": 0,
-        "property_checks": 0,
-        "seconds": 0.0,
-        "cpu_seconds": 0.0,
-        "path_hits": {},
-        "outcomes": {},
-        "never_reached": [],
-        "rules": None,
-        "failures": [],
+        **_no_counts(),
         "error": None,
         "last_progress_steps": 0,
     }
@@ -359,23 +366,11 @@ def run_shard(
         if probed
         else None,
     )
-    failed = [
-        (f.failure, f.detail, f.steps, f.seconds, f.episode, None, f.counterexample)
-        for f in findings
-    ]
+    failed = [failure_result(f, episode_steps=None) for f in findings]
     if spec.mode == "first" and not verdict.passed:
-        failed = [
-            (
-                verdict.failure,
-                verdict.detail,
-                verdict.steps,
-                verdict.seconds,
-                verdict.episode,
-                verdict.episode_steps,
-                verdict.counterexample,
-            )
-        ]
-    for prop, detail, steps, seconds, episode, episode_steps, counterexample in failed:
+        failed = [failure_result(verdict, verdict.episode_steps)]
+    for found in failed:
+        prop, episode, episode_steps = found.failure, found.episode, found.episode_steps
         emit({"kind": "shrinking", "shard": spec.index, "property": prop})
         replay = ReplaySpec(
             contract.path,
@@ -390,12 +385,12 @@ def run_shard(
         )
         record = {
             "property": prop,
-            "detail": detail,
-            "steps": steps,
-            "seconds": seconds,
+            "detail": found.detail,
+            "steps": found.steps,
+            "seconds": found.seconds,
             "episode": episode,
             "episode_steps": episode_steps,
-            "counterexample": list(counterexample),
+            "counterexample": found.counterexample,
             "shrunk": None,
             "shrink_note": "",
         }
@@ -591,17 +586,7 @@ class DaskCampaign:
             return future.result()
         base = {
             **asdict(spec),
-            "steps": 0,
-            "replay_steps": 0,
-            "episodes": 0,
-            "property_checks": 0,
-            "seconds": 0.0,
-            "cpu_seconds": 0.0,
-            "path_hits": {},
-            "outcomes": {},
-            "never_reached": [],
-            "rules": None,
-            "failures": [],
+            **_no_counts(),
             "worker": "",
             "address": "",
             "host": "",

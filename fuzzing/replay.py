@@ -110,49 +110,37 @@ class ReplayResult:
     steps: int
     seconds: float
     episode: int | None
-    episode_steps: int
+    episode_steps: int | None  # None: a hunt's finding, which does not count them
     counterexample: list[str] = field(default_factory=list)
 
     def reproduces(self, spec: ReplaySpec) -> bool:
         return self.failure == spec.property
 
 
+def failure_result(failed: Any, episode_steps: int | None = 0) -> ReplayResult:
+    """The ReplayResult of a failed verdict or of one finding of a hunt (findings do not count
+    their episode's steps)."""
+    return ReplayResult(
+        failed.failure,
+        failed.detail,
+        failed.steps,
+        failed.seconds,
+        failed.episode,
+        episode_steps,
+        list(failed.counterexample),
+    )
+
+
 def _from_verdict(
     verdict: Any, prop: str | None = None, findings: list[Any] | None = None
 ) -> ReplayResult:
     if findings is not None and prop is not None:
-        found = next((f for f in findings if f.failure == prop), None)
-        if found is not None:
-            return ReplayResult(
-                found.failure,
-                found.detail,
-                found.steps,
-                found.seconds,
-                found.episode,
-                0,
-                list(found.counterexample),
-            )
         first = findings[0] if findings else None
-        if first is not None:
-            return ReplayResult(
-                first.failure,
-                first.detail,
-                first.steps,
-                first.seconds,
-                first.episode,
-                0,
-                list(first.counterexample),
-            )
-        return ReplayResult(None, "", verdict.steps, verdict.seconds, None, 0, [])
-    return ReplayResult(
-        verdict.failure,
-        verdict.detail,
-        verdict.steps,
-        verdict.seconds,
-        verdict.episode,
-        verdict.episode_steps,
-        list(verdict.counterexample),
-    )
+        found = next((f for f in findings if f.failure == prop), first)
+        if found is None:
+            return ReplayResult(None, "", verdict.steps, verdict.seconds, None, 0, [])
+        return failure_result(found)
+    return failure_result(verdict, verdict.episode_steps)
 
 
 def replay_shard(
@@ -196,6 +184,25 @@ def replay_episode(
         only_episode=episode,
     )
     return _from_verdict(verdict)
+
+
+def replay_failure(
+    spec: ReplaySpec,
+    artifact: Artifact,
+    *,
+    episode_only: bool,
+    progress: Callable[[Any], Any] | None = None,
+) -> ReplayResult:
+    """Replay a saved failure: its shrunk episode alone (`episode_only`), or its whole shard."""
+    if episode_only:
+        return replay_episode(
+            artifact,
+            seed=spec.seed,
+            oracle=spec.oracle,
+            episode=spec.episode,
+            steps=spec.episode_steps,
+        )
+    return replay_shard(spec, artifact, progress=progress)
 
 
 def episode_length(seed: int, episode: int) -> int:

@@ -36,6 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fuzzing.cli_options import add_contract_oracle_seed  # noqa: E402
+
 DEFAULT_CONTRACT = ROOT / "contracts" / "ChannelManager.sol"
 DEFAULT_STORE = ROOT / "campaigns" / "saved-failures"
 STEPS_PER_SHARD = (
@@ -47,22 +49,11 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--contract",
-        default=str(DEFAULT_CONTRACT),
-        help="Solidity file with the ChannelManager ABI (default: the v3 contract)",
-    )
-    parser.add_argument(
-        "--oracle",
-        choices=("properties", "model", "both"),
-        default="properties",
-        help="judge by the protocol properties, the reference model, or both",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="base seed: shards take seed, seed+1, ... (default: from the clock)",
+    add_contract_oracle_seed(
+        parser,
+        contract_default=str(DEFAULT_CONTRACT),
+        contract_help="Solidity file with the ChannelManager ABI (default: the v3 contract)",
+        seed_help="base seed: shards take seed, seed+1, ... (default: from the clock)",
     )
     parser.add_argument(
         "--seeds",
@@ -222,8 +213,7 @@ def replay_main(args: argparse.Namespace) -> int:
         BlobError,
         ReplaySpec,
         bytecode_sha256,
-        replay_episode,
-        replay_shard,
+        replay_failure,
         sha256_file,
     )
 
@@ -261,16 +251,7 @@ def replay_main(args: argparse.Namespace) -> int:
         say(args, f"{p.elapsed:6.0f} s  {p.steps:9,d} steps  {p.steps_per_second:6,.0f} steps/s")
 
     try:
-        if args.episode_only:
-            result = replay_episode(
-                artifact,
-                seed=spec.seed,
-                oracle=spec.oracle,
-                episode=spec.episode,
-                steps=spec.episode_steps,
-            )
-        else:
-            result = replay_shard(spec, artifact, progress=progress)
+        result = replay_failure(spec, artifact, episode_only=args.episode_only, progress=progress)
     except Exception as exc:  # an engine error replays as the failure it was
         import traceback
 
@@ -304,7 +285,7 @@ def replay_main(args: argparse.Namespace) -> int:
 def replay_saved(args: argparse.Namespace, artifact: Any) -> tuple[list[dict], list[dict]]:
     """Replay saved failures of this contract and oracle; returns (what was replayed, the
     failure records of those that still fail)."""
-    from fuzzing.replay import FailureStore, ReplayResult, replay_episode, replay_shard
+    from fuzzing.replay import FailureStore, ReplayResult, replay_failure
 
     store = FailureStore(args.store)
     replayed, still = [], []
@@ -317,16 +298,7 @@ def replay_saved(args: argparse.Namespace, artifact: Any) -> tuple[list[dict], l
         )
         began = time.perf_counter()
         try:
-            if spec.episode_steps is not None:
-                result = replay_episode(
-                    artifact,
-                    seed=spec.seed,
-                    oracle=spec.oracle,
-                    episode=spec.episode,
-                    steps=spec.episode_steps,
-                )
-            else:
-                result = replay_shard(spec, artifact)
+            result = replay_failure(spec, artifact, episode_only=spec.episode_steps is not None)
         except (
             Exception
         ) as exc:  # the engine crashed: that is what an engine-error failure replays as

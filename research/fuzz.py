@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fuzzing.cli_options import add_contract_oracle_seed  # noqa: E402
 from fuzzing.engine.paths import DISPUTE_PATHS  # noqa: E402
 
 DEFAULT_CONTRACT = "contracts/ChannelManager.sol"
@@ -38,11 +39,11 @@ PATH_GOAL = 100
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--contract", default=DEFAULT_CONTRACT, help="Solidity file to fuzz (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=None, help="campaign seed (default: from the clock)"
+    add_contract_oracle_seed(
+        parser,
+        contract_default=DEFAULT_CONTRACT,
+        contract_help="Solidity file to fuzz (default: %(default)s)",
+        seed_help="campaign seed (default: from the clock)",
     )
     parser.add_argument(
         "--budget-seconds",
@@ -58,12 +59,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=1,
         help="processes, each with its own seed (seed, seed+1, ...)",
-    )
-    parser.add_argument(
-        "--oracle",
-        choices=("properties", "model", "both"),
-        default="properties",
-        help="judge by the protocol properties, by the reference model, or both",
     )
     parser.add_argument(
         "--episode",
