@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -29,6 +31,12 @@ STRANGER = "0x" + "99" * 20
 CONTRACT = "0x" + "cc" * 20
 PERIOD = 3600
 ETH = 10**18
+
+
+@functools.cache
+def method_name(entry_point: str) -> str:
+    """The model's method for a contract entry point: hubAuthorizedUpdate -> hub_authorized_update."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", entry_point).lower()
 
 
 def make(seed: int):
@@ -61,9 +69,10 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
     now = 1_700_000_000
     outcomes: collections.Counter = collections.Counter()
 
-    def call(name, fn, *args):
+    def call(name, caller, *args):
+        """`caller` calls the model's entry point `name` (as the ABI spells it) now."""
         try:
-            fn(*args)
+            getattr(model, method_name(name))(caller, now, *args)
             outcomes[name + ":ok"] += 1
             return True
         except E.ChannelError as exc:
@@ -83,26 +92,11 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 uw = ETH
             rec = ledger.propose_deposit(user, user_wei=uw, user_token=ut, hub_wei=hw, hub_token=ht)
             value = uw if rnd.random() < 0.95 else uw + 1
-            if call(
-                "userAuthorizedUpdate",
-                model.user_authorized_update,
-                user,
-                now,
-                rec.state,
-                rec.sig_hub,
-                value,
-            ):
+            if call("userAuthorizedUpdate", user, rec.state, rec.sig_hub, value):
                 ledger.acknowledge(user)
         elif kind == 1:  # hub deposit from reserve
             rec = ledger.propose_deposit(user, hub_wei=amt() or 1, hub_token=amt())
-            if call(
-                "hubAuthorizedUpdate",
-                model.hub_authorized_update,
-                hub,
-                now,
-                rec.state,
-                rec.sig_user,
-            ):
+            if call("hubAuthorizedUpdate", hub, rec.state, rec.sig_user):
                 ledger.acknowledge(user)
         elif kind == 2:  # withdrawal
             s = ledger.settled_newest(user)
@@ -111,24 +105,9 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 rec = ledger.propose_withdrawal(user, user_wei=uw, hub_token=ht)
                 fn = rnd.choice(("hub", "user"))
                 ok = (
-                    call(
-                        "hubAuthorizedUpdate",
-                        model.hub_authorized_update,
-                        hub,
-                        now,
-                        rec.state,
-                        rec.sig_user,
-                    )
+                    call("hubAuthorizedUpdate", hub, rec.state, rec.sig_user)
                     if fn == "hub"
-                    else call(
-                        "userAuthorizedUpdate",
-                        model.user_authorized_update,
-                        user,
-                        now,
-                        rec.state,
-                        rec.sig_hub,
-                        0,
-                    )
+                    else call("userAuthorizedUpdate", user, rec.state, rec.sig_hub, 0)
                 )
                 if ok:
                     ledger.acknowledge(user)
@@ -143,50 +122,23 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
             entry = rnd.randrange(5)
             sig_hub = rec.sig_hub if rnd.random() < 0.9 else rec.sig_user
             if entry == 0:
-                call(
-                    "hubAuthorizedUpdate",
-                    model.hub_authorized_update,
-                    caller,
-                    now,
-                    rec.state,
-                    rec.sig_user,
-                )
+                call("hubAuthorizedUpdate", caller, rec.state, rec.sig_user)
             elif entry == 1:
                 call(
                     "userAuthorizedUpdate",
-                    model.user_authorized_update,
                     caller,
-                    now,
                     rec.state,
                     sig_hub,
                     rec.state.pending_wei_updates[2],
                 )
             elif entry == 2:
-                call(
-                    "startExitWithUpdate",
-                    model.start_exit_with_update,
-                    caller,
-                    now,
-                    rec.state,
-                    sig_hub,
-                    rec.sig_user,
-                )
+                call("startExitWithUpdate", caller, rec.state, sig_hub, rec.sig_user)
             else:
-                call(
-                    "emptyChannelWithChallenge",
-                    model.empty_channel_with_challenge,
-                    caller,
-                    now,
-                    rec.state,
-                    sig_hub,
-                    rec.sig_user,
-                )
+                call("emptyChannelWithChallenge", caller, rec.state, sig_hub, rec.sig_user)
         elif kind == 5:
-            call("startExit", model.start_exit, rnd.choice((hub, user, stranger)), now, user)
+            call("startExit", rnd.choice((hub, user, stranger)), user)
         elif kind == 6 or (kind == 7 and ch.status == Status.CHANNEL_DISPUTE):
-            if call(
-                "emptyChannel", model.empty_channel, rnd.choice((hub, user, stranger)), now, user
-            ):
+            if call("emptyChannel", rnd.choice((hub, user, stranger)), user):
                 c = model.channel(user)
                 ledger.restart_after_empty(user, (c.tx_count_global, c.tx_count_chain))
         elif kind == 8:
@@ -211,9 +163,7 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                         upd, sig = t.updates[-1]
                         call(
                             "startExitThreadWithUpdate",
-                            model.start_exit_thread_with_update,
                             rnd.choice((hub, user)),
-                            now,
                             user,
                             t.initial,
                             proof,
@@ -224,9 +174,7 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                     else:
                         call(
                             "startExitThread",
-                            model.start_exit_thread,
                             rnd.choice((hub, user)),
-                            now,
                             user,
                             t.initial,
                             proof,
@@ -234,30 +182,21 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                         )
                 elif t.updates and rnd.random() < 0.3:
                     upd, sig = t.updates[-1]
-                    call(
-                        "challengeThread",
-                        model.challenge_thread,
-                        rnd.choice((hub, upd.sender, upd.receiver)),
-                        now,
-                        upd,
-                        sig,
-                    )
+                    call("challengeThread", rnd.choice((hub, upd.sender, upd.receiver)), upd, sig)
                 else:
                     call(
                         "emptyThread",
-                        model.empty_thread,
                         rnd.choice((hub, user)),
-                        now,
                         user,
                         t.initial,
                         proof,
                         t.sig_initial,
                     )
             else:
-                call("nukeThreads", model.nuke_threads, stranger, now, user)
+                call("nukeThreads", stranger, user)
         elif kind == 10:  # the contract and zero are refused as recipients (InvalidRecipient)
             to = rnd.choice((hub, user, user, model.address, "0x" + "00" * 20))
-            call("claim", model.claim, rnd.choice(users), now, to)
+            call("claim", rnd.choice(users), to)
         elif kind == 12:  # a colluding hub and sender commit two initial states for one key (H-1)
             other = rnd.choice([u for u in users if u != user])
             ledger.open_conflicting_thread(user, other, amt(), amt(), rnd.random() < 0.5)
@@ -278,21 +217,12 @@ def run(steps: int, seed: int) -> tuple[float, collections.Counter]:
                 )
                 call(
                     "challengeThread",
-                    model.challenge_thread,
                     rnd.choice((hub, upd.sender, upd.receiver)),
-                    now,
                     upd,
                     ledger.sign_thread(upd, upd.sender),
                 )
         else:
-            call(
-                "hubContractWithdraw",
-                model.hub_contract_withdraw,
-                hub,
-                now,
-                rnd.choice((0, 10**15)),
-                0,
-            )
+            call("hubContractWithdraw", hub, rnd.choice((0, 10**15)), 0)
         # invariants of docs/protocol.md §10 on the model itself
         assert model.eth_balance >= model.total_channel_wei + model.total_credit_wei
         assert model.token_balance >= model.total_channel_token + model.total_credit_token
