@@ -132,9 +132,12 @@ class Ledger:
             **changes,
         )
 
-    def open_thread(self, sender: str, receiver: str, wei: int, token: int) -> OpenThread | None:
-        """Locks `wei`/`token` of the sender's user balance in the sender's channel and the same
-        amount of the hub's balance in the receiver's channel (docs/protocol.md §8)."""
+    def _new_thread(
+        self, sender: str, receiver: str, wei: int, token: int
+    ) -> tuple[ChannelState, ChannelState, ThreadState] | None:
+        """Both channels' clean states and the initial state of a new thread of `wei`/`token`,
+        capped by what the sender's user side and the receiver channel's hub side hold (None:
+        nothing to lock)."""
         sb, rb = self._clean_base(sender), self._clean_base(receiver)
         wei = min(wei, sb.wei_balances[1], rb.wei_balances[0])
         token = min(token, sb.token_balances[1], rb.token_balances[0])
@@ -142,47 +145,19 @@ class Ledger:
             return None
         initial = ThreadState(sender, receiver, self.next_thread_id, (wei, 0), (token, 0), 0)
         self.next_thread_id += 1
-        t = OpenThread(initial, self.sign_thread(initial, sender))
-        self.threads[sender].append(t)
-        self.threads[receiver].append(t)
-        self.sign(
-            self._with_threads(
-                sender,
-                sb,
-                wei_balances=(sb.wei_balances[0], sb.wei_balances[1] - wei),
-                token_balances=(sb.token_balances[0], sb.token_balances[1] - token),
-            )
-        )
-        self.sign(
-            self._with_threads(
-                receiver,
-                rb,
-                wei_balances=(rb.wei_balances[0] - wei, rb.wei_balances[1]),
-                token_balances=(rb.token_balances[0] - token, rb.token_balances[1]),
-            )
-        )
-        return t
+        return sb, rb, initial
 
-    def open_conflicting_thread(
-        self, sender: str, receiver: str, wei: int, token: int, big_in_receiver: bool
-    ) -> tuple[OpenThread, OpenThread] | None:
-        """Issue H-1's setting, which only a colluding hub and sender sign (docs/protocol.md §8):
-        two initial states for one thread key, `big` (the amounts asked) and `small` (a quarter
-        of them), each locked in and committed to by one channel. Returns (the sender channel's
-        thread, the receiver channel's thread)."""
-        sb, rb = self._clean_base(sender), self._clean_base(receiver)
-        wei = min(wei, sb.wei_balances[1], rb.wei_balances[0])
-        token = min(token, sb.token_balances[1], rb.token_balances[0])
-        if not wei and not token:
-            return None
-        big = ThreadState(sender, receiver, self.next_thread_id, (wei, 0), (token, 0), 0)
-        self.next_thread_id += 1
-        small = big.evolve(wei_balances=(wei // 4, 0), token_balances=(token // 4, 0))
-        in_sender, in_receiver = (small, big) if big_in_receiver else (big, small)
-        ts = OpenThread(in_sender, self.sign_thread(in_sender, sender))
-        tr = OpenThread(in_receiver, self.sign_thread(in_receiver, sender))
-        self.threads[sender].append(ts)
-        self.threads[receiver].append(tr)
+    def _lock(
+        self,
+        sender: str,
+        sb: ChannelState,
+        in_sender: ThreadState,
+        receiver: str,
+        rb: ChannelState,
+        in_receiver: ThreadState,
+    ) -> None:
+        """Sign both channels' next states, each committing to its threads: the sender's user
+        balance and the receiver channel's hub balance lose the initial state's amounts."""
         (ws, _), (tks, _) = in_sender.wei_balances, in_sender.token_balances
         (wr, _), (tkr, _) = in_receiver.wei_balances, in_receiver.token_balances
         self.sign(
@@ -201,6 +176,39 @@ class Ledger:
                 token_balances=(rb.token_balances[0] - tkr, rb.token_balances[1]),
             )
         )
+
+    def open_thread(self, sender: str, receiver: str, wei: int, token: int) -> OpenThread | None:
+        """Locks `wei`/`token` of the sender's user balance in the sender's channel and the same
+        amount of the hub's balance in the receiver's channel (docs/protocol.md §8)."""
+        new = self._new_thread(sender, receiver, wei, token)
+        if new is None:
+            return None
+        sb, rb, initial = new
+        t = OpenThread(initial, self.sign_thread(initial, sender))
+        self.threads[sender].append(t)
+        self.threads[receiver].append(t)
+        self._lock(sender, sb, initial, receiver, rb, initial)
+        return t
+
+    def open_conflicting_thread(
+        self, sender: str, receiver: str, wei: int, token: int, big_in_receiver: bool
+    ) -> tuple[OpenThread, OpenThread] | None:
+        """Issue H-1's setting, which only a colluding hub and sender sign (docs/protocol.md §8):
+        two initial states for one thread key, `big` (the amounts asked) and `small` (a quarter
+        of them), each locked in and committed to by one channel. Returns (the sender channel's
+        thread, the receiver channel's thread)."""
+        new = self._new_thread(sender, receiver, wei, token)
+        if new is None:
+            return None
+        sb, rb, big = new
+        (wei, _), (token, _) = big.wei_balances, big.token_balances
+        small = big.evolve(wei_balances=(wei // 4, 0), token_balances=(token // 4, 0))
+        in_sender, in_receiver = (small, big) if big_in_receiver else (big, small)
+        ts = OpenThread(in_sender, self.sign_thread(in_sender, sender))
+        tr = OpenThread(in_receiver, self.sign_thread(in_receiver, sender))
+        self.threads[sender].append(ts)
+        self.threads[receiver].append(tr)
+        self._lock(sender, sb, in_sender, receiver, rb, in_receiver)
         return ts, tr
 
     def thread_pay(self, t: OpenThread, wei: int, token: int) -> tuple[ThreadState, bytes] | None:
