@@ -94,6 +94,25 @@ def _to_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
+def _encode_arguments(
+    types: tuple[str, ...],
+    normalisers: tuple[Normaliser | None, ...],
+    args: Sequence[Any],
+    *,
+    taker: str,
+    failure: str,
+) -> bytes:
+    """ABI-encode `args` (normalised first) as `types`; `taker` and `failure` name the
+    function or constructor in the errors."""
+    if len(args) != len(types):
+        raise AbiError(f"{taker} takes {len(types)} arguments, got {len(args)}")
+    values = [a if n is None else n(a) for n, a in zip(normalisers, args, strict=True)]
+    try:
+        return encode(types, values) if values else b""
+    except Exception as exc:  # eth_abi raises several types; one message for the caller
+        raise AbiError(f"{failure}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class FunctionAbi:
     name: str
@@ -105,15 +124,13 @@ class FunctionAbi:
     _normalise_in: tuple[Normaliser | None, ...]
 
     def encode_call(self, args: Sequence[Any]) -> bytes:
-        if len(args) != len(self.input_types):
-            raise AbiError(
-                f"{self.signature} takes {len(self.input_types)} arguments, got {len(args)}"
-            )
-        values = [a if n is None else n(a) for n, a in zip(self._normalise_in, args, strict=True)]
-        try:
-            return self.selector + encode(self.input_types, values)
-        except Exception as exc:  # eth_abi raises several types; one message for the caller
-            raise AbiError(f"cannot encode arguments of {self.signature}: {exc}") from None
+        return self.selector + _encode_arguments(
+            self.input_types,
+            self._normalise_in,
+            args,
+            taker=self.signature,
+            failure=f"cannot encode arguments of {self.signature}",
+        )
 
     def decode_output(self, data: bytes) -> Any:
         """None for no outputs, the value for one, a tuple for several."""
@@ -220,15 +237,13 @@ class ContractAbi:
         return fn
 
     def encode_constructor(self, args: Sequence[Any]) -> bytes:
-        if len(args) != len(self.constructor_types):
-            raise AbiError(
-                f"constructor takes {len(self.constructor_types)} arguments, got {len(args)}"
-            )
-        values = [a if n is None else n(a) for n, a in zip(self._constructor_in, args, strict=True)]
-        try:
-            return encode(self.constructor_types, values) if values else b""
-        except Exception as exc:
-            raise AbiError(f"cannot encode constructor arguments: {exc}") from None
+        return _encode_arguments(
+            self.constructor_types,
+            self._constructor_in,
+            args,
+            taker="constructor",
+            failure="cannot encode constructor arguments",
+        )
 
 
 _OVERLOADED: Any = object()

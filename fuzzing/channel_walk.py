@@ -138,6 +138,49 @@ class ChannelWalk:
         """The channel was emptied: the next states continue from zero balances."""
         self.adopt(user, self.latest[user].evolve(wei_balances=(0, 0), token_balances=(0, 0)))
 
+    def authorized_update(
+        self, user: str, proposal: ChannelState, *, by_hub: bool = False, value: int = 0
+    ) -> None:
+        """Send a single-signed proposal: by the hub with the user's signature
+        (hubAuthorizedUpdate), or by the user with the hub's (userAuthorizedUpdate, paying
+        `value`); adopt its acknowledgement if both model and chain accept it."""
+        hub = self.d.hub
+        if by_hub:
+            sig = self.sign(user, proposal)
+            sender, function = hub, "hubAuthorizedUpdate"
+
+            def predict(t: int) -> Any:
+                return self.model.hub_authorized_update(hub, t, proposal, sig)
+        else:
+            sig = self.sign(hub, proposal)
+            sender, function = user, "userAuthorizedUpdate"
+
+            def predict(t: int) -> Any:
+                return self.model.user_authorized_update(user, t, proposal, sig, value)
+
+        if self.execute(predict, function, proposal.to_tuple(), sig, sender=sender, value=value):
+            self.adopt(user, transitions.acknowledge(proposal))
+
+    def double_signed(
+        self,
+        function: str,
+        predict: Callable[..., Any],
+        user: str,
+        state: ChannelState,
+        sender: str,
+    ) -> bool:
+        """`sender` submits `state`, signed by the hub and `user`, to `function` (the model's
+        `predict` judges it first); True if both accepted it."""
+        sig_hub, sig_user = self.sign(self.d.hub, state), self.sign(user, state)
+        return self.execute(
+            lambda t: predict(sender, t, state, sig_hub, sig_user),
+            function,
+            state.to_tuple(),
+            sig_hub,
+            sig_user,
+            sender=sender,
+        )
+
     def amount(self, limit: int, unit: int) -> int:
         return min(limit, self.rng.choice((0, 1, 3, 10)) * unit)
 
@@ -153,31 +196,13 @@ class ChannelWalk:
         proposal = transitions.propose_deposit(
             prev, user_wei=user_wei, user_token=user_token, hub_wei=hub_wei, timeout=timeout
         )
-        sig = self.sign(self.d.hub, proposal)
-        if self.execute(
-            lambda t: self.model.user_authorized_update(user, t, proposal, sig, user_wei),
-            "userAuthorizedUpdate",
-            proposal.to_tuple(),
-            sig,
-            sender=user,
-            value=user_wei,
-        ):
-            self.adopt(user, transitions.acknowledge(proposal))
+        self.authorized_update(user, proposal, value=user_wei)
 
     def op_hub_deposit(self, user: str) -> None:
         proposal = transitions.propose_deposit(
             self.latest[user], hub_wei=20 * FINNEY, hub_token=self.rng.choice((0, 2 * TST))
         )
-        sig = self.sign(user, proposal)
-        hub = self.d.hub
-        if self.execute(
-            lambda t: self.model.hub_authorized_update(hub, t, proposal, sig),
-            "hubAuthorizedUpdate",
-            proposal.to_tuple(),
-            sig,
-            sender=hub,
-        ):
-            self.adopt(user, transitions.acknowledge(proposal))
+        self.authorized_update(user, proposal, by_hub=True)
 
     def op_withdraw(self, user: str) -> None:
         prev = self.latest[user]
@@ -186,15 +211,7 @@ class ChannelWalk:
         if not (wei or token):
             return self.op_deposit(user)
         proposal = transitions.propose_withdrawal(prev, user_wei=wei, user_token=token)
-        sig = self.sign(self.d.hub, proposal)
-        if self.execute(
-            lambda t: self.model.user_authorized_update(user, t, proposal, sig, 0),
-            "userAuthorizedUpdate",
-            proposal.to_tuple(),
-            sig,
-            sender=user,
-        ):
-            self.adopt(user, transitions.acknowledge(proposal))
+        self.authorized_update(user, proposal)
 
     def paid(self, user: str) -> ChannelState:
         """The latest state plus an off-chain payment in a random direction."""
@@ -210,15 +227,9 @@ class ChannelWalk:
 
     def op_exit_with_update(self, user: str) -> None:
         state = self.paid(user)
-        sig_hub, sig_user = self.sign(self.d.hub, state), self.sign(user, state)
         sender = self.rng.choice((self.d.hub, user))
-        if self.execute(
-            lambda t: self.model.start_exit_with_update(sender, t, state, sig_hub, sig_user),
-            "startExitWithUpdate",
-            state.to_tuple(),
-            sig_hub,
-            sig_user,
-            sender=sender,
+        if self.double_signed(
+            "startExitWithUpdate", self.model.start_exit_with_update, user, state, sender
         ):
             self.adopt(user, state)
 
@@ -230,18 +241,16 @@ class ChannelWalk:
 
     def op_challenge(self, user: str) -> None:
         state = self.paid(user)
-        sig_hub, sig_user = self.sign(self.d.hub, state), self.sign(user, state)
         initiator = self.model.exit_initiator(user)
         sender = user if initiator == self.d.hub else self.d.hub
         if self.rng.random() < 0.1:
             sender = initiator if initiator != ZERO_ADDRESS else sender  # CallerIsExitInitiator
-        if self.execute(
-            lambda t: self.model.empty_channel_with_challenge(sender, t, state, sig_hub, sig_user),
+        if self.double_signed(
             "emptyChannelWithChallenge",
-            state.to_tuple(),
-            sig_hub,
-            sig_user,
-            sender=sender,
+            self.model.empty_channel_with_challenge,
+            user,
+            state,
+            sender,
         ):
             self.adopt(user, state)
             self.emptied(user)

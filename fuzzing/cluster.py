@@ -51,6 +51,22 @@ class ContractRef:
     source_sha256: str
     bytecode_sha256: str
 
+    def replay_spec(
+        self, shard: ShardSpec, mode: str, steps: int, prop: str, episode: int | None = None
+    ) -> ReplaySpec:
+        """How to replay a failure of `prop` that `shard` found on this contract."""
+        return ReplaySpec(
+            self.path,
+            self.source_sha256,
+            self.bytecode_sha256,
+            shard.oracle,
+            shard.seed,
+            mode,
+            steps,
+            prop,
+            episode,
+        )
+
 
 @dataclass(frozen=True)
 class ShardSpec:
@@ -217,6 +233,10 @@ class _StopCheck:
             return False
 
 
+#: The verdict's figures a shard's result copies as they are.
+_VERDICT_COUNTS = ("steps", "replay_steps", "episodes", "property_checks", "seconds", "cpu_seconds")
+
+
 def _no_counts() -> dict[str, Any]:
     """A shard's counted results before it has run (every count zero, nothing found)."""
     return {
@@ -291,24 +311,17 @@ def run_shard(
     _local.probe = probe
     findings: list[Any] = []
     try:
+        play: dict[str, Any] = {
+            "seed": spec.seed,
+            "budget_seconds": budget,
+            "max_steps": spec.max_steps,
+            "oracle": spec.oracle,
+            "progress": progress,
+        }
         if spec.mode == "hunt":
-            verdict, findings = hunt(
-                artifact,
-                seed=spec.seed,
-                budget_seconds=budget,
-                max_steps=spec.max_steps,
-                oracle=spec.oracle,
-                progress=progress,
-            )
+            verdict, findings = hunt(artifact, **play)
         else:
-            verdict = run_campaign(
-                artifact,
-                seed=spec.seed,
-                budget_seconds=budget,
-                max_steps=spec.max_steps,
-                oracle=spec.oracle,
-                progress=progress,
-            )
+            verdict = run_campaign(artifact, **play)
     except _Stopped:
         result.update(status="stopped", finished_at=time.time())
         return result
@@ -320,16 +333,7 @@ def run_shard(
             seconds=time.time() - result["started_at"],
         )
         steps = spec.max_steps or result["last_progress_steps"]
-        replay = ReplaySpec(
-            contract.path,
-            contract.source_sha256,
-            contract.bytecode_sha256,
-            spec.oracle,
-            spec.seed,
-            "first",
-            steps,
-            f"engine-error:{type(exc).__name__}",
-        )
+        replay = contract.replay_spec(spec, "first", steps, f"engine-error:{type(exc).__name__}")
         first_line = str(exc).splitlines()[0] if str(exc) else ""
         result["failures"].append(
             {
@@ -349,13 +353,8 @@ def run_shard(
         return result
     finally:
         _local.probe = None
+    result.update({count: getattr(verdict, count) for count in _VERDICT_COUNTS})
     result.update(
-        steps=verdict.steps,
-        replay_steps=verdict.replay_steps,
-        episodes=verdict.episodes,
-        property_checks=verdict.property_checks,
-        seconds=verdict.seconds,
-        cpu_seconds=verdict.cpu_seconds,
         path_hits=dict(verdict.path_hits),
         outcomes={fn: dict(c) for fn, c in verdict.outcomes.items()},
         never_reached=list(verdict.never_reached),
@@ -372,17 +371,7 @@ def run_shard(
     for found in failed:
         prop, episode, episode_steps = found.failure, found.episode, found.episode_steps
         emit({"kind": "shrinking", "shard": spec.index, "property": prop})
-        replay = ReplaySpec(
-            contract.path,
-            contract.source_sha256,
-            contract.bytecode_sha256,
-            spec.oracle,
-            spec.seed,
-            spec.mode,
-            verdict.replay_steps,
-            prop,
-            episode,
-        )
+        replay = contract.replay_spec(spec, spec.mode, verdict.replay_steps, prop, episode)
         record = {
             "property": prop,
             "detail": found.detail,
