@@ -9,7 +9,6 @@ cross-backend test checks that this replay measures the same gas as the brownie 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,13 +53,6 @@ class GasScenario(GasScenarioScript):
         self.artifacts = {"ChannelManager": manager, "TestToken": token}
         self.record = ScenarioRecord()
 
-    def _check(self, step: Step) -> Step:
-        if not step.result.success:
-            raise ScenarioError(f"{step.label} failed: {step.result.revert_text()}")
-        if step.op is not None:
-            self.record.gas[step.op] = step.result.gas_used
-        return step
-
     # -- the backend ---------------------------------------------------------------------
     def prepare_accounts(self) -> None:
         for party in (self.hub, self.user_a, self.user_b, self.user_c):
@@ -70,36 +62,29 @@ class GasScenario(GasScenarioScript):
     def set_next_timestamp(self, timestamp: int) -> None:
         self.chain.set_time(timestamp)
 
-    def send(
-        self,
-        label: str,
-        contract: Any,
-        function: str,
-        *args: Any,
-        sender: Any,
-        value: int = 0,
-        op: int | None = None,
-        at: int | None = None,
-    ) -> Iterator[Step]:
-        self.advance(at)
-        result = self.chain.transact(
+    def transact(
+        self, contract: Any, function: str, args: tuple[Any, ...], sender: Any, value: int
+    ) -> TxResult:
+        return self.chain.transact(
             contract, function, *args, sender=sender, value=value, gas=TX_GAS_LIMIT
         )
-        yield self._check(Step(op, label, result))
 
-    def deploy(
-        self, label: str, contract_name: str, *args: Any, sender: Any, op: int | None = None
-    ) -> Iterator[Step]:
-        self.advance()
-        contract = self.chain.deploy(
-            self.artifacts[contract_name], *args, sender=sender, gas=TX_GAS_LIMIT
-        )
-        yield self._check(Step(op, label, contract.deployment))  # type: ignore[arg-type]
-        return contract
+    def create(
+        self, contract_name: str, args: tuple[Any, ...], sender: Any
+    ) -> tuple[Contract, TxResult]:
+        artifact = self.artifacts[contract_name]
+        contract = self.chain.deploy(artifact, *args, sender=sender, gas=TX_GAS_LIMIT)
+        return contract, contract.deployment  # type: ignore[return-value]
 
-    def transfer_ether(self, label: str, sender: Any, to: Any, wei: int) -> Iterator[Step]:
-        self.advance()
-        yield self._check(Step(None, label, self.chain.send(sender, to, wei, gas=TX_GAS_LIMIT)))
+    def pay(self, sender: Any, to: Any, wei: int) -> TxResult:
+        return self.chain.send(sender, to, wei, gas=TX_GAS_LIMIT)
+
+    def checked(self, label: str, op: int | None, tx: TxResult) -> Step:
+        if not tx.success:
+            raise ScenarioError(f"{label} failed: {tx.revert_text()}")
+        if op is not None:
+            self.record.gas[op] = tx.gas_used
+        return Step(op, label, tx)
 
     def record_deployment(self) -> None:
         self.record.runtime_code_size = len(self.chain.code(self.manager))

@@ -5,11 +5,11 @@ subclass says only how to reach its chain: fuzzing/gas_scenario.py plays it thro
 fuzzing `Chain` interface (revm or anvil), research/benchmark_scenario.py through brownie (the
 version behind `make gas`). No brownie import, so the fuzzing backends can use it.
 
-Every step is a generator, so a backend can hand out a result after each transaction: `send`,
-`deploy` and `transfer_ether` yield whatever the backend records for one transaction and
-`deploy` returns the new contract. States are built with `channel_manager.transitions` where a
-helper fits and `evolve` where the scenario names the fields directly, signed with
-`channel_manager.signing`.
+Every step is a generator that yields, after each transaction, what the backend's `checked`
+makes of it (a fuzzing `Step`, a brownie transaction), so a test can compare chains step by
+step; a backend provides `transact`, `create`, `pay`, `checked` and a few set-up hooks.
+States are built with `channel_manager.transitions` where a helper fits and `evolve` where the
+scenario names the fields directly, signed with `channel_manager.signing`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ TX_GAS_LIMIT = 8_000_000
 ETHER = 10**18
 TST = 10**18
 FINNEY = 10**15  # 0.001 ETH
+
+
+EXIT, CHALLENGE = "startExitWithUpdate", "emptyChannelWithChallenge"
 
 
 class ScenarioError(RuntimeError):
@@ -67,30 +70,24 @@ class GasScenarioScript(ABC):
         """Make the next transaction mine at `timestamp`."""
 
     @abstractmethod
-    def send(
-        self,
-        label: str,
-        contract: Any,
-        function: str,
-        *args: Any,
-        sender: Any,
-        value: int = 0,
-        op: int | None = None,
-        at: int | None = None,
-    ) -> Iterator[Any]:
-        """Mine `contract.function(*args)` from `sender` at the next instant (`advance(at)`);
-        record gasUsed under operation `op` if given."""
+    def transact(
+        self, contract: Any, function: str, args: tuple[Any, ...], sender: Any, value: int
+    ) -> Any:
+        """Send `contract.function(*args)` from `sender`; return the transaction."""
 
     @abstractmethod
-    def deploy(
-        self, label: str, contract_name: str, *args: Any, sender: Any, op: int | None = None
-    ) -> Iterator[Any]:
-        """Deploy `contract_name` (ChannelManager or TestToken) at the next instant; return
-        the contract."""
+    def create(self, contract_name: str, args: tuple[Any, ...], sender: Any) -> tuple[Any, Any]:
+        """Deploy `contract_name` (ChannelManager or TestToken); return the contract and its
+        deployment transaction."""
 
     @abstractmethod
-    def transfer_ether(self, label: str, sender: Any, to: Any, wei: int) -> Iterator[Any]:
-        """Send `wei` from `sender` to `to` at the next instant."""
+    def pay(self, sender: Any, to: Any, wei: int) -> Any:
+        """Send `wei` from `sender` to `to`; return the transaction."""
+
+    @abstractmethod
+    def checked(self, label: str, op: int | None, tx: Any) -> Any:
+        """Fail unless `tx` succeeded (at `self.now`); record its gasUsed under operation `op`
+        if given; return what the scenario yields for it."""
 
     @abstractmethod
     def record_deployment(self) -> None:
@@ -110,6 +107,41 @@ class GasScenarioScript(ABC):
         self.now = timestamp
         self.set_next_timestamp(timestamp)
         return timestamp
+
+    def send(
+        self,
+        label: str,
+        contract: Any,
+        function: str,
+        *args: Any,
+        sender: Any,
+        value: int = 0,
+        op: int | None = None,
+        at: int | None = None,
+    ) -> Iterator[Any]:
+        """Mine `contract.function(*args)` from `sender` at the next instant (`advance(at)`)."""
+        self.advance(at)
+        yield self.checked(label, op, self.transact(contract, function, args, sender, value))
+
+    def deploy(
+        self, label: str, contract_name: str, *args: Any, sender: Any, op: int | None = None
+    ) -> Iterator[Any]:
+        """Deploy `contract_name` at the next instant; return the contract."""
+        self.advance()
+        contract, tx = self.create(contract_name, args, sender)
+        yield self.checked(label, op, tx)
+        return contract
+
+    def transfer_ether(self, label: str, sender: Any, to: Any, wei: int) -> Iterator[Any]:
+        """Send `wei` from `sender` to `to` at the next instant."""
+        self.advance()
+        yield self.checked(label, None, self.pay(sender, to, wei))
+
+    def operation(
+        self, function: str, *args: Any, sender: Any, op: int, at: int | None = None
+    ) -> Iterator[Any]:
+        """Benchmark operation `op`: the manager's `function`, labelled with its name."""
+        yield from self.send(function, self.manager, function, *args, sender=sender, op=op, at=at)
 
     def sign(self, state: ChannelState, who: Any) -> bytes:
         assert self.domain is not None
@@ -134,27 +166,56 @@ class GasScenarioScript(ABC):
         proposal = transitions.propose_deposit(
             base, user_wei=ETHER, user_token=100 * TST, hub_token=50 * TST, timeout=self.timeout()
         )
-        yield from self.send(
-            "userAuthorizedUpdate (deposit)",
-            self.manager,
-            "userAuthorizedUpdate",
-            proposal.to_tuple(),
-            self.sign(proposal, self.hub),
-            sender=user,
-            value=ETHER,
-            op=op,
-        )
+        yield from self.user_authorized("userAuthorizedUpdate (deposit)", proposal, user, ETHER, op)
         return transitions.acknowledge(proposal)
 
-    def exit_with_update(self, label: str, state: ChannelState, sender: Any) -> Iterator[Any]:
-        """startExitWithUpdate with `state` signed by both sides."""
+    def user_authorized(
+        self, label: str, state: ChannelState, user: Any, value: int = 0, op: int | None = None
+    ) -> Iterator[Any]:
+        """`user` submits `state` with the hub's signature (userAuthorizedUpdate)."""
         yield from self.send(
             label,
             self.manager,
-            "startExitWithUpdate",
+            "userAuthorizedUpdate",
             state.to_tuple(),
-            *self.both(state),
-            sender=sender,
+            self.sign(state, self.hub),
+            sender=user,
+            value=value,
+            op=op,
+        )
+
+    def double_signed(
+        self, label: str, function: str, state: ChannelState, sender: Any, op: int | None = None
+    ) -> Iterator[Any]:
+        """startExitWithUpdate or emptyChannelWithChallenge with `state` signed by both sides."""
+        yield from self.send(
+            label, self.manager, function, state.to_tuple(), *self.both(state), sender=sender, op=op
+        )
+
+    def exit_and_concede(self, label: str, state: ChannelState, user: Any) -> Iterator[Any]:
+        """`user` exits with `state` (startExitWithUpdate) and the hub, not the initiator,
+        concedes at once (emptyChannel)."""
+        yield from self.double_signed(f"startExitWithUpdate ({label}, thread)", EXIT, state, user)
+        yield from self.send(
+            f"emptyChannel ({label})", self.manager, "emptyChannel", user, sender=self.hub
+        )
+
+    @staticmethod
+    def locking(
+        state: ChannelState,
+        tree: MerkleTree,
+        *,
+        wei: tuple[int, int],
+        token: tuple[int, int],
+        tx_count: tuple[int, int],
+    ) -> ChannelState:
+        """`state` committing to the one thread of `tree`, with the balances its lock leaves."""
+        return state.evolve(
+            wei_balances=wei,
+            token_balances=token,
+            tx_count=tx_count,
+            thread_root=tree.root,
+            thread_count=1,
         )
 
     # -- the scenario --------------------------------------------------------------------
@@ -201,25 +262,15 @@ class GasScenarioScript(ABC):
                 "approve", self.token, "approve", self.manager, 1_000 * TST, sender=user
             )
         # #1: the hub takes 1 ETH and 100 TST out of its reserve.
-        yield from self.send(
-            "hubContractWithdraw",
-            self.manager,
-            "hubContractWithdraw",
-            ETHER,
-            100 * TST,
-            sender=hub,
-            op=1,
-        )
+        yield from self.operation("hubContractWithdraw", ETHER, 100 * TST, sender=hub, op=1)
 
     def user_a_channel(self) -> Iterator[Any]:
-        hub, user_a, m = self.hub, self.user_a, self.manager
+        hub, user_a = self.hub, self.user_a
         # #2: first deposit (user 1 ETH + 100 TST, hub 50 TST), acknowledged off-chain at [2,1].
         ack = yield from self.first_deposit(user_a, op=2)
         # #3: hub deposit of 0.5 ETH from the reserve at [3,2], user-signed.
         proposal = transitions.propose_deposit(ack, hub_wei=ETHER // 2, timeout=self.timeout())
-        yield from self.send(
-            "hubAuthorizedUpdate",
-            m,
+        yield from self.operation(
             "hubAuthorizedUpdate",
             proposal.to_tuple(),
             self.sign(proposal, user_a),
@@ -235,60 +286,31 @@ class GasScenarioScript(ABC):
             tx_count=(5, 3),
             timeout=self.timeout(),
         )
-        yield from self.send(
-            "userAuthorizedUpdate (withdrawal)",
-            m,
-            "userAuthorizedUpdate",
-            withdrawal.to_tuple(),
-            self.sign(withdrawal, hub),
-            sender=user_a,
-            op=4,
+        yield from self.user_authorized(
+            "userAuthorizedUpdate (withdrawal)", withdrawal, user_a, op=4
         )
         self.a_state = withdrawal
         # #5: the hub exits on the stored state; #6: it empties the channel after the window.
-        yield from self.send("startExit", m, "startExit", user_a, sender=hub, op=5)
+        yield from self.operation("startExit", user_a, sender=hub, op=5)
         empty_at = self.now + CHALLENGE_PERIOD + 1
-        yield from self.send(
-            "emptyChannel", m, "emptyChannel", user_a, sender=hub, op=6, at=empty_at
-        )
+        yield from self.operation("emptyChannel", user_a, sender=hub, op=6, at=empty_at)
 
     def user_b_channel(self) -> Iterator[Any]:
-        hub, user_b, m = self.hub, self.user_b, self.manager
+        hub, user_b = self.hub, self.user_b
         ack = yield from self.first_deposit(user_b, op=7)  # #7
         # #8: userB exits with a double-signed state [3,1] (it paid the hub 0.1 ETH + 10 TST).
         paid = transitions.pay(ack, to_hub=True, wei=100 * FINNEY, token=10 * TST)
-        yield from self.send(
-            "startExitWithUpdate",
-            m,
-            "startExitWithUpdate",
-            paid.to_tuple(),
-            *self.both(paid),
-            sender=user_b,
-            op=8,
-        )
+        yield from self.double_signed(EXIT, EXIT, paid, user_b, op=8)
         # #9: the hub answers with [4,1] (another 0.05 ETH + 5 TST) and empties at once.
         newer = transitions.pay(paid, to_hub=True, wei=50 * FINNEY, token=5 * TST)
-        yield from self.send(
-            "emptyChannelWithChallenge",
-            m,
-            "emptyChannelWithChallenge",
-            newer.to_tuple(),
-            *self.both(newer),
-            sender=hub,
-            op=9,
-        )
+        yield from self.double_signed(CHALLENGE, CHALLENGE, newer, hub, op=9)
         self.b_state = newer
 
     def thread_setup(self) -> Iterator[Any]:
         """Played between #9 and #10: both channels of thread A→B end in ThreadDispute, and
         userC's channel is prepared for #14."""
-        hub, user_a, user_b, user_c, m = (
-            self.hub,
-            self.user_a,
-            self.user_b,
-            self.user_c,
-            self.manager,
-        )
+        hub, user_a, user_b, user_c = self.hub, self.user_a, self.user_b, self.user_c
+        m = self.manager
         self.thread = ThreadState(str(user_a), str(user_b), 1, (100 * FINNEY, 0), (10 * TST, 0), 0)
         tree = MerkleTree.of_threads([self.thread])
 
@@ -313,47 +335,24 @@ class GasScenarioScript(ABC):
             timeout=self.timeout(),
         )
         assert proposal_b.tx_count == (5, 2)
-        yield from self.send(
-            "userAuthorizedUpdate (userB deposit)",
-            m,
-            "userAuthorizedUpdate",
-            proposal_b.to_tuple(),
-            self.sign(proposal_b, hub),
-            sender=user_b,
-            value=ETHER,
+        yield from self.user_authorized(
+            "userAuthorizedUpdate (userB deposit)", proposal_b, user_b, ETHER
         )
         ack_b = transitions.acknowledge(proposal_b)  # [6,2]: wei [0.5, 1.0], token [50, 100]
 
         # userA's newest state [8,4] locks the thread's 0.1 ETH + 10 TST from its side.
-        a_thread = ack_a.evolve(
-            wei_balances=(0, 900 * FINNEY),
-            token_balances=(50 * TST, 90 * TST),
-            tx_count=(8, 4),
-            thread_root=tree.root,
-            thread_count=1,
+        a_thread = self.locking(
+            ack_a, tree, wei=(0, 900 * FINNEY), token=(50 * TST, 90 * TST), tx_count=(8, 4)
         )
-        yield from self.exit_with_update("startExitWithUpdate (userA, thread)", a_thread, user_a)
-        # The hub, not the initiator, concedes.
-        yield from self.send("emptyChannel (userA)", m, "emptyChannel", user_a, sender=hub)
+        yield from self.exit_and_concede("userA", a_thread, user_a)
 
         # userB's newest state [7,2]: the hub locks the receiver side (0.1 ETH + 10 TST).
-        b_thread = ack_b.evolve(
-            wei_balances=(400 * FINNEY, ETHER),
-            token_balances=(40 * TST, 100 * TST),
-            tx_count=(7, 2),
-            thread_root=tree.root,
-            thread_count=1,
+        b_thread = self.locking(
+            ack_b, tree, wei=(400 * FINNEY, ETHER), token=(40 * TST, 100 * TST), tx_count=(7, 2)
         )
-        yield from self.exit_with_update("startExitWithUpdate (userB, thread)", b_thread, user_b)
+        yield from self.double_signed("startExitWithUpdate (userB, thread)", EXIT, b_thread, user_b)
         b_answer = transitions.pay(b_thread, to_hub=True, wei=50 * FINNEY)  # [8,2]
-        yield from self.send(
-            "emptyChannelWithChallenge (userB)",
-            m,
-            "emptyChannelWithChallenge",
-            b_answer.to_tuple(),
-            *self.both(b_answer),
-            sender=hub,
-        )
+        yield from self.double_signed("emptyChannelWithChallenge (userB)", CHALLENGE, b_answer, hub)
 
         # For #14: userC deposits (as #2), opens thread C→B at [3,1], exits, the hub empties
         # into ThreadDispute, userC starts the thread exit with an update; nobody empties it.
@@ -362,15 +361,10 @@ class GasScenarioScript(ABC):
         )
         tree_c = MerkleTree.of_threads([self.thread_c])
         ack_c = yield from self.first_deposit(user_c)
-        c_thread = ack_c.evolve(
-            wei_balances=(0, 900 * FINNEY),
-            token_balances=(50 * TST, 90 * TST),
-            tx_count=(3, 1),
-            thread_root=tree_c.root,
-            thread_count=1,
+        c_thread = self.locking(
+            ack_c, tree_c, wei=(0, 900 * FINNEY), token=(50 * TST, 90 * TST), tx_count=(3, 1)
         )
-        yield from self.exit_with_update("startExitWithUpdate (userC, thread)", c_thread, user_c)
-        yield from self.send("emptyChannel (userC)", m, "emptyChannel", user_c, sender=hub)
+        yield from self.exit_and_concede("userC", c_thread, user_c)
         update_c = self.thread_c.evolve(
             wei_balances=(60 * FINNEY, 40 * FINNEY), token_balances=(6 * TST, 4 * TST), tx_count=4
         )
@@ -394,25 +388,15 @@ class GasScenarioScript(ABC):
         initial, proof = self.thread, self.tree.thread_proof(self.thread)
         sig_initial = self.sign_thread(initial, user_a)
         # #10: userA starts the thread dispute with the initial state.
-        yield from self.send(
-            "startExitThread",
-            m,
-            "startExitThread",
-            user_a,
-            initial.to_tuple(),
-            proof,
-            sig_initial,
-            sender=user_a,
-            op=10,
+        yield from self.operation(
+            "startExitThread", user_a, initial.to_tuple(), proof, sig_initial, sender=user_a, op=10
         )
         thread_closing = self.now + CHALLENGE_PERIOD
         # #11: userB answers with the sender-signed state 0.07/0.03 ETH, 7/3 TST at txCount 3.
         update = initial.evolve(
             wei_balances=(70 * FINNEY, 30 * FINNEY), token_balances=(7 * TST, 3 * TST), tx_count=3
         )
-        yield from self.send(
-            "challengeThread",
-            m,
+        yield from self.operation(
             "challengeThread",
             update.to_tuple(),
             self.sign_thread(update, user_a),
@@ -440,12 +424,4 @@ class GasScenarioScript(ABC):
     def nuke(self) -> Iterator[Any]:
         # #14: 10 challenge periods + 1 s after userC's channel closing time.
         nuke_at = self.closing_time(self.user_c) + 10 * CHALLENGE_PERIOD + 1
-        yield from self.send(
-            "nukeThreads",
-            self.manager,
-            "nukeThreads",
-            self.user_c,
-            sender=self.hub,
-            op=14,
-            at=nuke_at,
-        )
+        yield from self.operation("nukeThreads", self.user_c, sender=self.hub, op=14, at=nuke_at)

@@ -17,7 +17,6 @@ reach the chain through brownie.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,7 +110,28 @@ class _Scenario(GasScenarioScript):
         self.containers = {"ChannelManager": manager_container, "TestToken": token_container}
         self.result = ScenarioResult()
 
-    def _check(self, tx: Any, op: int | None) -> None:
+    # -- the backend ---------------------------------------------------------------------
+    def prepare_accounts(self) -> None:
+        _rpc("anvil_setNonce", [str(self.hub), hex(HUB_NONCE)])
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        _rpc("evm_setNextBlockTimestamp", [timestamp])
+
+    def transact(
+        self, contract: Any, function: str, args: tuple[Any, ...], sender: Any, value: int
+    ) -> Any:
+        options = {"from": sender, "value": value, "gas_limit": TX_GAS_LIMIT}
+        return getattr(contract, function)(*args, options, silent=True)
+
+    def create(self, contract_name: str, args: tuple[Any, ...], sender: Any) -> tuple[Any, Any]:
+        options = {"from": sender, "gas_limit": TX_GAS_LIMIT}
+        contract = self.containers[contract_name].deploy(*args, options, silent=True)
+        return contract, contract.tx
+
+    def pay(self, sender: Any, to: Any, wei: int) -> Any:
+        return sender.transfer(to, wei, gas_limit=TX_GAS_LIMIT, silent=True)
+
+    def checked(self, label: str, op: int | None, tx: Any) -> Any:
         if tx.status != 1:
             raise RuntimeError(f"scenario transaction failed: {tx.fn_name} ({tx.revert_msg})")
         if tx.timestamp != self.now:
@@ -120,46 +140,7 @@ class _Scenario(GasScenarioScript):
             self.result.gas[op] = tx.gas_used
             self.result.timestamps[op] = self.now
             self.result.txids[op] = tx.txid
-
-    # -- the backend ---------------------------------------------------------------------
-    def prepare_accounts(self) -> None:
-        _rpc("anvil_setNonce", [str(self.hub), hex(HUB_NONCE)])
-
-    def set_next_timestamp(self, timestamp: int) -> None:
-        _rpc("evm_setNextBlockTimestamp", [timestamp])
-
-    def send(
-        self,
-        label: str,
-        contract: Any,
-        function: str,
-        *args: Any,
-        sender: Any,
-        value: int = 0,
-        op: int | None = None,
-        at: int | None = None,
-    ) -> Iterator[Any]:
-        self.advance(at)
-        options = {"from": sender, "value": value, "gas_limit": TX_GAS_LIMIT}
-        tx = getattr(contract, function)(*args, options, silent=True)
-        self._check(tx, op)
-        yield tx
-
-    def deploy(
-        self, label: str, contract_name: str, *args: Any, sender: Any, op: int | None = None
-    ) -> Iterator[Any]:
-        self.advance()
-        options = {"from": sender, "gas_limit": TX_GAS_LIMIT}
-        contract = self.containers[contract_name].deploy(*args, options, silent=True)
-        self._check(contract.tx, op)
-        yield contract.tx
-        return contract
-
-    def transfer_ether(self, label: str, sender: Any, to: Any, wei: int) -> Iterator[Any]:
-        self.advance()
-        tx = sender.transfer(to, wei, gas_limit=TX_GAS_LIMIT, silent=True)
-        self._check(tx, None)
-        yield tx
+        return tx
 
     def record_deployment(self) -> None:
         self.result.token_address = self.token.address
