@@ -270,12 +270,9 @@ class GasScenarioScript(ABC):
         ack = yield from self.first_deposit(user_a, op=2)
         # #3: hub deposit of 0.5 ETH from the reserve at [3,2], user-signed.
         proposal = transitions.propose_deposit(ack, hub_wei=ETHER // 2, timeout=self.timeout())
+        sig_user = self.sign(proposal, user_a)
         yield from self.operation(
-            "hubAuthorizedUpdate",
-            proposal.to_tuple(),
-            self.sign(proposal, user_a),
-            sender=hub,
-            op=3,
+            "hubAuthorizedUpdate", proposal.to_tuple(), sig_user, sender=hub, op=3
         )
         ack = transitions.acknowledge(proposal)  # [4,2]: wei [0.5, 1.0], token [50, 100]
         # #4: the user sells 20 TST for 0.1 ETH and withdraws 0.2 ETH, in one state [5,3].
@@ -396,12 +393,9 @@ class GasScenarioScript(ABC):
         update = initial.evolve(
             wei_balances=(70 * FINNEY, 30 * FINNEY), token_balances=(7 * TST, 3 * TST), tx_count=3
         )
+        sig_update = self.sign_thread(update, user_a)
         yield from self.operation(
-            "challengeThread",
-            update.to_tuple(),
-            self.sign_thread(update, user_a),
-            sender=user_b,
-            op=11,
+            "challengeThread", update.to_tuple(), sig_update, sender=user_b, op=11
         )
         # #12, #13: both sides settle after the thread window (closing + 1 s, as #6).
         for label, side, op, at in (
