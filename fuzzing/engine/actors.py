@@ -16,7 +16,7 @@ from channel_manager import errors as E
 from channel_manager.rules import validate_thread_update
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, ChannelBook, Party, Signed, ThreadBook
-from fuzzing.engine.calls import Call, update_call
+from fuzzing.engine.calls import Call, update_call, user_call
 from fuzzing.engine.episode import NUKE_PERIODS, Episode
 from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
@@ -363,12 +363,11 @@ class Honest(Base):
                 )
             )
         return self.send(
-            Call(
+            user_call(
                 "startExit",
-                (book.user,),
-                caller,
-                f"{who} exits {book.party.name}'s channel on the stored state",
-                users=(book.user,),
+                book.user,
+                caller=caller,
+                label=f"{who} exits {book.party.name}'s channel on the stored state",
             )
         )
 
@@ -402,12 +401,11 @@ class Honest(Base):
         if self.owes_answer(p, caller) or self.now >= v.closing:
             return False  # an honest party with a newer state answers, it does not concede
         self.send(
-            Call(
+            user_call(
                 "emptyChannel",
-                (p.address,),
-                caller,
-                f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
-                users=(p.address,),
+                p.address,
+                caller=caller,
+                label=f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
             )
         )
         return True
@@ -426,12 +424,11 @@ class Honest(Base):
             self.ep.answer(p.address, caller, self.book(p).final)
             return True
         self.send(
-            Call(
+            user_call(
                 "emptyChannel",
-                (p.address,),
-                caller,
-                f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})",
-                users=(p.address,),
+                p.address,
+                caller=caller,
+                label=f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})",
             )
         )
         return True
@@ -547,12 +544,11 @@ class Honest(Base):
             return True
         caller = self.rng.choice((self.w.stranger, self.hub, p.address))
         self.send(
-            Call(
+            user_call(
                 "nukeThreads",
-                (p.address,),
-                caller,
-                f"{self.name(caller)} nukes {p.name}'s threads (deadline {deadline})",
-                users=(p.address,),
+                p.address,
+                caller=caller,
+                label=f"{self.name(caller)} nukes {p.name}'s threads (deadline {deadline})",
             )
         )
         return True

@@ -10,7 +10,7 @@ from typing import Any
 
 from fuzzing.engine.actors import Honest
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
-from fuzzing.engine.calls import Call, double_signed_call, update_call
+from fuzzing.engine.calls import Call, double_signed_call, update_call, user_call
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
 
@@ -319,12 +319,11 @@ class Adversary(Honest):
         caller = p.address if self.rng.random() < 0.5 else self.hub
         if self.rng.random() < 0.15:
             self.send(
-                Call(
+                user_call(
                     "startExit",
-                    (p.address,),
-                    caller,
-                    f"{self.name(caller)} exits puppet {p.name}'s channel",
-                    users=(p.address,),
+                    p.address,
+                    caller=caller,
+                    label=f"{self.name(caller)} exits puppet {p.name}'s channel",
                 )
             )
             return True
@@ -379,12 +378,11 @@ class Adversary(Honest):
             if book.final is None or book.final.state.tx_count[0] <= v.tx_global:
                 return False
             self.send(
-                Call(
+                user_call(
                     "startExit",
-                    (p.address,),
-                    caller,
-                    f"{self.name(caller)} exits {p.name}'s channel on a stale stored state",
-                    users=(p.address,),
+                    p.address,
+                    caller=caller,
+                    label=f"{self.name(caller)} exits {p.name}'s channel on a stale stored state",
                 )
             )
             return True

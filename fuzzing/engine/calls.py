@@ -85,3 +85,8 @@ def double_signed_call(fn: str, signed: Any, *, caller: str, user: str, label: s
         genuine=True,
         state=s,
     )
+
+
+def user_call(fn: str, user: str, *, caller: str, label: str) -> Call:
+    """`fn(user)` for the calls that name only a channel (startExit, emptyChannel, nukeThreads)."""
+    return Call(fn, (user,), caller, label, users=(user,))

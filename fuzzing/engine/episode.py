@@ -17,7 +17,7 @@ from typing import Any
 from fuzzing.artifacts import Artifact
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, ChannelBook, Lifecycle, Roots, Signed, ThreadBook
-from fuzzing.engine.calls import Call, double_signed_call
+from fuzzing.engine.calls import Call, double_signed_call, user_call
 from fuzzing.engine.paths import PathCounter
 from fuzzing.engine.properties import NUKE_PERIODS, Oracle, PropertyFailure
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
@@ -247,12 +247,11 @@ class Episode:
                 if v.status == CHANNEL_DISPUTE:
                     if now >= v.closing:
                         self.send(
-                            Call(
+                            user_call(
                                 "emptyChannel",
-                                (user,),
-                                w.stranger,
-                                f"stranger empties {name}'s channel (end of episode)",
-                                users=(user,),
+                                user,
+                                caller=w.stranger,
+                                label=f"stranger empties {name}'s channel (end of episode)",
                             )
                         )
                         acted = True
@@ -300,12 +299,11 @@ class Episode:
                 if self.view(user).status == THREAD_DISPUTE:
                     if now >= deadline:
                         self.send(
-                            Call(
+                            user_call(
                                 "nukeThreads",
-                                (user,),
-                                w.stranger,
-                                f"stranger nukes {name}'s threads (end of episode)",
-                                users=(user,),
+                                user,
+                                caller=w.stranger,
+                                label=f"stranger nukes {name}'s threads (end of episode)",
                             )
                         )
                         acted = True

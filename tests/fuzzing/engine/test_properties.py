@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from fuzzing.engine.books import ChannelBook, ThreadBook
-from fuzzing.engine.calls import Call, double_signed_call, update_call
+from fuzzing.engine.calls import Call, double_signed_call, update_call, user_call
 from fuzzing.engine.episode import Episode
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.properties import PropertyFailure
@@ -38,7 +38,7 @@ def into_thread_dispute(ep: Episode, name: str, leaves: tuple) -> None:
             label=f"{name} exits into threads",
         )
     )
-    ep.send(Call("emptyChannel", (p.address,), ep.world.hub, "hub concedes", users=(p.address,)))
+    ep.send(user_call("emptyChannel", p.address, caller=ep.world.hub, label="hub concedes"))
 
 
 def deposit(ep: Episode, book: ChannelBook, user_wei: int = 0, hub_wei: int = 0) -> None:
@@ -113,9 +113,7 @@ def play_m1(ep: Episode) -> None:
     deposit(ep, book, user_wei=10 * UNIT)
     book.next_plain((8 * UNIT, 2 * UNIT), (0, 0), ())
     ep.chain.delegate(c.address, ep.world.revoker)
-    assert ep.send(
-        Call("startExit", (c.address,), c.address, "stale exit", users=(c.address,))
-    ).success
+    assert ep.send(user_call("startExit", c.address, caller=c.address, label="stale exit")).success
     assert ep.answer(c.address, ep.world.hub, book.final).success
 
 
@@ -165,7 +163,7 @@ def play_m2(ep: Episode) -> None:
             state=s,
         )
     ).success
-    ep.send(Call("emptyChannel", (c.address,), ep.world.hub, "hub concedes", users=(c.address,)))
+    ep.send(user_call("emptyChannel", c.address, caller=ep.world.hub, label="hub concedes"))
     jump = thread_state(c.address, h.address, 1, (5 * UNIT - 1, 1), (0, 0), 2**64 - 1)
     sig_jump = c.key.sign(ep.world.hasher.thread_digest(jump))
     assert ep.send(
@@ -192,7 +190,7 @@ def play_m2(ep: Episode) -> None:
             state=r,
         )
     ).success
-    ep.send(Call("emptyChannel", (h.address,), ep.world.hub, "hub concedes", users=(h.address,)))
+    ep.send(user_call("emptyChannel", h.address, caller=ep.world.hub, label="hub concedes"))
     ep.advance_to(ep.oracle.thread_view(initial.key).closing)  # the watchtower answers first
     ep.send(
         Call(
