@@ -39,14 +39,19 @@ thread_states = st.builds(
 )
 
 
-@given(channel_states)
-def test_channel_state_tuple_round_trip(state: ChannelState) -> None:
-    assert ChannelState.from_tuple(state.to_tuple()) == state
+FORMS = ["tuple", "json"]  # each state class writes itself as, and reads itself from, both
 
 
-@given(channel_states)
-def test_channel_state_json_round_trip(state: ChannelState) -> None:
-    assert ChannelState.from_json(state.to_json()) == state
+def round_trip(state: ChannelState | ThreadState, form: str) -> ChannelState | ThreadState:
+    """`state` written in `form` and read back by its own class."""
+    cls = type(state)
+    return cls.from_tuple(state.to_tuple()) if form == "tuple" else cls.from_json(state.to_json())
+
+
+@pytest.mark.parametrize("form", FORMS)
+@given(state=channel_states)
+def test_channel_state_round_trip(form: str, state: ChannelState) -> None:
+    assert round_trip(state, form) == state
 
 
 @given(channel_states)
@@ -57,14 +62,10 @@ def test_channel_state_json_amounts_are_decimal_strings(state: ChannelState) -> 
     assert data["timeout"] == str(state.timeout)
 
 
-@given(thread_states)
-def test_thread_state_tuple_round_trip(state: ThreadState) -> None:
-    assert ThreadState.from_tuple(state.to_tuple()) == state
-
-
-@given(thread_states)
-def test_thread_state_json_round_trip(state: ThreadState) -> None:
-    assert ThreadState.from_json(state.to_json()) == state
+@pytest.mark.parametrize("form", FORMS)
+@given(state=thread_states)
+def test_thread_state_round_trip(form: str, state: ThreadState) -> None:
+    assert round_trip(state, form) == state
 
 
 def test_channel_state_refuses_negative_amount() -> None:

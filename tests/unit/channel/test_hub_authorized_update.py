@@ -17,11 +17,9 @@ from tests.fixtures.authorized_updates import (
     USER_TOKEN,
     USER_WEI,
     WEI_UNIT,
-    assert_mixed_update_stored,
-    mixed_update,
     submit_by_hub,
 )
-from tests.fixtures.channels import INVALID_USERS, assert_update_event, invalid_user, tx_counts
+from tests.fixtures.channels import assert_update_event, tx_counts
 from tests.helpers import (
     ETHER,
     TOKEN,
@@ -32,15 +30,9 @@ from tests.helpers import (
 # ---------------------------------------------------------------------------- success paths
 
 
-def test_hubAuthorizedUpdate_state(funded, token, signer, hub, alice, carol, opened, observe):
-    root = bytes.fromhex("ab" * 32)
-    state = mixed_update(opened, carol, root, thread_count=2)
-    before = observe(funded, token, alice, hub, alice, carol)
+def test_hubAuthorizedUpdate_state(funded, hub, alice, carol, submit_mixed_update):
+    state, tx, before, after = submit_mixed_update(submit_by_hub, bytes.fromhex("ab" * 32), 2)
 
-    tx = submit_by_hub(funded, signer, state)
-
-    after = observe(funded, token, alice, hub, alice, carol)
-    assert_mixed_update_stored(before, after, root, thread_count=2)
     # Both deposits leave the reserve, the hub's withdrawal returns to it.
     assert after.reserve_wei == before.reserve_wei - 5 * WEI_UNIT - 1 * WEI_UNIT + 2 * WEI_UNIT
     assert after.reserve_token == before.reserve_token - 10 * TOKEN - 50 * TOKEN + 30 * TOKEN
@@ -145,11 +137,11 @@ def test_hubAuthorizedUpdate_reverts_when_caller_is_not_hub(funded, signer, prop
         )
 
 
-@pytest.mark.parametrize("who", INVALID_USERS)
-def test_hubAuthorizedUpdate_reverts_when_user_is_invalid(funded, hub, who):
-    user = invalid_user(who, hub, funded)
-    state = ChannelState(user, user, pending_wei_updates=(1, 0, 0, 0), tx_count=(1, 1))
-    with reverts("InvalidUser", user):
+def test_hubAuthorizedUpdate_reverts_when_user_is_invalid(funded, hub, invalid_user):
+    state = ChannelState(
+        invalid_user, invalid_user, pending_wei_updates=(1, 0, 0, 0), tx_count=(1, 1)
+    )
+    with reverts("InvalidUser", invalid_user):
         funded.hubAuthorizedUpdate(state.to_tuple(), b"\x01" * 65, {"from": hub})
 
 

@@ -12,8 +12,6 @@ from channel_manager import transitions
 from channel_manager.states import ChannelState
 from tests.fixtures.authorized_updates import (
     WEI_UNIT,
-    assert_mixed_update_stored,
-    mixed_update,
     submit_by_user,
 )
 from tests.fixtures.channels import assert_update_event
@@ -28,15 +26,9 @@ from tests.helpers import (
 # ---------------------------------------------------------------------------- success paths
 
 
-def test_userAuthorizedUpdate_state(funded, token, signer, hub, alice, carol, opened, observe):
-    root = bytes.fromhex("cd" * 32)
-    state = mixed_update(opened, carol, root, thread_count=3)
-    before = observe(funded, token, alice, hub, alice, carol)
+def test_userAuthorizedUpdate_state(funded, hub, alice, carol, submit_mixed_update):
+    state, tx, before, after = submit_mixed_update(submit_by_user, bytes.fromhex("cd" * 32), 3)
 
-    tx = submit_by_user(funded, signer, state)
-
-    after = observe(funded, token, alice, hub, alice, carol)
-    assert_mixed_update_stored(before, after, root, thread_count=3)
     # Only the hub's deposit leaves the reserve; the hub's withdrawal returns to it.
     assert after.reserve_wei == before.reserve_wei - 5 * WEI_UNIT + 2 * WEI_UNIT
     assert after.reserve_token == before.reserve_token - 10 * TOKEN + 30 * TOKEN

@@ -10,10 +10,8 @@ import pytest
 
 from channel_manager.contract_views import ChannelStatus
 from tests.fixtures.channels import (
-    INVALID_USERS,
     SOME_ROOT,
     assert_globals_moved,
-    invalid_user,
     stored_channel,
     stored_in_thread_dispute,
 )
@@ -199,12 +197,9 @@ def test_emptyChannel_reverts_when_window_open_right_after_start(
         funded.emptyChannel(alice, {"from": caller})
 
 
-@pytest.mark.parametrize("who", INVALID_USERS)
-def test_emptyChannel_reverts_when_user_is_invalid(funded, hub, who):
-    user = invalid_user(who, hub, funded)
-
-    with reverts("InvalidUser", user):
-        funded.emptyChannel(user, {"from": hub})
+def test_emptyChannel_reverts_when_user_is_invalid(funded, hub, invalid_user):
+    with reverts("InvalidUser", invalid_user):
+        funded.emptyChannel(invalid_user, {"from": hub})
 
 
 def test_emptyChannel_reverts_when_channel_open(funded, open_channel, hub, alice):

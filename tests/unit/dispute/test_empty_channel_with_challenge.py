@@ -10,10 +10,8 @@ import pytest
 
 from channel_manager.contract_views import ChannelStatus
 from tests.fixtures.channels import (
-    INVALID_USERS,
     SOME_ROOT,
     assert_globals_moved,
-    invalid_user,
     stored_channel,
     stored_in_thread_dispute,
 )
@@ -250,14 +248,12 @@ def test_emptyChannelWithChallenge_reverts_when_channel_in_thread_dispute(
         challenge(funded, state, sign_both(state), alice)
 
 
-@pytest.mark.parametrize("who", INVALID_USERS)
 def test_emptyChannelWithChallenge_reverts_when_user_is_invalid(
-    funded, answer, key_signer, hub, alice, who
+    funded, answer, key_signer, hub, alice, invalid_user
 ):
-    user = invalid_user(who, hub, funded)
-    state = answer.evolve(user=user)
+    state = answer.evolve(user=invalid_user)
 
-    with reverts("InvalidUser", user):
+    with reverts("InvalidUser", invalid_user):
         challenge(
             funded, state, (key_signer.channel(state, hub), key_signer.channel(state, alice)), hub
         )

@@ -13,11 +13,8 @@ import pytest
 from channel_manager.contract_views import ChannelStatus
 from channel_manager.eip712 import Domain
 from tests.fixtures.channels import (
-    INVALID_USERS,
     SOME_ROOT,
     assert_only_exit_event,
-    assert_only_gas_spent,
-    invalid_user,
     stored_channel,
 )
 from tests.fixtures.signatures import high_s
@@ -44,7 +41,7 @@ def submit(manager, state, sigs, caller):
 
 @pytest.mark.parametrize("initiator", ["hub", "user"])
 def test_startExitWithUpdate_state(
-    funded, token, opened, new_state, sign_both, read_channel, read_globals, hub, alice, initiator
+    funded, opened, new_state, sign_both, read_channel, watch_money, hub, alice, initiator
 ):
     caller = hub if initiator == "hub" else alice
     # A later state: alice paid the hub, 0.2 ETH and 10 TST are locked in one thread.
@@ -56,9 +53,7 @@ def test_startExitWithUpdate_state(
         thread_root=SOME_ROOT,
         thread_count=1,
     )
-    globals_before = read_globals()
-    eth_before = {a: a.balance() for a in (hub, alice)}
-    tokens_before = {a: token.balanceOf(a) for a in (hub, alice)}
+    only_gas_spent = watch_money(hub, alice)
 
     tx = submit(funded, state, sign_both(state), caller)
 
@@ -78,18 +73,17 @@ def test_startExitWithUpdate_state(
         channelClosingTime=closing,
         status=ChannelStatus.CHANNEL_DISPUTE,
     )
-    assert read_globals() == globals_before
-    assert_only_gas_spent(tx, caller, token, eth_before, tokens_before)
+    only_gas_spent(tx, caller)
     assert_only_exit_event(
         tx,
         alice,
         caller,
-        closing,
         weiBalances=(6 * ETHER // 10, 12 * ETHER // 10),
         tokenBalances=(45 * TOKEN, 95 * TOKEN),
         txCount=(5, 1),
         threadRoot=SOME_ROOT,
         threadCount=1,
+        channelClosingTime=closing,
     )
 
 
@@ -432,15 +426,13 @@ def test_startExitWithUpdate_reverts_when_caller_is_not_hub_or_user(
         submit(funded, plain_state, sign_both(plain_state), caller)
 
 
-@pytest.mark.parametrize("who", INVALID_USERS)
 def test_startExitWithUpdate_reverts_when_user_is_invalid(
-    funded, plain_state, key_signer, hub, alice, who
+    funded, plain_state, key_signer, hub, alice, invalid_user
 ):
-    user = invalid_user(who, hub, funded)
-    state = plain_state.evolve(user=user)
+    state = plain_state.evolve(user=invalid_user)
     sigs = (key_signer.channel(state, hub), key_signer.channel(state, alice))
 
-    with reverts("InvalidUser", user):
+    with reverts("InvalidUser", invalid_user):
         submit(funded, state, sigs, hub)
 
 

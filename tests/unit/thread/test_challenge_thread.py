@@ -260,9 +260,6 @@ def test_challengeThread_reverts_when_not_signed_by_sender(
     thread_exited, alice, signer_name, request
 ):
     w, initial = thread_exited.world, thread_exited.initial
-    update = w.pay(initial)
-    sig = w.sig(update, request.getfixturevalue(signer_name))
+    wrong_signer = request.getfixturevalue(signer_name)
     with reverts("InvalidThreadSignature", alice):
-        w.manager.challengeThread(
-            update.to_tuple(), sig, {"from": request.getfixturevalue(signer_name)}
-        )
+        w.challenge(w.pay(initial), wrong_signer, update_signer=wrong_signer)

@@ -137,18 +137,9 @@ def test_startExitThreadWithUpdate_reverts_when_update_not_signed_by_sender(
     both_disputed, alice, signer_name, request
 ):
     w, initial = both_disputed.world, both_disputed.initial
-    update = w.pay(initial)
-    sig = w.sig(update, request.getfixturevalue(signer_name))
+    wrong_signer = request.getfixturevalue(signer_name)
     with reverts("InvalidThreadSignature", alice):
-        w.manager.startExitThreadWithUpdate(
-            alice,
-            initial.to_tuple(),
-            w.proof(alice, initial),
-            w.sig(initial),
-            update.to_tuple(),
-            sig,
-            {"from": alice},
-        )
+        w.exit_thread_with_update(alice, initial, w.pay(initial), update_signer=wrong_signer)
 
 
 # ------------------------------------------------------------------ the initial state (shared)
