@@ -16,7 +16,7 @@ from channel_manager import errors as E
 from channel_manager.rules import validate_thread_update
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, ChannelBook, Party, Signed, ThreadBook
-from fuzzing.engine.calls import Call, update_call, user_call
+from fuzzing.engine.calls import Call, thread_call, update_call, user_call
 from fuzzing.engine.episode import NUKE_PERIODS, Episode
 from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
@@ -517,17 +517,19 @@ class Honest(Base):
         caller = p.address if r < 0.6 else (self.hub if r < 0.9 else self.w.stranger)
         sig, genuine = self.ep.thread_signature(leaf)
         self.send(
-            Call(
+            thread_call(
                 "emptyThread",
-                (p.address, leaf.to_tuple(), self.ep.roots.proof(v.root, leaf), sig),
-                caller,
-                f"{self.name(caller)} settles {p.name}'s side of thread {self.ep.thread_name(leaf.key)} "
-                f"(initial {leaf.wei_balances[0]}/{leaf.token_balances[0]}, thread closing {tv.closing})",
-                users=(p.address,),
-                thread=leaf.key,
-                initial=leaf,
+                p.address,
+                leaf,
+                self.ep.roots.proof(v.root, leaf),
+                sig,
+                caller=caller,
+                label=(
+                    f"{self.name(caller)} settles {p.name}'s side of thread {self.ep.thread_name(leaf.key)} "
+                    f"(initial {leaf.wei_balances[0]}/{leaf.token_balances[0]}, thread closing {tv.closing})"
+                ),
                 genuine=genuine,
-                meta={"committed": True},
+                committed=True,
             )
         )
         return True

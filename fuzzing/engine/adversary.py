@@ -10,7 +10,7 @@ from typing import Any
 
 from fuzzing.engine.actors import Honest
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
-from fuzzing.engine.calls import Call, double_signed_call, update_call, user_call
+from fuzzing.engine.calls import Call, double_signed_call, thread_call, update_call, user_call
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
 
@@ -141,32 +141,37 @@ class Adversary(Honest):
         update = self.signed_thread_state(leaf) if self.rng.random() < 0.7 else None
         if update is None:
             self.send(
-                Call(
+                thread_call(
                     "startExitThread",
-                    (p.address, leaf.to_tuple(), proof, sig),
-                    caller,
-                    f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with the initial "
-                    f"state {leaf.wei_balances[0]}/{leaf.token_balances[0]}",
-                    users=(p.address,),
-                    thread=leaf.key,
-                    initial=leaf,
+                    p.address,
+                    leaf,
+                    proof,
+                    sig,
+                    caller=caller,
+                    label=(
+                        f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with the initial "
+                        f"state {leaf.wei_balances[0]}/{leaf.token_balances[0]}"
+                    ),
                     genuine=genuine,
                 )
             )
             return True
         state, sig_update, genuine_update = update
         self.send(
-            Call(
+            thread_call(
                 "startExitThreadWithUpdate",
-                (p.address, leaf.to_tuple(), proof, sig, state.to_tuple(), sig_update),
-                caller,
-                f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with a state "
-                f"paying the receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount "
-                f"{state.tx_count}",
-                users=(p.address,),
-                thread=leaf.key,
-                initial=leaf,
+                p.address,
+                leaf,
+                proof,
+                sig,
+                caller=caller,
+                label=(
+                    f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with a state "
+                    f"paying the receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount "
+                    f"{state.tx_count}"
+                ),
                 genuine=genuine and genuine_update,
+                update=(state, sig_update),
             )
         )
         return True

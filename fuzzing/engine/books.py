@@ -233,37 +233,29 @@ class ChannelBook:
     def acknowledge(self) -> Signed:
         """The outstanding proposal was executed: fold it into the balances."""
         assert self.outstanding is not None
-        s = self.outstanding.state
-        self.executed.add(s.tx_count[1])
-        wei = settle(s.wei_balances, s.pending_wei_updates, True)
-        token = settle(s.token_balances, s.pending_token_updates, True)
-        state = evolve(
-            s,
-            wei_balances=wei,
-            token_balances=token,
-            pending_wei_updates=ZERO4,
-            pending_token_updates=ZERO4,
-            tx_count=(s.tx_count[0] + 1, s.tx_count[1]),
-            timeout=0,
-        )
-        return self._adopt(state, self.outstanding.leaves, pending_executed=True)
+        self.executed.add(self.outstanding.state.tx_count[1])
+        return self._settle_outstanding(executed=True)
 
     def void(self) -> Signed:
         """The outstanding proposal expired unexecuted: undo it, raise txCount[1]."""
         assert self.outstanding is not None and self.outstanding.state.timeout != 0
+        return self._settle_outstanding(executed=False)
+
+    def _settle_outstanding(self, executed: bool) -> Signed:
+        """The next state after the outstanding proposal: its pending updates applied (executed)
+        or reverted (voided, which also raises txCount[1]), no timeout."""
+        assert self.outstanding is not None
         s = self.outstanding.state
-        wei = settle(s.wei_balances, s.pending_wei_updates, False)
-        token = settle(s.token_balances, s.pending_token_updates, False)
         state = evolve(
             s,
-            wei_balances=wei,
-            token_balances=token,
+            wei_balances=settle(s.wei_balances, s.pending_wei_updates, executed),
+            token_balances=settle(s.token_balances, s.pending_token_updates, executed),
             pending_wei_updates=ZERO4,
             pending_token_updates=ZERO4,
-            tx_count=(s.tx_count[0] + 1, s.tx_count[1] + 1),
+            tx_count=(s.tx_count[0] + 1, s.tx_count[1] + (0 if executed else 1)),
             timeout=0,
         )
-        return self._adopt(state, self.outstanding.leaves, pending_executed=False)
+        return self._adopt(state, self.outstanding.leaves, pending_executed=executed)
 
     def resync(self, executed: ChannelState, leaves: tuple[ThreadState, ...]) -> None:
         """An older signed proposal was executed by someone: both honest parties saw it on chain

@@ -90,3 +90,36 @@ def double_signed_call(fn: str, signed: Any, *, caller: str, user: str, label: s
 def user_call(fn: str, user: str, *, caller: str, label: str) -> Call:
     """`fn(user)` for the calls that name only a channel (startExit, emptyChannel, nukeThreads)."""
     return Call(fn, (user,), caller, label, users=(user,))
+
+
+def thread_call(
+    fn: str,
+    user: str,
+    initial: ThreadState,
+    proof: list[bytes],
+    sig: bytes,
+    *,
+    caller: str,
+    label: str,
+    genuine: bool,
+    update: tuple[ThreadState, bytes] | None = None,
+    committed: bool = False,
+) -> Call:
+    """`fn` (startExitThread, startExitThreadWithUpdate with `update` = (state, signature), or
+    emptyThread) for `initial`'s thread in `user`'s channel. `committed`: the proof comes from a
+    root the engine built with `initial` in it (the emptyThread liveness property judges those)."""
+    args: tuple[Any, ...] = (user, initial.to_tuple(), proof, sig)
+    if update is not None:
+        args += (update[0].to_tuple(), update[1])
+    meta = {"committed": True} if committed else {}
+    return Call(
+        fn,
+        args,
+        caller,
+        label,
+        users=(user,),
+        thread=initial.key,
+        initial=initial,
+        genuine=genuine,
+        meta=meta,
+    )

@@ -17,7 +17,7 @@ from typing import Any
 from fuzzing.artifacts import Artifact
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, ChannelBook, Lifecycle, Roots, Signed, ThreadBook
-from fuzzing.engine.calls import Call, double_signed_call, user_call
+from fuzzing.engine.calls import Call, double_signed_call, thread_call, user_call
 from fuzzing.engine.paths import PathCounter
 from fuzzing.engine.properties import NUKE_PERIODS, Oracle, PropertyFailure
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
@@ -279,17 +279,19 @@ class Episode:
                         attempted.add(("empty", tag))
                         sig, genuine = self.thread_signature(leaf)
                         self.send(
-                            Call(
+                            thread_call(
                                 "emptyThread",
-                                (user, leaf.to_tuple(), self.roots.proof(v.root, leaf), sig),
                                 user,
-                                f"{name} settles its side of thread {self.thread_name(key)} "
-                                f"(end of episode)",
-                                users=(user,),
-                                thread=key,
-                                initial=leaf,
+                                leaf,
+                                self.roots.proof(v.root, leaf),
+                                sig,
+                                caller=user,
+                                label=(
+                                    f"{name} settles its side of thread {self.thread_name(key)} "
+                                    f"(end of episode)"
+                                ),
                                 genuine=genuine,
-                                meta={"committed": True},
+                                committed=True,
                             )
                         )
                         acted = True
@@ -361,28 +363,33 @@ class Episode:
         ):
             n = tb.newest
             return self.send(
-                Call(
+                thread_call(
                     "startExitThreadWithUpdate",
-                    (user, leaf.to_tuple(), proof, sig, n.to_tuple(), tb.sig_newest),
-                    caller,
-                    f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel "
-                    f"with its newest state (receiver {n.wei_balances[1]}/{n.token_balances[1]})",
-                    users=(user,),
-                    thread=leaf.key,
-                    initial=leaf,
+                    user,
+                    leaf,
+                    proof,
+                    sig,
+                    caller=caller,
+                    label=(
+                        f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel "
+                        f"with its newest state (receiver {n.wei_balances[1]}/{n.token_balances[1]})"
+                    ),
                     genuine=True,
+                    update=(n, tb.sig_newest),
                 )
             )
         return self.send(
-            Call(
+            thread_call(
                 "startExitThread",
-                (user, leaf.to_tuple(), proof, sig),
-                caller,
-                f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel with "
-                f"its initial state ({leaf.wei_balances[0]}/{leaf.token_balances[0]})",
-                users=(user,),
-                thread=leaf.key,
-                initial=leaf,
+                user,
+                leaf,
+                proof,
+                sig,
+                caller=caller,
+                label=(
+                    f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel with "
+                    f"its initial state ({leaf.wei_balances[0]}/{leaf.token_balances[0]})"
+                ),
                 genuine=True,
             )
         )

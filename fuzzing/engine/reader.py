@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from channel_manager.contract_views import ChannelStatus
+from channel_manager.contract_views import ChannelStatus, ThreadRecord
 from fuzzing.chain.base import CallReverted, Chain, Contract
 from fuzzing.engine.failure import PropertyFailure
 
@@ -35,12 +35,12 @@ class ChannelView(NamedTuple):
     credit_token: int
 
 
-class ThreadView(NamedTuple):
-    wei: tuple[int, int]
-    token: tuple[int, int]
-    tx_count: int
-    closing: int
-    emptied: tuple[bool, bool]
+class ThreadView(ThreadRecord):
+    """The package's typed thread record, with the engine's shorthands."""
+
+    @property
+    def closing(self) -> int:
+        return self.closing_time
 
     @property
     def sums(self) -> tuple[int, int]:
