@@ -153,16 +153,8 @@ def show(user: str, *, env: Mapping[str, str] | None = None) -> dict[str, Any]:
 def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     """An authorized update: the hub submits a user-signed state, the user a hub-signed one."""
     job, envelope, state = _channel_envelope(path, env)
-    user_is_contract = state.user in job.view.contract_signers
     if job.sender == job.view.hub:
-        check_channel_signatures(
-            envelope,
-            job.view.domain,
-            job.view.hub,
-            need_hub=False,
-            need_user=True,
-            user_is_contract=user_is_contract,
-        )
+        _check_signatures(job, envelope, state, need_hub=False)
         job.preflight("hub_authorized_update", state, envelope.sig_user)
         return job.send(
             "hubAuthorizedUpdate",
@@ -171,9 +163,7 @@ def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
         )
     if job.sender != state.user:
         raise OpsError(f"account {job.sender} is neither the hub nor the state's user {state.user}")
-    check_channel_signatures(
-        envelope, job.view.domain, job.view.hub, need_hub=True, need_user=False
-    )
+    _check_signatures(job, envelope, state, need_user=False)
     value = state.pending_wei_updates[2]
     job.preflight("user_authorized_update", state, envelope.sig_hub, value)
     summary = f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}"
@@ -225,18 +215,15 @@ def _approve_deposit(job: Job, amount: int) -> dict[str, Any] | None:
 
 @command
 def start_exit(user: str, *, env: Mapping[str, str] | None = None) -> Any:
-    address = _user(user)
-    job = _job(env, users=[address])
-    job.preflight("start_exit", address)
-    return job.send(
-        "startExit", (address,), summary=f"dispute of {address}'s channel on its stored state"
+    return _send_for_user(
+        user, env, "start_exit", "startExit", "dispute of {}'s channel on its stored state"
     )
 
 
 @command
 def exit_with(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
-    _check_both(job, envelope, state)
+    _check_signatures(job, envelope, state)
     job.preflight("start_exit_with_update", state, envelope.sig_hub, envelope.sig_user)
     return job.send(
         "startExitWithUpdate",
@@ -248,7 +235,7 @@ def exit_with(path: str, *, env: Mapping[str, str] | None = None) -> Any:
 @command
 def challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
-    _check_both(job, envelope, state)
+    _check_signatures(job, envelope, state)
     job.preflight("empty_channel_with_challenge", state, envelope.sig_hub, envelope.sig_user)
     closing = job.model.channel(state.user).closing_time
     say(f"challenge window closes at {fmt_time(closing)} ({closing - job.view.now} s from now)")
@@ -259,31 +246,47 @@ def challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     )
 
 
-def _check_both(job: Job, envelope: Envelope, state: ChannelState) -> None:
+def _check_signatures(
+    job: Job,
+    envelope: Envelope,
+    state: ChannelState,
+    *,
+    need_hub: bool = True,
+    need_user: bool = True,
+) -> None:
+    """The envelope's hub and user signatures (those needed) recover to the hub and the user; a
+    contract user's is left to the simulation."""
     check_channel_signatures(
         envelope,
         job.view.domain,
         job.view.hub,
-        need_hub=True,
-        need_user=True,
+        need_hub=need_hub,
+        need_user=need_user,
         user_is_contract=state.user in job.view.contract_signers,
     )
 
 
 @command
 def empty(user: str, *, env: Mapping[str, str] | None = None) -> Any:
-    address = _user(user)
-    job = _job(env, users=[address])
-    job.preflight("empty_channel", address)
-    return job.send("emptyChannel", (address,), summary=f"emptying of {address}'s channel")
+    return _send_for_user(user, env, "empty_channel", "emptyChannel", "emptying of {}'s channel")
 
 
 @command
 def nuke(user: str, *, env: Mapping[str, str] | None = None) -> Any:
+    return _send_for_user(
+        user, env, "nuke_threads", "nukeThreads", "nuking of {}'s remaining threads"
+    )
+
+
+def _send_for_user(
+    user: str, env: Mapping[str, str] | None, check: str, method: str, summary: str
+) -> Any:
+    """A call whose one argument is the channel's user: the model's `check` first, then
+    `method`; `summary` names the user where it has `{}`."""
     address = _user(user)
     job = _job(env, users=[address])
-    job.preflight("nuke_threads", address)
-    return job.send("nukeThreads", (address,), summary=f"nuking of {address}'s remaining threads")
+    job.preflight(check, address)
+    return job.send(method, (address,), summary=summary.format(address))
 
 
 @command

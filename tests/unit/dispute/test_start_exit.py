@@ -41,12 +41,14 @@ def test_startExit_state(funded, open_channel, read_channel, watch_money, hub, a
         tx,
         alice,
         caller,
-        weiBalances=(OPENED.wei_hub, OPENED.wei_user),
-        tokenBalances=(OPENED.token_hub, OPENED.token_user),
-        txCount=OPENED.tx_count,
-        threadRoot=ZERO_ROOT,
-        threadCount=0,
-        channelClosingTime=closing,
+        {
+            "weiBalances": (OPENED.wei_hub, OPENED.wei_user),
+            "tokenBalances": (OPENED.token_hub, OPENED.token_user),
+            "txCount": OPENED.tx_count,
+            "threadRoot": ZERO_ROOT,
+            "threadCount": 0,
+            "channelClosingTime": closing,
+        },
     )
 
 

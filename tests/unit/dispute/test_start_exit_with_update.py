@@ -78,12 +78,14 @@ def test_startExitWithUpdate_state(
         tx,
         alice,
         caller,
-        weiBalances=(6 * ETHER // 10, 12 * ETHER // 10),
-        tokenBalances=(45 * TOKEN, 95 * TOKEN),
-        txCount=(5, 1),
-        threadRoot=SOME_ROOT,
-        threadCount=1,
-        channelClosingTime=closing,
+        {
+            "weiBalances": (6 * ETHER // 10, 12 * ETHER // 10),
+            "tokenBalances": (45 * TOKEN, 95 * TOKEN),
+            "txCount": (5, 1),
+            "threadRoot": SOME_ROOT,
+            "threadCount": 1,
+            "channelClosingTime": closing,
+        },
     )
 
 
