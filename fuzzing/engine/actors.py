@@ -16,7 +16,7 @@ from channel_manager import errors as E
 from channel_manager.rules import validate_thread_update
 from fuzzing.chain.base import TxResult
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, ChannelBook, Party, Signed, ThreadBook
-from fuzzing.engine.calls import Call, thread_call, update_call, user_call
+from fuzzing.engine.calls import Call, double_signed_call, thread_call, update_call, user_call
 from fuzzing.engine.episode import NUKE_PERIODS, Episode
 from fuzzing.engine.fast import thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE, ChannelView
@@ -74,6 +74,29 @@ class Base:
 
     def send(self, call: Call) -> TxResult:
         return self.ep.send(call)
+
+    def thread_dispute_pick(
+        self, kinds: tuple[str, ...]
+    ) -> tuple[Party, ChannelView, list[Any]] | None:
+        """A channel of `kinds` in ThreadDispute, its view, and its committed threads not yet disputed."""
+        candidates = self.channels_in(THREAD_DISPUTE, kinds)
+        if not candidates:
+            return None
+        p = self.rng.choice(candidates)
+        v = self.view(p.address)
+        undisputed = [
+            leaf
+            for leaf in self.ep.roots.leaves(v.root)
+            if self.ep.oracle.thread_view(leaf.key).closing == 0
+        ]
+        return p, v, undisputed
+
+    def send_double_signed(
+        self, fn: str, p: Party, signed: Signed, *, caller: str, label: str
+    ) -> bool:
+        """`fn` (startExitWithUpdate or emptyChannelWithChallenge) on `p`'s channel with `signed`."""
+        self.send(double_signed_call(fn, signed, caller=caller, user=p.address, label=label))
+        return True
 
     def channels_in(
         self, status: int, kinds: tuple[str, ...] = (HONEST, CHEATER, PUPPET)
@@ -475,17 +498,13 @@ class Honest(Base):
     # ------------------------------------------------------------------ thread disputes
     def act_thread_start(self) -> bool:
         """An honest party starts a dispute of one of its threads in its channel."""
-        candidates = [p for p in self.channels_in(THREAD_DISPUTE, (HONEST, CHEATER))]
-        if not candidates:
+        picked = self.thread_dispute_pick((HONEST, CHEATER))
+        if picked is None:
             return False
-        p = self.rng.choice(candidates)
-        v = self.view(p.address)
+        p, _, undisputed = picked
+        books = self.ep.thread_books
         leaves = [
-            leaf
-            for leaf in self.ep.roots.leaves(v.root)
-            if self.ep.oracle.thread_view(leaf.key).closing == 0
-            and leaf.key in self.ep.thread_books
-            and self.ep.thread_books[leaf.key].initial == leaf
+            leaf for leaf in undisputed if leaf.key in books and books[leaf.key].initial == leaf
         ]
         if not leaves:
             return False

@@ -10,9 +10,9 @@ from typing import Any
 
 from fuzzing.engine.actors import Honest
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
-from fuzzing.engine.calls import Call, double_signed_call, thread_call, update_call, user_call
+from fuzzing.engine.calls import Call, thread_call, update_call, user_call
 from fuzzing.engine.fast import evolve, thread_state
-from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN, THREAD_DISPUTE
+from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN
 
 #: thread txCounts an adversary likes: the old maximum, just above it, the largest uint256.
 WILD_TX_COUNTS = (0, 1, 2**64 - 1, 2**64, 2**256 - 1)
@@ -113,16 +113,10 @@ class Adversary(Honest):
     def act_adv_thread_start(self) -> bool:
         """A cheater or the hub starts a thread dispute with whatever it can sign or replay (the
         txCount jump of finding M-2 among others)."""
-        candidates = self.channels_in(THREAD_DISPUTE, (CHEATER, PUPPET))
-        if not candidates:
+        picked = self.thread_dispute_pick((CHEATER, PUPPET))
+        if picked is None:
             return False
-        p = self.rng.choice(candidates)
-        v = self.view(p.address)
-        leaves = [
-            leaf
-            for leaf in self.ep.roots.leaves(v.root)
-            if self.ep.oracle.thread_view(leaf.key).closing == 0
-        ]
+        p, v, leaves = picked
         if not leaves and v.root == bytes(32):
             # A zero root commits to no thread: dispute one the hub merely holds a signature of.
             leaves = [
@@ -338,12 +332,7 @@ class Adversary(Honest):
             f"{self.name(caller)} exits puppet {p.name}'s channel with {s.tx_count}: wei {s.wei_balances} "
             f"token {s.token_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}"
         )
-        self.send(
-            double_signed_call(
-                "startExitWithUpdate", signed, caller=caller, user=p.address, label=label
-            )
-        )
-        return True
+        return self.send_double_signed("startExitWithUpdate", p, signed, caller=caller, label=label)
 
     def act_puppet_answer(self) -> bool:
         disputed = self.channels_in(CHANNEL_DISPUTE, (PUPPET,))
@@ -360,12 +349,9 @@ class Adversary(Honest):
             f"{self.name(caller)} answers puppet {p.name}'s dispute with {s.tx_count}: wei "
             f"{s.wei_balances}, {len(signed.leaves)} leaves, threadCount {s.thread_count}"
         )
-        self.send(
-            double_signed_call(
-                "emptyChannelWithChallenge", signed, caller=caller, user=p.address, label=label
-            )
+        return self.send_double_signed(
+            "emptyChannelWithChallenge", p, signed, caller=caller, label=label
         )
-        return True
 
     # ------------------------------------------------------------------ cheating users and a cheating hub
     def act_exit_stale(self) -> bool:
@@ -397,12 +383,7 @@ class Adversary(Honest):
             f"{self.name(caller)} exits {p.name}'s channel on the stale state {s.tx_count} (newest "
             f"{book.final.state.tx_count if book.final else None})"
         )
-        self.send(
-            double_signed_call(
-                "startExitWithUpdate", signed, caller=caller, user=p.address, label=label
-            )
-        )
-        return True
+        return self.send_double_signed("startExitWithUpdate", p, signed, caller=caller, label=label)
 
     def act_cheater_answer(self) -> bool:
         """A cheater that did not start the dispute answers it with an old state."""
@@ -416,12 +397,9 @@ class Adversary(Honest):
         signed = self.rng.choice(book.history)
         s = signed.state
         label = f"{p.name} answers its own channel's dispute with the old state {s.tx_count}"
-        self.send(
-            double_signed_call(
-                "emptyChannelWithChallenge", signed, caller=p.address, user=p.address, label=label
-            )
+        return self.send_double_signed(
+            "emptyChannelWithChallenge", p, signed, caller=p.address, label=label
         )
-        return True
 
     def act_delegate(self) -> bool:
         """EIP-7702: a cheater or puppet delegates to code refusing every ERC-1271 query (trying

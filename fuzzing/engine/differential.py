@@ -112,27 +112,19 @@ class ModelDifferential:
                 else m.empty_channel_with_challenge
             )
             return method(caller, now, ChannelState.from_tuple(a[0]), bytes(a[1]), bytes(a[2]))
-        if fn in ("startExitThread", "emptyThread"):
+        if fn in ("startExitThread", "emptyThread", "startExitThreadWithUpdate"):
+            # (user, initial, proof, signature[, update, its signature])
+            thread_args = (
+                a[0],
+                ThreadState.from_tuple(a[1]),
+                [bytes(x) for x in a[2]],
+                bytes(a[3]),
+            )
+            if fn == "startExitThreadWithUpdate":
+                update = (ThreadState.from_tuple(a[4]), bytes(a[5]))
+                return m.start_exit_thread_with_update(caller, now, *thread_args, *update)
             method = m.start_exit_thread if fn == "startExitThread" else m.empty_thread
-            return method(
-                caller,
-                now,
-                a[0],
-                ThreadState.from_tuple(a[1]),
-                [bytes(x) for x in a[2]],
-                bytes(a[3]),
-            )
-        if fn == "startExitThreadWithUpdate":
-            return m.start_exit_thread_with_update(
-                caller,
-                now,
-                a[0],
-                ThreadState.from_tuple(a[1]),
-                [bytes(x) for x in a[2]],
-                bytes(a[3]),
-                ThreadState.from_tuple(a[4]),
-                bytes(a[5]),
-            )
+            return method(caller, now, *thread_args)
         if fn == "challengeThread":
             return m.challenge_thread(caller, now, ThreadState.from_tuple(a[0]), bytes(a[1]))
         if fn == "claim":

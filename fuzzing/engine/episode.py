@@ -354,6 +354,8 @@ class Episode:
         tb = self.thread_books.get(leaf.key)
         name = self.world.name(user)
         with_newest = user == leaf.receiver or self.rng.random() < 0.3
+        update = None
+        what = f"with its initial state ({leaf.wei_balances[0]}/{leaf.token_balances[0]})"
         if (
             tb is not None
             and tb.initial == leaf
@@ -362,34 +364,12 @@ class Episode:
             and with_newest
         ):
             n = tb.newest
-            return self.send(
-                thread_call(
-                    "startExitThreadWithUpdate",
-                    user,
-                    leaf,
-                    proof,
-                    sig,
-                    caller=caller,
-                    label=(
-                        f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel "
-                        f"with its newest state (receiver {n.wei_balances[1]}/{n.token_balances[1]})"
-                    ),
-                    genuine=True,
-                    update=(n, tb.sig_newest),
-                )
-            )
+            update = (n, tb.sig_newest)
+            what = f"with its newest state (receiver {n.wei_balances[1]}/{n.token_balances[1]})"
+        fn = "startExitThread" if update is None else "startExitThreadWithUpdate"
+        label = f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel {what}"
         return self.send(
             thread_call(
-                "startExitThread",
-                user,
-                leaf,
-                proof,
-                sig,
-                caller=caller,
-                label=(
-                    f"{self.world.name(caller)} starts thread {self.thread_name(leaf.key)} in {name}'s channel with "
-                    f"its initial state ({leaf.wei_balances[0]}/{leaf.token_balances[0]})"
-                ),
-                genuine=True,
+                fn, user, leaf, proof, sig, caller=caller, label=label, genuine=True, update=update
             )
         )
