@@ -154,7 +154,7 @@ def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     """An authorized update: the hub submits a user-signed state, the user a hub-signed one."""
     job, envelope, state = _channel_envelope(path, env)
     if job.sender == job.view.hub:
-        _check_signatures(job, envelope, state, need_hub=False)
+        _check_signatures(job, envelope, need_hub=False)
         job.preflight("hub_authorized_update", state, envelope.sig_user)
         return job.send(
             "hubAuthorizedUpdate",
@@ -163,7 +163,7 @@ def update(path: str, *, env: Mapping[str, str] | None = None) -> Any:
         )
     if job.sender != state.user:
         raise OpsError(f"account {job.sender} is neither the hub nor the state's user {state.user}")
-    _check_signatures(job, envelope, state, need_user=False)
+    _check_signatures(job, envelope, need_user=False)
     value = state.pending_wei_updates[2]
     job.preflight("user_authorized_update", state, envelope.sig_hub, value)
     summary = f"authorized update of {state.user}'s channel, txCount {list(state.tx_count)}"
@@ -223,7 +223,7 @@ def start_exit(user: str, *, env: Mapping[str, str] | None = None) -> Any:
 @command
 def exit_with(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
-    _check_signatures(job, envelope, state)
+    _check_signatures(job, envelope)
     job.preflight("start_exit_with_update", state, envelope.sig_hub, envelope.sig_user)
     return job.send(
         "startExitWithUpdate",
@@ -235,7 +235,7 @@ def exit_with(path: str, *, env: Mapping[str, str] | None = None) -> Any:
 @command
 def challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
     job, envelope, state = _channel_envelope(path, env)
-    _check_signatures(job, envelope, state)
+    _check_signatures(job, envelope)
     job.preflight("empty_channel_with_challenge", state, envelope.sig_hub, envelope.sig_user)
     closing = job.model.channel(state.user).closing_time
     say(f"challenge window closes at {fmt_time(closing)} ({closing - job.view.now} s from now)")
@@ -247,22 +247,17 @@ def challenge(path: str, *, env: Mapping[str, str] | None = None) -> Any:
 
 
 def _check_signatures(
-    job: Job,
-    envelope: Envelope,
-    state: ChannelState,
-    *,
-    need_hub: bool = True,
-    need_user: bool = True,
+    job: Job, envelope: Envelope, *, need_hub: bool = True, need_user: bool = True
 ) -> None:
-    """The envelope's hub and user signatures (those needed) recover to the hub and the user; a
-    contract user's is left to the simulation."""
+    """The envelope's hub and user signatures (those needed) recover to the hub and the state's
+    user; a contract user's is left to the simulation."""
     check_channel_signatures(
         envelope,
         job.view.domain,
         job.view.hub,
         need_hub=need_hub,
         need_user=need_user,
-        user_is_contract=state.user in job.view.contract_signers,
+        user_is_contract=envelope.channel.user in job.view.contract_signers,
     )
 
 

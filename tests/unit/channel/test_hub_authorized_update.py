@@ -20,12 +20,7 @@ from tests.fixtures.authorized_updates import (
     submit_by_hub,
 )
 from tests.fixtures.channels import assert_update_event, tx_counts
-from tests.helpers import (
-    ETHER,
-    TOKEN,
-    fee_of,
-    reverts,
-)
+from tests.helpers import ETHER, TOKEN, fee_of, reverts
 
 # ---------------------------------------------------------------------------- success paths
 

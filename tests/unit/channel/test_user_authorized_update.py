@@ -10,18 +10,10 @@ from brownie import reverts as brownie_reverts
 
 from channel_manager import transitions
 from channel_manager.states import ChannelState
-from tests.fixtures.authorized_updates import (
-    WEI_UNIT,
-    submit_by_user,
-)
+from tests.fixtures.authorized_updates import WEI_UNIT, submit_by_user
 from tests.fixtures.channels import assert_update_event
 from tests.fixtures.deployments import FEE_BASIS_POINTS
-from tests.helpers import (
-    ETHER,
-    TOKEN,
-    fee_of,
-    reverts,
-)
+from tests.helpers import ETHER, TOKEN, fee_of, reverts
 
 # ---------------------------------------------------------------------------- success paths
 

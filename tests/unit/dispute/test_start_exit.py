@@ -4,11 +4,7 @@ dispute on the stored state. Nothing but exitInitiator, channelClosingTime and s
 import pytest
 
 from channel_manager.contract_views import ChannelStatus
-from tests.fixtures.channels import (
-    OPENED,
-    assert_only_exit_event,
-    stored_channel,
-)
+from tests.fixtures.channels import OPENED, assert_only_exit_event, stored_channel
 from tests.helpers import CHALLENGE_PERIOD, ZERO_ROOT, event_args, reverts
 
 

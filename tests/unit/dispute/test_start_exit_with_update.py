@@ -12,11 +12,7 @@ import pytest
 
 from channel_manager.contract_views import ChannelStatus
 from channel_manager.eip712 import Domain
-from tests.fixtures.channels import (
-    SOME_ROOT,
-    assert_only_exit_event,
-    stored_channel,
-)
+from tests.fixtures.channels import SOME_ROOT, assert_only_exit_event, stored_channel
 from tests.fixtures.signatures import high_s
 from tests.helpers import CHALLENGE_PERIOD, ETHER, TOKEN, Signer, event_args, reverts
 

@@ -9,12 +9,7 @@ import pytest
 
 from channel_manager.contract_views import ChannelStatus, channel_details
 from tests.fixtures.channels import dispute_fields, tx_counts
-from tests.fixtures.threads import (
-    RECEIVER_DEPOSIT,
-    SENDER_DEPOSIT,
-    THREAD_TOKEN,
-    THREAD_WEI,
-)
+from tests.fixtures.threads import RECEIVER_DEPOSIT, SENDER_DEPOSIT, THREAD_TOKEN, THREAD_WEI
 from tests.helpers import (
     CHALLENGE_PERIOD,
     ZERO_ADDRESS,
