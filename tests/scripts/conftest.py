@@ -19,7 +19,7 @@ from channel_manager.ops.envelopes import channel_envelope, thread_envelope, wri
 from channel_manager.signing import sign_channel_state, sign_thread_state
 from channel_manager.states import ChannelState, ThreadState
 from scripts import deploy
-from tests.scripts.helpers import ETHER, key_of
+from tests.scripts.helpers import ETHER, key_of, refused
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,24 @@ def env_as(base_env: dict[str, str]) -> Callable[..., dict[str, str]]:
         return {**base_env, "CM_ACCOUNT": f"local:{list(accounts).index(account)}", **extra}
 
     return make
+
+
+@pytest.fixture
+def refused_as(
+    capsys: pytest.CaptureFixture[str], env_as: Callable[..., dict[str, str]]
+) -> Callable[..., str]:
+    """`refused_as(account, command, *args, expect=fragment or fragments)`: `command(*args)`
+    run as `account` refuses with one line holding every fragment, and `account` sends nothing."""
+
+    def run(
+        account: Any, command: Callable[..., Any], *args: Any, expect: str | tuple[str, ...]
+    ) -> str:
+        fragments = (expect,) if isinstance(expect, str) else expect
+        return refused(
+            capsys, lambda: command(*args, env=env_as(account)), *fragments, sender=account
+        )
+
+    return run
 
 
 @pytest.fixture

@@ -27,6 +27,11 @@ def record_file(folder: Path) -> Path:
     return folder / "dev" / f"{chain.id}-{genesis[2:10]}.json"
 
 
+def records_env(folder: Path) -> dict[str, str]:
+    """The script environment that keeps deployment records under `folder`."""
+    return {"CM_DEPLOYMENTS_DIR": str(folder)}
+
+
 def write_record(folder: Path, record: dict[str, Any]) -> None:
     """Put `record` where the scripts look for this chain's deployment record under `folder`."""
     path = record_file(folder)

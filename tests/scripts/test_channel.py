@@ -107,7 +107,7 @@ def test_dry_run_of_a_first_token_deposit_simulates_it_as_approved(
     )
 
 
-def test_update_signed_by_the_wrong_key_is_refused(alice, dom, write, env_as, capsys):
+def test_update_signed_by_the_wrong_key_is_refused(alice, dom, write, refused_as):
     proposal = transitions.propose_deposit(
         ChannelState(alice.address, alice.address), user_wei=ETHER
     )
@@ -116,52 +116,41 @@ def test_update_signed_by_the_wrong_key_is_refused(alice, dom, write, env_as, ca
         "state": proposal.to_json_dict(),
         "sig_hub": "0x" + sign_channel_state(anvil_key(5), dom, proposal).hex(),
     }
-    refused(
-        capsys,
-        lambda: channel.update(write("forged.json", forged), env=env_as(alice)),
-        "hub's signature recovers to",
-        accounts[5].address,
-        sender=alice,
+    refused_as(
+        alice,
+        channel.update,
+        write("forged.json", forged),
+        expect=("hub's signature recovers to", accounts[5].address),
     )
 
 
-def test_update_by_a_third_account_is_refused(alice, signed, write, env_as, capsys):
+def test_update_by_a_third_account_is_refused(alice, signed, write, refused_as):
     proposal = transitions.propose_deposit(
         ChannelState(alice.address, alice.address), user_wei=ETHER
     )
-    refused(
-        capsys,
-        lambda: channel.update(write("p.json", signed(proposal)), env=env_as(accounts[6])),
-        "neither the hub nor the state's user",
-        sender=accounts[6],
+    refused_as(
+        accounts[6],
+        channel.update,
+        write("p.json", signed(proposal)),
+        expect="neither the hub nor the state's user",
     )
 
 
-def test_expired_update_is_refused(alice, signed, write, env_as, capsys):
+def test_expired_update_is_refused(alice, signed, write, refused_as):
     now = web3.eth.get_block("latest")["timestamp"]
     proposal = transitions.propose_deposit(
         ChannelState(alice.address, alice.address), user_wei=ETHER, timeout=now
     )
-    refused(
-        capsys,
-        lambda: channel.update(write("late.json", signed(proposal, user=False)), env=env_as(alice)),
-        "StateExpired",
-        "deadline already passed",
-        sender=alice,
-    )
+    path = write("late.json", signed(proposal, user=False))
+    refused_as(alice, channel.update, path, expect=("StateExpired", "deadline already passed"))
 
 
-def test_state_for_another_contract_is_refused(alice, signed, write, env_as, capsys):
+def test_state_for_another_contract_is_refused(alice, signed, write, refused_as):
     proposal = transitions.propose_deposit(
         ChannelState(alice.address, alice.address), user_wei=ETHER
     )
     envelope = signed(proposal, user=False) | {"contract": accounts[8].address}
-    refused(
-        capsys,
-        lambda: channel.update(write("other.json", envelope), env=env_as(alice)),
-        "signed for contract",
-        sender=alice,
-    )
+    refused_as(alice, channel.update, write("other.json", envelope), expect="signed for contract")
 
 
 @pytest.mark.parametrize(
@@ -172,10 +161,10 @@ def test_state_for_another_contract_is_refused(alice, signed, write, env_as, cap
     ],
     ids=["not-json", "bad-state"],
 )
-def test_files_that_do_not_parse_are_refused(tmp_path, alice, env_as, capsys, content, fragment):
+def test_files_that_do_not_parse_are_refused(tmp_path, alice, content, fragment, refused_as):
     path = tmp_path / "bad.json"
     path.write_text(content)
-    refused(capsys, lambda: channel.update(str(path), env=env_as(alice)), fragment, sender=alice)
+    refused_as(alice, channel.update, str(path), expect=fragment)
 
 
 # ------------------------------------------------------------------ channel disputes
@@ -190,50 +179,33 @@ def test_exit_with_and_challenge_settle_on_the_newest_state(cm, alice, stale_exi
     assert channel_details(cm, alice).status == ChannelStatus.OPEN
 
 
-def test_challenge_with_a_state_not_newer_is_refused(
-    alice, stale_exit, signed, write, env_as, capsys
-):
+def test_challenge_with_a_state_not_newer_is_refused(alice, stale_exit, signed, write, refused_as):
     path = write("same.json", signed(stale_exit["acked"]))
-    refused(
-        capsys,
-        lambda: channel.challenge(path, env=env_as(accounts[0])),
-        "StaleTxCount: 2, 2",
-        "submit a newer one",
-        sender=accounts[0],
+    refused_as(
+        accounts[0], channel.challenge, path, expect=("StaleTxCount: 2, 2", "submit a newer one")
     )
 
 
-def test_challenge_by_the_initiator_is_refused(alice, stale_exit, env_as, capsys):
-    refused(
-        capsys,
-        lambda: channel.challenge(stale_exit["paid_file"], env=env_as(alice)),
-        "CallerIsExitInitiator",
-        sender=alice,
-    )
+def test_challenge_by_the_initiator_is_refused(alice, stale_exit, refused_as):
+    refused_as(alice, channel.challenge, stale_exit["paid_file"], expect="CallerIsExitInitiator")
 
 
-def test_challenge_after_the_deadline_is_refused(cm, alice, stale_exit, env_as, capsys):
+def test_challenge_after_the_deadline_is_refused(cm, alice, stale_exit, env_as, refused_as):
     chain.sleep(3601)
     chain.mine()
-    refused(
-        capsys,
-        lambda: channel.challenge(stale_exit["paid_file"], env=env_as(accounts[0])),
-        "ChallengeWindowClosed",
-        "deadline already passed",
-        sender=accounts[0],
+    refused_as(
+        accounts[0],
+        channel.challenge,
+        stale_exit["paid_file"],
+        expect=("ChallengeWindowClosed", "deadline already passed"),
     )
     # after the window anyone may empty on the stored (stale) state
     channel.empty(alice.address, env=env_as(accounts[7]))
     assert channel_details(cm, alice).status == ChannelStatus.OPEN
 
 
-def test_empty_before_the_deadline_by_a_stranger_is_refused(alice, stale_exit, env_as, capsys):
-    refused(
-        capsys,
-        lambda: channel.empty(alice.address, env=env_as(accounts[7])),
-        "ChallengeWindowOpen",
-        sender=accounts[7],
-    )
+def test_empty_before_the_deadline_by_a_stranger_is_refused(alice, stale_exit, refused_as):
+    refused_as(accounts[7], channel.empty, alice.address, expect="ChallengeWindowOpen")
 
 
 def test_challenge_dry_run_sends_nothing(cm, alice, stale_exit, env_as, capsys):
@@ -247,25 +219,10 @@ def test_challenge_dry_run_sends_nothing(cm, alice, stale_exit, env_as, capsys):
     )
 
 
-def test_start_exit_refusals(alice, env_as, capsys):
-    refused(
-        capsys,
-        lambda: channel.start_exit(alice.address, env=env_as(accounts[7])),
-        "NotHubOrUser",
-        sender=accounts[7],
-    )
-    refused(
-        capsys,
-        lambda: channel.start_exit("0x" + "0" * 40, env=env_as(alice)),
-        "user is the zero address",
-        sender=alice,
-    )
-    refused(
-        capsys,
-        lambda: channel.start_exit(accounts[0].address, env=env_as(alice)),
-        "InvalidUser",
-        sender=alice,
-    )
+def test_start_exit_refusals(alice, refused_as):
+    refused_as(accounts[7], channel.start_exit, alice.address, expect="NotHubOrUser")
+    refused_as(alice, channel.start_exit, "0x" + "0" * 40, expect="user is the zero address")
+    refused_as(alice, channel.start_exit, accounts[0].address, expect="InvalidUser")
 
 
 def test_show(alice, stale_exit, base_env):
@@ -274,15 +231,10 @@ def test_show(alice, stale_exit, base_env):
 
 
 def test_thread_envelope_is_not_a_channel_state(
-    thread_in_dispute, thread_signed, write, env_as, capsys
+    thread_in_dispute, thread_signed, write, refused_as
 ):
     path = write("thread.json", thread_signed(thread_in_dispute["update"]))
-    refused(
-        capsys,
-        lambda: channel.challenge(path, env=env_as(accounts[0])),
-        "expected a channel state",
-        sender=accounts[0],
-    )
+    refused_as(accounts[0], channel.challenge, path, expect="expected a channel state")
 
 
 # ------------------------------------------------------------------ threads and claims
@@ -320,17 +272,12 @@ def test_thread_exit_with_update(cm, thread_in_dispute, thread_signed, write, en
     assert thread_record(cm, t["alice"], t["bob"], 1).tx_count == 1
 
 
-def test_thread_refusals(thread_in_dispute, thread_signed, write, env_as, capsys):
+def test_thread_refusals(thread_in_dispute, thread_signed, write, env_as, capsys, refused_as):
     t = thread_in_dispute
     alice = t["alice"]
     initial_file = write("initial.json", thread_signed(t["initial"], t["proof"]))
     update_file = write("update.json", thread_signed(t["update"]))
-    refused(
-        capsys,
-        lambda: channel.thread_challenge(update_file, env=env_as(accounts[0])),
-        "ThreadNotDisputed",
-        sender=accounts[0],
-    )
+    refused_as(accounts[0], channel.thread_challenge, update_file, expect="ThreadNotDisputed")
     no_proof = write(
         "noproof.json",
         thread_signed(t["update"].evolve(wei_balances=(4 * ETHER // 10, 0), tx_count=0)),
@@ -342,32 +289,16 @@ def test_thread_refusals(thread_in_dispute, thread_signed, write, env_as, capsys
         sender=t["bob"],
     )
     channel.thread_exit(alice.address, initial_file, env=env_as(alice))
-    refused(
-        capsys,
-        lambda: channel.thread_exit(alice.address, initial_file, env=env_as(alice)),
-        "ThreadAlreadyDisputed",
-        sender=alice,
+    refused_as(
+        alice, channel.thread_exit, alice.address, initial_file, expect="ThreadAlreadyDisputed"
     )
-    refused(
-        capsys,
-        lambda: channel.thread_empty(alice.address, initial_file, env=env_as(alice)),
-        "ChallengeWindowOpen",
-        sender=alice,
+    refused_as(
+        alice, channel.thread_empty, alice.address, initial_file, expect="ChallengeWindowOpen"
     )
-    refused(
-        capsys,
-        lambda: channel.nuke(alice.address, env=env_as(accounts[7])),
-        "NukeTooEarly",
-        sender=accounts[7],
-    )
+    refused_as(accounts[7], channel.nuke, alice.address, expect="NukeTooEarly")
     chain.sleep(3601)
     chain.mine()
-    refused(
-        capsys,
-        lambda: channel.thread_challenge(update_file, env=env_as(accounts[0])),
-        "deadline already passed",
-        sender=accounts[0],
-    )
+    refused_as(accounts[0], channel.thread_challenge, update_file, expect="deadline already passed")
 
 
 def test_nuke_after_ten_periods(cm, thread_in_dispute, env_as):

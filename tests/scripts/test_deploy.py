@@ -13,13 +13,13 @@ from eth_utils import keccak
 from channel_manager.ops import OpsError
 from channel_manager.ops.settings import Settings
 from scripts import _common, _deploy_plan, _deploy_record, deploy, hub, verify_deployment
-from tests.scripts.helpers import ETHER, nonce, record_file, refused
+from tests.scripts.helpers import ETHER, nonce, record_file, records_env, refused
 
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> dict[str, str]:
     """An environment whose records folder is empty (every test deploys on its own)."""
-    return {"CM_DEPLOYMENTS_DIR": str(tmp_path)}
+    return records_env(tmp_path)
 
 
 def test_deploy_writes_the_record(fresh, tmp_path):

@@ -13,7 +13,7 @@ import solcx
 from brownie import ChannelManager, web3
 
 from scripts import _common, deploy_export
-from tests.scripts.helpers import refused, write_record
+from tests.scripts.helpers import records_env, refused, write_record
 
 
 def test_export_reproduces_the_deployed_creation_code(base_env, deployed, tmp_path, capsys):
@@ -48,6 +48,6 @@ def test_a_record_of_another_build_is_not_exported(tmp_path, deployed, capsys):
     write_record(tmp_path, dict(deployed, deployed_bytecode_keccak="0x" + "00" * 32))
     refused(
         capsys,
-        lambda: deploy_export.export(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
+        lambda: deploy_export.export(env=records_env(tmp_path)),
         "was made from another build",
     )

@@ -7,7 +7,7 @@ from brownie import accounts, chain, web3
 
 from channel_manager.contract_views import channel_details
 from scripts import channel, hub
-from tests.scripts.helpers import ETHER, refused, write_record
+from tests.scripts.helpers import ETHER, records_env, refused, write_record
 
 
 def test_status_reports_reserve_and_totals(base_env, cm, tdai, capsys):
@@ -45,37 +45,19 @@ def test_fund_adds_to_the_reserve(base_env, env_as, cm, tdai):
     assert cm.getHubReserveTokens() == 100_050 * ETHER
 
 
-def test_fund_refuses_more_than_the_account_holds(env_as, capsys):
-    refused(
-        capsys,
-        lambda: hub.fund("0", "1ether", env=env_as(accounts[5])),
-        "holds 0 tokens",
-        sender=accounts[5],
-    )
-    refused(
-        capsys,
-        lambda: hub.fund("0", "0", env=env_as(accounts[5])),
-        "nothing to fund",
-        sender=accounts[5],
-    )
+def test_fund_refuses_more_than_the_account_holds(refused_as):
+    refused_as(accounts[5], hub.fund, "0", "1ether", expect="holds 0 tokens")
+    refused_as(accounts[5], hub.fund, "0", "0", expect="nothing to fund")
 
 
-def test_wrong_number_of_arguments_is_refused(env_as, capsys):
+def test_wrong_number_of_arguments_is_refused(refused_as):
     """brownie run passes extra words as positional arguments: never into `env`."""
-    refused(
-        capsys,
-        lambda: hub.fund("1", "2", "3", env=env_as(accounts[0])),
-        "fund: too many positional arguments",
-        sender=accounts[0],
-    )
+    refused_as(accounts[0], hub.fund, "1", "2", "3", expect="fund: too many positional arguments")
 
 
-def test_huge_amount_is_refused_without_echoing_it(env_as, capsys):
-    err = refused(
-        capsys,
-        lambda: hub.fund("1" + "0" * 400, "0", env=env_as(accounts[0])),
-        "is above the largest amount",
-        sender=accounts[0],
+def test_huge_amount_is_refused_without_echoing_it(refused_as):
+    err = refused_as(
+        accounts[0], hub.fund, "1" + "0" * 400, "0", expect="is above the largest amount"
     )
     assert len(err) < 150
 
@@ -105,9 +87,9 @@ def test_withdraw_pays_the_hub(env_as, cm):
     ],
     ids=["not-hub", "over-reserve", "bad-amount"],
 )
-def test_withdraw_refusals_send_nothing(env_as, capsys, account, wei, fragments):
+def test_withdraw_refusals_send_nothing(account, wei, fragments, refused_as):
     sender = accounts[account]
-    refused(capsys, lambda: hub.withdraw(wei, "0", env=env_as(sender)), *fragments, sender=sender)
+    refused_as(sender, hub.withdraw, wei, "0", expect=tuple(fragments))
 
 
 def test_withdraw_dry_run_sends_nothing(env_as, cm, capsys):
@@ -118,11 +100,7 @@ def test_withdraw_dry_run_sends_nothing(env_as, cm, capsys):
 
 
 def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
-    refused(
-        capsys,
-        lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
-        "no deployment record",
-    )
+    refused(capsys, lambda: hub.status(env=records_env(tmp_path)), "no deployment record")
     refused(
         capsys,
         lambda: hub.status(
@@ -135,8 +113,4 @@ def test_without_record_or_address_nothing_is_found(tmp_path, capsys):
 
 def test_record_of_a_reset_chain_is_not_used(tmp_path, deployed, capsys):
     write_record(tmp_path, dict(deployed, block_hash="0x" + "00" * 32))
-    refused(
-        capsys,
-        lambda: hub.status(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
-        "does not match this chain",
-    )
+    refused(capsys, lambda: hub.status(env=records_env(tmp_path)), "does not match this chain")

@@ -9,7 +9,7 @@ import pytest
 from brownie import ChannelManager, accounts
 
 from scripts import verify_deployment
-from tests.scripts.helpers import refused, write_record
+from tests.scripts.helpers import records_env, refused, write_record
 
 CHECKS = {
     "stated settings",
@@ -57,7 +57,7 @@ def test_other_constructor_settings_do_not_match(tmp_path, deployed):
         deployed, constructor_args={**deployed["constructor_args"], "challengePeriod": 7200}
     )
     write_record(tmp_path, doctored)
-    report = verify_deployment.verify(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)})
+    report = verify_deployment.verify(env=records_env(tmp_path))
     assert not report.matches
     assert {"immutables", "constructor settings", "creation transaction"} <= set(report.failed())
     assert "runtime code" not in report.failed()  # same build: only the settings differ
@@ -75,7 +75,7 @@ def test_same_build_other_arguments_do_not_match_the_record(tmp_path, deployed):
     report = verify_deployment.verify(env=env)
     assert report.failed() == ["stated settings"]
     write_record(tmp_path, dict(deployed, address=other.address))
-    report = verify_deployment.verify(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)})
+    report = verify_deployment.verify(env=records_env(tmp_path))
     assert {"immutables", "constructor settings", "creation transaction"} <= set(report.failed())
 
 
@@ -127,7 +127,5 @@ def test_bad_address(base_env, capsys, address, fragment):
 
 def test_no_record_and_no_address(tmp_path: Path, capsys):
     refused(
-        capsys,
-        lambda: verify_deployment.verify(env={"CM_DEPLOYMENTS_DIR": str(tmp_path)}),
-        "no deployment record",
+        capsys, lambda: verify_deployment.verify(env=records_env(tmp_path)), "no deployment record"
     )
