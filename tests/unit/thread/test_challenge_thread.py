@@ -15,6 +15,7 @@ from tests.fixtures.threads import (
     THREAD_TOKEN,
     THREAD_WEI,
     assert_nothing_moved,
+    paid_record,
 )
 from tests.helpers import event_args, plain, reverts, set_next_timestamp
 
@@ -28,13 +29,9 @@ def test_challengeThread_state(thread_exited, alice, bob, caller_name, request):
 
     tx = w.challenge(update, caller)
 
-    assert w.thread(initial) == {
-        "weiBalances": [THREAD_WEI - 3 * STEP_WEI, 3 * STEP_WEI],
-        "tokenBalances": [THREAD_TOKEN - 3 * STEP_TOKEN, 3 * STEP_TOKEN],
-        "txCount": 3,
-        "threadClosingTime": thread_exited.thread_closing,  # unchanged: no extension
-        "emptied": [False, False],
-    }
+    assert w.thread(initial) == paid_record(
+        3, thread_exited.thread_closing
+    )  # unchanged: no extension
     after = w.snapshot(alice, bob)
     assert_nothing_moved(before, after)
     assert event_args(tx, "DidChallengeThread") == plain(

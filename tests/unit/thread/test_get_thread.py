@@ -4,7 +4,7 @@ which sides were emptied."""
 
 from __future__ import annotations
 
-from tests.fixtures.threads import STEP_TOKEN, STEP_WEI, THREAD_TOKEN, THREAD_WEI, read_thread
+from tests.fixtures.threads import STEP_WEI, THREAD_WEI, paid_record, read_thread
 from tests.helpers import CHALLENGE_PERIOD
 
 NEVER = {
@@ -23,37 +23,19 @@ def test_getThread_of_undisputed_thread_is_zero(both_disputed, alice, bob):
 def test_getThread_after_startExitThread(both_disputed, alice, bob):
     w = both_disputed.world
     tx = w.exit_thread(alice, both_disputed.initial)
-    assert read_thread(w.manager, alice, bob, 1) == {
-        "weiBalances": [THREAD_WEI, 0],
-        "tokenBalances": [THREAD_TOKEN, 0],
-        "txCount": 0,
-        "threadClosingTime": tx.timestamp + CHALLENGE_PERIOD,
-        "emptied": [False, False],
-    }
+    assert read_thread(w.manager, alice, bob, 1) == paid_record(0, tx.timestamp + CHALLENGE_PERIOD)
 
 
 def test_getThread_after_startExitThreadWithUpdate(both_disputed, alice, bob):
     w, initial = both_disputed.world, both_disputed.initial
     tx = w.exit_thread_with_update(alice, initial, w.pay(initial, times=2))
-    assert read_thread(w.manager, alice, bob, 1) == {
-        "weiBalances": [THREAD_WEI - 2 * STEP_WEI, 2 * STEP_WEI],
-        "tokenBalances": [THREAD_TOKEN - 2 * STEP_TOKEN, 2 * STEP_TOKEN],
-        "txCount": 2,
-        "threadClosingTime": tx.timestamp + CHALLENGE_PERIOD,
-        "emptied": [False, False],
-    }
+    assert read_thread(w.manager, alice, bob, 1) == paid_record(2, tx.timestamp + CHALLENGE_PERIOD)
 
 
 def test_getThread_after_challenge(thread_exited, alice, bob):
     w, initial = thread_exited.world, thread_exited.initial
     w.challenge(w.pay(initial, times=4), bob)
-    assert read_thread(w.manager, alice, bob, 1) == {
-        "weiBalances": [THREAD_WEI - 4 * STEP_WEI, 4 * STEP_WEI],
-        "tokenBalances": [THREAD_TOKEN - 4 * STEP_TOKEN, 4 * STEP_TOKEN],
-        "txCount": 4,
-        "threadClosingTime": thread_exited.thread_closing,
-        "emptied": [False, False],
-    }
+    assert read_thread(w.manager, alice, bob, 1) == paid_record(4, thread_exited.thread_closing)
 
 
 def test_getThread_after_each_side_emptied(thread_exited, alice, bob):

@@ -15,6 +15,7 @@ from tests.fixtures.threads import (
     THREAD_TOKEN,
     THREAD_WEI,
     assert_nothing_moved,
+    paid_record,
 )
 from tests.helpers import (
     CHALLENGE_PERIOD,
@@ -36,13 +37,7 @@ def test_startExitThread_state(both_disputed, alice, bob):
     tx = w.exit_thread(alice, initial)
 
     closing = tx.timestamp + CHALLENGE_PERIOD
-    assert w.thread(initial) == {
-        "weiBalances": [THREAD_WEI, 0],
-        "tokenBalances": [THREAD_TOKEN, 0],
-        "txCount": 0,
-        "threadClosingTime": closing,
-        "emptied": [False, False],
-    }
+    assert w.thread(initial) == paid_record(0, closing)
     after = w.snapshot(alice, bob)
     # nothing moves: the channels keep the locked amounts until a side is emptied
     assert_nothing_moved(before, after)

@@ -13,6 +13,7 @@ from tests.fixtures.threads import (
     THREAD_TOKEN,
     THREAD_WEI,
     assert_nothing_moved,
+    paid_record,
 )
 from tests.helpers import CHALLENGE_PERIOD, event_args, plain, reverts
 
@@ -25,13 +26,7 @@ def test_startExitThreadWithUpdate_state(both_disputed, alice, bob):
     tx = w.exit_thread_with_update(bob, initial, update)
 
     closing = tx.timestamp + CHALLENGE_PERIOD
-    assert w.thread(initial) == {
-        "weiBalances": [THREAD_WEI - 3 * STEP_WEI, 3 * STEP_WEI],
-        "tokenBalances": [THREAD_TOKEN - 3 * STEP_TOKEN, 3 * STEP_TOKEN],
-        "txCount": 3,
-        "threadClosingTime": closing,
-        "emptied": [False, False],
-    }
+    assert w.thread(initial) == paid_record(3, closing)
     after = w.snapshot(alice, bob)
     assert_nothing_moved(before, after)
     assert event_args(tx, "DidStartExitThread") == plain(

@@ -12,7 +12,7 @@ from brownie.test import given, strategy
 from hypothesis import HealthCheck, example, settings
 
 from channel_manager.contract_views import ChannelStatus, channel_balances, channel_details
-from tests.fixtures.threads import ThreadWorld
+from tests.fixtures.threads import ThreadWorld, stored_thread
 from tests.helpers import reverts, set_next_timestamp
 
 MAX_THREAD_AMOUNT = 2**96 - 1
@@ -60,13 +60,7 @@ def test_thread_record_round_trips_and_settles_exactly(
 
     tx = world.exit_thread(alice, initial)
     closing = int(tx.events["DidStartExitThread"]["threadClosingTime"])
-    assert world.thread(initial) == {
-        "weiBalances": [wei_amount, 0],
-        "tokenBalances": [token_amount, 0],
-        "txCount": 0,
-        "threadClosingTime": closing,
-        "emptied": [False, False],
-    }
+    assert world.thread(initial) == stored_thread((wei_amount, 0), (token_amount, 0), 0, closing)
 
     paid_wei = wei_amount * wei_share // 10**6
     paid_token = token_amount * token_share // 10**6
