@@ -7,11 +7,13 @@
                     and emptied by the hub (the non-initiator): alice's channel in ThreadDispute.
 - `both_disputed`   `sender_disputed`, and bob's channel likewise in ThreadDispute.
 - `thread_exited`   `both_disputed`, then alice starts the thread dispute with the initial state.
+- `wrong_signer`    bob, then the hub (one test run each): a thread party who is not the sender.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -54,3 +56,8 @@ def thread_exited(both_disputed, alice) -> Scenario:
     tx = both_disputed.world.exit_thread(alice, both_disputed.initial)
     both_disputed.thread_closing = int(tx.events["DidStartExitThread"]["threadClosingTime"])
     return both_disputed
+
+
+@pytest.fixture(params=["bob", "hub"])
+def wrong_signer(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(request.param)

@@ -252,11 +252,7 @@ def test_challengeThread_keeps_the_per_asset_maximum(thread_exited, alice, bob, 
     )
 
 
-@pytest.mark.parametrize("signer_name", ["bob", "hub"])
-def test_challengeThread_reverts_when_not_signed_by_sender(
-    thread_exited, alice, signer_name, request
-):
+def test_challengeThread_reverts_when_not_signed_by_sender(thread_exited, alice, wrong_signer):
     w, initial = thread_exited.world, thread_exited.initial
-    wrong_signer = request.getfixturevalue(signer_name)
     with reverts("InvalidThreadSignature", alice):
         w.challenge(w.pay(initial), wrong_signer, update_signer=wrong_signer)

@@ -127,12 +127,10 @@ def test_startExitThreadWithUpdate_reverts_when_sums_change(
         w.exit_thread_with_update(alice, initial, update)
 
 
-@pytest.mark.parametrize("signer_name", ["bob", "hub"])
 def test_startExitThreadWithUpdate_reverts_when_update_not_signed_by_sender(
-    both_disputed, alice, signer_name, request
+    both_disputed, alice, wrong_signer
 ):
     w, initial = both_disputed.world, both_disputed.initial
-    wrong_signer = request.getfixturevalue(signer_name)
     with reverts("InvalidThreadSignature", alice):
         w.exit_thread_with_update(alice, initial, w.pay(initial), update_signer=wrong_signer)
 
