@@ -47,6 +47,31 @@ def _ints(values: Any, length: int) -> tuple[int, ...]:
     return out
 
 
+def _json_safe(fields: dict[str, Any]) -> dict[str, Any]:
+    """A state's fields for JSON: numbers (alone or in arrays) as decimal strings, bytes as
+    0x-hex, addresses as they are."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if isinstance(value, tuple):
+            out[key] = [str(v) for v in value]
+        elif isinstance(value, bytes):
+            out[key] = "0x" + value.hex()
+        elif isinstance(value, int):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _require_fields(kind: str, data: dict[str, Any], known: set[str], required: set[str]) -> None:
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown {kind} fields: {sorted(unknown)}")
+    missing = required - set(data)
+    if missing:
+        raise ValueError(f"missing {kind} fields: {sorted(missing)}")
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelState:
     """A channel state as hub and user sign it (docs/protocol.md §3)."""
@@ -108,31 +133,14 @@ class ChannelState:
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-safe dict; amounts are decimal strings (they exceed JavaScript's 2^53)."""
-        data = asdict(self)
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            if isinstance(value, tuple):
-                out[key] = [str(v) for v in value]
-            elif isinstance(value, bytes):
-                out[key] = "0x" + value.hex()
-            elif isinstance(value, int):
-                out[key] = str(value)
-            else:
-                out[key] = value
-        return out
+        return _json_safe(asdict(self))
 
     def to_json(self) -> str:
         return json.dumps(self.to_json_dict(), indent=2)
 
     @classmethod
     def from_json_dict(cls, data: dict[str, Any]) -> ChannelState:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown ChannelState fields: {sorted(unknown)}")
-        missing = {"user", "recipient"} - set(data)
-        if missing:
-            raise ValueError(f"missing ChannelState fields: {sorted(missing)}")
+        _require_fields(cls.__name__, data, set(cls.__dataclass_fields__), {"user", "recipient"})
         return cls(**data)
 
     @classmethod
@@ -192,24 +200,14 @@ class ThreadState:
         return cls(sender, receiver, thread_id, wei, token, tx_count)
 
     def to_json_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {
-            k: (
-                [str(x) for x in v]
-                if isinstance(v, tuple)
-                else (str(v) if isinstance(v, int) else v)
-            )
-            for k, v in data.items()
-        }
+        return _json_safe(asdict(self))
 
     def to_json(self) -> str:
         return json.dumps(self.to_json_dict(), indent=2)
 
     @classmethod
     def from_json_dict(cls, data: dict[str, Any]) -> ThreadState:
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown ThreadState fields: {sorted(unknown)}")
+        _require_fields(cls.__name__, data, set(cls.__dataclass_fields__), set())
         return cls(**data)
 
     @classmethod
