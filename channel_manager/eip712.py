@@ -45,28 +45,17 @@ assert (
     == "b3a16cc345d4c95690b27e395450935f83ef9ff7894063f424a644303ca85659"
 )
 
-# The same types in eth-account's `sign_typed_data` form.
+
+def _fields_of(type_string: str) -> list[dict[str, str]]:
+    """`Name(type name,…)` as eth-account's list of {"name", "type"} members."""
+    members = type_string[type_string.index("(") + 1 : -1].split(",")
+    return [{"name": name, "type": kind} for kind, name in (m.split(" ") for m in members)]
+
+
+# The same types in eth-account's `sign_typed_data` form, read from the type strings above.
 EIP712_TYPES: dict[str, list[dict[str, str]]] = {
-    "ChannelState": [
-        {"name": "user", "type": "address"},
-        {"name": "recipient", "type": "address"},
-        {"name": "weiBalances", "type": "uint256[2]"},
-        {"name": "tokenBalances", "type": "uint256[2]"},
-        {"name": "pendingWeiUpdates", "type": "uint256[4]"},
-        {"name": "pendingTokenUpdates", "type": "uint256[4]"},
-        {"name": "txCount", "type": "uint256[2]"},
-        {"name": "threadRoot", "type": "bytes32"},
-        {"name": "threadCount", "type": "uint256"},
-        {"name": "timeout", "type": "uint256"},
-    ],
-    "ThreadState": [
-        {"name": "sender", "type": "address"},
-        {"name": "receiver", "type": "address"},
-        {"name": "threadId", "type": "uint256"},
-        {"name": "weiBalances", "type": "uint256[2]"},
-        {"name": "tokenBalances", "type": "uint256[2]"},
-        {"name": "txCount", "type": "uint256"},
-    ],
+    "ChannelState": _fields_of(CHANNEL_STATE_TYPE),
+    "ThreadState": _fields_of(THREAD_STATE_TYPE),
 }
 
 
