@@ -91,6 +91,11 @@ class Base:
         ]
         return p, v, undisputed
 
+    def send_user_call(self, fn: str, p: Party, *, caller: str, label: str) -> bool:
+        """`fn` (startExit, emptyChannel or nukeThreads) on `p`'s channel."""
+        self.send(user_call(fn, p.address, caller=caller, label=label))
+        return True
+
     def send_double_signed(
         self, fn: str, p: Party, signed: Signed, *, caller: str, label: str
     ) -> bool:
@@ -423,15 +428,12 @@ class Honest(Base):
         caller = p.address if initiator_is_hub else self.hub
         if self.owes_answer(p, caller) or self.now >= v.closing:
             return False  # an honest party with a newer state answers, it does not concede
-        self.send(
-            user_call(
-                "emptyChannel",
-                p.address,
-                caller=caller,
-                label=f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
-            )
+        return self.send_user_call(
+            "emptyChannel",
+            p,
+            caller=caller,
+            label=f"{self.name(caller)} concedes {p.name}'s dispute before closing {v.closing}",
         )
-        return True
 
     def act_empty_channel(self) -> bool:
         disputed = self.channels_in(CHANNEL_DISPUTE)
@@ -446,15 +448,12 @@ class Honest(Base):
         if self.owes_answer(p, caller):  # an honest party answers; it never concedes a stale state
             self.ep.answer(p.address, caller, self.book(p).final)
             return True
-        self.send(
-            user_call(
-                "emptyChannel",
-                p.address,
-                caller=caller,
-                label=f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})",
-            )
+        return self.send_user_call(
+            "emptyChannel",
+            p,
+            caller=caller,
+            label=f"{self.name(caller)} empties {p.name}'s channel (closing {v.closing})",
         )
-        return True
 
     def owes_answer(self, p: Party, caller: str) -> bool:
         """`caller` is the honest non-initiator of `p`'s running dispute and holds a newer
@@ -564,15 +563,12 @@ class Honest(Base):
         if self.view(p.address).status != THREAD_DISPUTE:
             return True
         caller = self.rng.choice((self.w.stranger, self.hub, p.address))
-        self.send(
-            user_call(
-                "nukeThreads",
-                p.address,
-                caller=caller,
-                label=f"{self.name(caller)} nukes {p.name}'s threads (deadline {deadline})",
-            )
+        return self.send_user_call(
+            "nukeThreads",
+            p,
+            caller=caller,
+            label=f"{self.name(caller)} nukes {p.name}'s threads (deadline {deadline})",
         )
-        return True
 
     def act_challenge_now(self) -> bool:
         return self.act_answer_now()

@@ -10,7 +10,7 @@ from typing import Any
 
 from fuzzing.engine.actors import Honest
 from fuzzing.engine.books import CHEATER, HONEST, PUPPET, Party
-from fuzzing.engine.calls import Call, thread_call, update_call, user_call
+from fuzzing.engine.calls import Call, thread_call, update_call
 from fuzzing.engine.fast import evolve, thread_state
 from fuzzing.engine.reader import CHANNEL_DISPUTE, OPEN
 
@@ -317,15 +317,12 @@ class Adversary(Honest):
             return False
         caller = p.address if self.rng.random() < 0.5 else self.hub
         if self.rng.random() < 0.15:
-            self.send(
-                user_call(
-                    "startExit",
-                    p.address,
-                    caller=caller,
-                    label=f"{self.name(caller)} exits puppet {p.name}'s channel",
-                )
+            return self.send_user_call(
+                "startExit",
+                p,
+                caller=caller,
+                label=f"{self.name(caller)} exits puppet {p.name}'s channel",
             )
-            return True
         signed = self.puppet_state(p, "dispute")
         s = signed.state
         label = (
@@ -368,15 +365,12 @@ class Adversary(Honest):
         if not stale or self.rng.random() < 0.15:
             if book.final is None or book.final.state.tx_count[0] <= v.tx_global:
                 return False
-            self.send(
-                user_call(
-                    "startExit",
-                    p.address,
-                    caller=caller,
-                    label=f"{self.name(caller)} exits {p.name}'s channel on a stale stored state",
-                )
+            return self.send_user_call(
+                "startExit",
+                p,
+                caller=caller,
+                label=f"{self.name(caller)} exits {p.name}'s channel on a stale stored state",
             )
-            return True
         signed = self.rng.choice(stale)
         s = signed.state
         label = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from channel_manager.contract_views import ChannelStatus, ThreadRecord
+from channel_manager.contract_views import ChannelBalances, ChannelStatus, ThreadRecord
 from fuzzing.chain.base import CallReverted, Chain, Contract
 from fuzzing.engine.failure import PropertyFailure
 
@@ -17,22 +17,23 @@ OPEN, CHANNEL_DISPUTE, THREAD_DISPUTE = (
 )
 
 
-class ChannelView(NamedTuple):
-    wei_hub: int
-    wei_user: int
-    wei_total: int
-    token_hub: int
-    token_user: int
-    token_total: int
-    tx_global: int
-    tx_chain: int
-    root: bytes
-    count: int
-    initiator: str
-    closing: int
-    status: int
-    credit_wei: int
-    credit_token: int
+#: One channel as the oracle keeps it, flat for speed: the package's `ChannelBalances` fields
+#: (wei_hub … token_total), then the details under short names, then the two credits.
+ChannelView = NamedTuple(
+    "ChannelView",
+    [
+        *((name, int) for name in ChannelBalances._fields),
+        ("tx_global", int),
+        ("tx_chain", int),
+        ("root", bytes),
+        ("count", int),
+        ("initiator", str),
+        ("closing", int),
+        ("status", int),
+        ("credit_wei", int),
+        ("credit_token", int),
+    ],
+)
 
 
 class ThreadView(ThreadRecord):
