@@ -30,7 +30,7 @@ from tests.fixtures.authorized_updates import (
 )
 from tests.fixtures.channels import applied_side, tx_counts
 from tests.fixtures.signatures import SIGNATURE_MUTATIONS, mutate_signature
-from tests.helpers import ETHER, TOKEN, latest_timestamp, reverts, set_next_timestamp
+from tests.helpers import ETHER, TOKEN, ZERO_ADDRESS, latest_timestamp, reverts, set_next_timestamp
 
 
 @pytest.fixture(params=ENTRIES.values(), ids=ENTRIES.keys())
@@ -257,6 +257,16 @@ def test_authorizedUpdate_reverts_when_value_too_large(
 ):
     with reverts("ValueTooLarge", value):
         entry.submit(funded, signer, proposal.evolve(**changes))
+
+
+def test_authorizedUpdate_accepts_the_zero_recipient(funded, signer, alice, proposal, entry):
+    """Only the contract itself is refused as a recipient (docs/decisions.md): a state may name
+    the zero address, here one that withdraws nothing."""
+    state = proposal.evolve(recipient=ZERO_ADDRESS)
+
+    entry.submit(funded, signer, state)
+
+    assert tx_counts(channel_details(funded, str(alice))) == (3, 2)
 
 
 def test_authorizedUpdate_reverts_when_recipient_refuses_eth(
