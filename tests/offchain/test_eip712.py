@@ -3,6 +3,8 @@ agrees with eth-account's independent EIP-712 implementation for any state."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from eth_account.messages import encode_typed_data
@@ -32,13 +34,28 @@ def test_thread_state_typehash_equals_spec() -> None:
     assert keccak(text=eip712.THREAD_STATE_TYPE).hex() == PROTOCOL_THREAD_TYPEHASH
 
 
-def test_type_strings_match_eth_account_field_lists() -> None:
+def solidity_struct(name: str) -> list[str]:
+    """`type name` of each member of struct `name` in the contract's interface, in order."""
+    source = (
+        Path(__file__).resolve().parents[2] / "interfaces" / "IChannelManager.sol"
+    ).read_text()
+    body = re.search(rf"struct {name} \{{(.*?)\}}", source, re.S)
+    assert body is not None, name
+    return [line.strip().rstrip(";") for line in body.group(1).splitlines() if line.strip()]
+
+
+def test_type_strings_and_eth_account_fields_follow_the_solidity_structs() -> None:
+    """The signed type strings (and the eth-account field lists made from them) list the
+    interface's struct members in order: a member added, renamed or moved in one place only
+    would make every signature the contract checks differ from the ones signed here."""
     for primary, type_string in (
         ("ChannelState", eip712.CHANNEL_STATE_TYPE),
         ("ThreadState", eip712.THREAD_STATE_TYPE),
     ):
-        fields = ",".join(f"{f['type']} {f['name']}" for f in eip712.EIP712_TYPES[primary])
-        assert type_string == f"{primary}({fields})"
+        members = solidity_struct(primary)
+        assert type_string == f"{primary}({','.join(members)})"
+        fields = [f"{f['type']} {f['name']}" for f in eip712.EIP712_TYPES[primary]]
+        assert fields == members
 
 
 def eth_account_encoding(domain: Domain, primary: str, message: dict[str, Any]) -> Any:
