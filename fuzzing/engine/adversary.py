@@ -134,38 +134,31 @@ class Adversary(Honest):
         thread_name = self.ep.thread_name(leaf.key)
         update = self.signed_thread_state(leaf) if self.rng.random() < 0.7 else None
         if update is None:
-            self.send(
-                thread_call(
-                    "startExitThread",
-                    p.address,
-                    leaf,
-                    proof,
-                    sig,
-                    caller=caller,
-                    label=(
-                        f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with the initial "
-                        f"state {leaf.wei_balances[0]}/{leaf.token_balances[0]}"
-                    ),
-                    genuine=genuine,
-                )
+            fn, extra = "startExitThread", None
+            what = f"the initial state {leaf.wei_balances[0]}/{leaf.token_balances[0]}"
+        else:
+            state, sig_update, genuine_update = update
+            fn, extra, genuine = (
+                "startExitThreadWithUpdate",
+                (state, sig_update),
+                genuine and genuine_update,
             )
-            return True
-        state, sig_update, genuine_update = update
+            what = (
+                f"a state paying the receiver {state.wei_balances[1]}/{state.token_balances[1]} at "
+                f"txCount {state.tx_count}"
+            )
+        label = f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with {what}"
         self.send(
             thread_call(
-                "startExitThreadWithUpdate",
+                fn,
                 p.address,
                 leaf,
                 proof,
                 sig,
                 caller=caller,
-                label=(
-                    f"{self.name(caller)} starts thread {thread_name} in {p.name}'s channel with a state "
-                    f"paying the receiver {state.wei_balances[1]}/{state.token_balances[1]} at txCount "
-                    f"{state.tx_count}"
-                ),
-                genuine=genuine and genuine_update,
-                update=(state, sig_update),
+                label=label,
+                genuine=genuine,
+                update=extra,
             )
         )
         return True
