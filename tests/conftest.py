@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.threads",
     "tests.fixtures.solvency",
     "tests.fixtures.fuzz_profiles",
+    "tests.fixtures.confirmation_race",
 ]

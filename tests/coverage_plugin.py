@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
 import brownie.test
+
+from tests.fixtures.confirmation_race import wait_for_receipts
 
 #: Brownie modules that hold `coverage` / `output` as attributes after importing them.
 _HOLDERS = (
@@ -68,7 +69,7 @@ def use_pure_python_coverage() -> None:
             holder.coverage = coverage  # type: ignore[attr-defined]
         if hasattr(holder, "output"):
             holder.output = output  # type: ignore[attr-defined]
-    _patch_confirmation_race()
+    wait_for_receipts()  # also loaded for every run (tests/fixtures/confirmation_race.py)
     _patch_immutable_check()
     _swapped = True
 
@@ -115,37 +116,6 @@ def _patch_immutable_check() -> None:
 
     verify._accepts_immutables = True  # type: ignore[attr-defined]
     contract_module._verify_deployed_code = verify
-
-
-def _patch_confirmation_race() -> None:
-    """Under `--steps-tracing` anvil can report a sender's new nonce a moment before the
-    receipt of the transaction that used it; brownie then marks a mined transaction "dropped
-    without known replacement" (seen in about one coverage run in three). Wait for the receipt
-    first (at most 10 s), then let brownie's own confirmation logic run."""
-    from brownie import web3
-    from brownie.network.transaction import TransactionReceipt
-    from web3.exceptions import TransactionNotFound
-
-    original = TransactionReceipt._await_confirmation
-    if getattr(original, "_waits_for_receipt", False):
-        return
-
-    def await_confirmation(  # type: ignore[no-untyped-def]
-        self, block_number=None, required_confs=1
-    ):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                receipt = web3.eth.get_transaction_receipt(self.txid)
-                if receipt is not None and receipt["blockHash"] is not None:
-                    break
-            except TransactionNotFound:
-                pass
-            time.sleep(0.02)
-        return original(self, block_number, required_confs)
-
-    await_confirmation._waits_for_receipt = True  # type: ignore[attr-defined]
-    TransactionReceipt._await_confirmation = await_confirmation  # type: ignore[method-assign]
 
 
 def _coverage_requested(args: list[str]) -> bool:
