@@ -47,9 +47,10 @@ FUZZ_ARGS ?= --budget-seconds 600
 fuzz: setup
 	.venv/bin/python research/campaign.py $(FUZZ_ARGS)
 
-# Known-bad contract edits that the property suite must kill (see docs/fuzzing.md).
+# Known-bad contract edits the fuzzing engine must kill: 30,000 steps each, both oracles, one
+# campaign per local core at a time (docs/fuzzing-rediscovery.md).
 mutation: setup
-	.venv/bin/python research/mutation_check.py
+	.venv/bin/python research/mutation_check.py --workers $(shell nproc)
 
 slither: setup
 	.venv/bin/python tools/run_slither.py
