@@ -268,3 +268,6 @@ ERRORS: dict[str, type[ChannelError]] = {cls.__name__: cls for cls in CONTRACT_E
 class OffchainRuleBroken(ChannelError):
     """A state breaks a rule only the signing parties can check (conservation, pending carry, a
     thread receiver's balances and txCount)."""
+
+
+__all__ = ["CONTRACT_ERRORS", "ERRORS", "ChannelError", "OffchainRuleBroken", *ERRORS]

@@ -581,9 +581,8 @@ class ChannelManagerModel:
 
     # ---------------------------------------------------------------- effects
 
-    settle = staticmethod(
-        settle
-    )  # docs/protocol.md §4 apply/revert, shared with channel_manager.transitions
+    # docs/protocol.md §4 apply/revert, shared with channel_manager.transitions
+    settle = staticmethod(settle)
 
     def _applied(self, ch: Channel, s: ChannelState) -> tuple[Channel, int, int]:
         pw, pt = s.pending_wei_updates, s.pending_token_updates

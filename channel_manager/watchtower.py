@@ -1,4 +1,7 @@
-"""The watchtower's decisions: which disputes it has seen, which it can and must answer, and with
+"""(About 420 lines: the decisions for channels and threads share one poll loop and store
+transaction, so they stay in one module.)
+
+The watchtower's decisions: which disputes it has seen, which it can and must answer, and with
 what. It answers disputes started with an old state: `emptyChannelWithChallenge` for a channel
 (it holds a higher txCount) and `challengeThread` for a thread (it holds a higher receiver
 balance of some asset: on chain receiver balances decide a thread, not txCount,

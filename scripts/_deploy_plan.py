@@ -5,7 +5,7 @@ summary and the confirmation asked on public networks."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ class Plan:
     token_info: str = ""
     replaces: dict[str, Any] | None = None  # a record CM_FORCE=1 sets aside
     nonce: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def gas_total(self) -> int:

@@ -1,4 +1,5 @@
-"""The deployment record of scripts/deploy.py (deployments/<chain-id>.json): the pending record
+"""The deployment record of scripts/deploy.py (`deployments/[dev/]<chain-id>-<genesis8>.json`, see
+`_deployment.record_path`): the pending record
 written the moment the creation transaction is sent, the final record (address, transaction,
 block, constructor arguments, compiler, bytecode hashes, git commit), an adopted deployment's
 record (CM_ADOPT), written atomically and set aside, never deleted."""

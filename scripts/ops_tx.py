@@ -33,6 +33,7 @@ from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 from web3.exceptions import TransactionNotFound
 
 from channel_manager.ops import OpsError
+from channel_manager.ops.display import short
 from scripts._fees import Fees
 from scripts._reverts import decode_revert, revert_data
 
@@ -140,7 +141,7 @@ class Sender:
         except CONNECTION_ERRORS:
             raise
         except Exception as exc:
-            reason = decode_revert(revert_data(exc), self.abis) or _first_line(exc)
+            reason = decode_revert(revert_data(exc), self.abis) or short(exc, 200)
             raise OpsError(f"refused before sending: the contract would revert: {reason}") from None
 
     def _call_fields(self, to: str | None, data: str, value: int) -> dict[str, Any]:
@@ -218,7 +219,7 @@ class Sender:
         except CONNECTION_ERRORS:
             raise
         except Exception as exc:  # underpriced replacement, nonce too low, no funds …
-            raise OpsError(f"the node refused the transaction: {_first_line(exc)}") from None
+            raise OpsError(f"the node refused the transaction: {short(exc, 200)}") from None
         SENT.append(txid)
         return txid, raw
 
@@ -270,7 +271,7 @@ class Sender:
                     self._rebroadcast(txid, nonce, raw)
             except CONNECTION_ERRORS as exc:
                 if not dropped:
-                    self.say(f"the node stopped answering ({_first_line(exc)[:80]}); retrying")
+                    self.say(f"the node stopped answering ({short(exc, 200)[:80]}); retrying")
                     dropped = True
             if time.monotonic() >= deadline:
                 state = "the node does not answer" if dropped else "not mined yet"
@@ -342,11 +343,6 @@ def unknown(txid: str) -> bool:
     except TransactionNotFound:
         return True
     return False
-
-
-def _first_line(exc: BaseException, limit: int = 200) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ------------------------------------------------------------------ dry runs of two-step sends

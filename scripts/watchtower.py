@@ -22,6 +22,7 @@ processed block; a node that is down is retried with backoff.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from channel_manager.ops import OpsError
 from channel_manager.ops.chain_view import ChainView
 from channel_manager.ops.display import fmt_time
 from channel_manager.ops.envelopes import load_envelope
+from channel_manager.ops.inputs import parse_whole
 from channel_manager.ops.prechecks import check_channel_state, check_envelope_domain
 from channel_manager.watchtower import AnswerUnfinished, Watchtower
 from channel_manager.watchtower_store import WatchtowerStore, thread_key
@@ -56,8 +58,9 @@ class BrownieChain:
     def account(self) -> str:
         return str(self.ctx.account.address)
 
-    @property
+    @functools.cached_property
     def hub(self) -> str:
+        """Fixed at deployment: read once, not on every poll."""
         return str(self.contract.hub())
 
     def head(self) -> int:
@@ -112,13 +115,9 @@ def open_store(ctx: Context, contract: Any) -> WatchtowerStore:
 
 
 def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole-number setting, zero or more (a clear error, not a traceback, otherwise)."""
     raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise OpsError(f"{name}={raw!r} is not a whole number") from None
+    return parse_whole(raw, name, 0) if raw else default
 
 
 def build(env: Mapping[str, str] | None = None) -> Watchtower:

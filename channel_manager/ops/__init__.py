@@ -8,7 +8,7 @@ Rooms: `inputs` (yes/no flags, addresses, amounts, challenge periods), `settings
 deploy and operate settings, accounts), `envelopes` (the signed-state JSON files), `prechecks`
 (an envelope's state, domain and signatures), `chain_view` (what the scripts read from the chain,
 as a reference model), `refusals` (the model's verdict on a call, explained), `records`
-(deployment records).
+(deployment records), `display` (amounts, times and errors as one short line).
 """
 
 

@@ -14,7 +14,6 @@ from channel_manager.aliases import MAX_CHALLENGE_PERIOD, ZERO_ADDRESS
 from channel_manager.ops import OpsError
 
 HOUR = 3600
-DAY = 24 * HOUR
 # The contract accepts 1 s .. 365 days (SPEC §2). On public networks the scripts also refuse
 # anything under an hour: a shorter window cannot be relied on to get an answer mined in time
 # (congestion, a watchtower restart), and a deployment cannot change it later.

@@ -1,4 +1,5 @@
-"""Deployment records (deployments/<chain-id>.json): whether one still describes the chain."""
+"""Deployment records (`deployments/[dev/]<chain-id>-<genesis8>.json`, named by
+`scripts/_deployment.record_path`): whether one still describes the chain."""
 
 from __future__ import annotations
 

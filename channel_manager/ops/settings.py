@@ -44,9 +44,8 @@ class Settings:
     max_fee: int | None = None
     priority_fee: int | None = None
     gas_price: int | None = None
-    tx_timeout: int = (
-        60  # seconds to wait for a transaction to be mined, and again for its confirmations
-    )
+    # seconds to wait for a transaction to be mined, and again for its confirmations
+    tx_timeout: int = 60
 
 
 ENV_OVERRIDES = {
