@@ -317,7 +317,8 @@ class ChannelManagerModel:
         ):
             raise E.InvalidHubSignature()
         new, global_wei, global_token = self._applied(ch, s)
-        received = pt[2] - self.world.token_fee if pt[2] else 0
+        # A fee-on-transfer token keeps back at most what it moves.
+        received = pt[2] - min(self.world.token_fee, pt[2])
         if pt[2] and received != pt[2]:
             raise E.TokenTransferShortfall(pt[2], received)
         self._require_recipient_accepts(s)

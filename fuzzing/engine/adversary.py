@@ -417,8 +417,8 @@ class Adversary(Honest):
             return False
         chain, token = self.ep.chain, self.w.token
         if self.rng.random() < 0.25:
-            # One unit of the token's smallest denomination: any short pull must be refused, and
-            # a deposit is never smaller than the fee (the model keeps exactly `fee` back).
+            # One unit of the token's smallest denomination: the smallest shortfall there is,
+            # which must still be refused.
             fee = 0 if self.w.token_fee else 1
             self.w.token_fee = fee
             chain.transact(token, "setPullFee", fee, sender=self.w.stranger)
